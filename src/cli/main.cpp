@@ -1,0 +1,181 @@
+// ns-runtime: the runc-compatible command line. Flags are parsed here and nothing else happens
+// here: every verb is one call into ns::runtime::Runtime.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/file.hpp"
+#include "common/log.hpp"
+#include "oci/default_spec.hpp"
+#include "runtime/container.hpp"
+#include "state/state.hpp"
+#include "version.hpp"
+
+namespace {
+
+using ns::Result;
+
+int fail(const ns::Error& e) {
+  ns::log::fatal(e.to_string());
+  return 1;
+}
+
+void print(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ns-runtime: an OCI container runtime that explains itself", "ns-runtime"};
+  app.require_subcommand(1);
+  app.set_version_flag("-v,--version",
+                       std::string("ns-runtime version ") + NS_VERSION + "\nspec: " + ns::oci::kOciVersion);
+  std::string root, log_path, log_format = "text";
+  bool debug = false, systemd_cgroup = false;
+  app.add_option("--root", root, "directory for container state (default /run/nano-sandbox as root, "
+                                 "$XDG_RUNTIME_DIR/nano-sandbox otherwise)");
+  app.add_option("--log", log_path, "append log lines to this file (default: stderr)");
+  app.add_option("--log-format", log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", debug, "log debug lines");
+  app.add_flag("--systemd-cgroup", systemd_cgroup, "manage cgroups through systemd (fails where systemd does not run)");
+
+  ns::runtime::CreateOptions copts;
+  std::string pid_file;
+  auto add_create_flags = [&](CLI::App* c) {
+    c->add_option("-b,--bundle", copts.bundle, "bundle directory holding config.json (default: current directory)");
+    c->add_option("--pid-file", pid_file, "write the container init's pid to this file");
+    c->add_option("--console-socket", copts.console_socket,
+                  "unix socket to receive the pty master when process.terminal is true");
+    c->add_option("--preserve-fds", copts.preserve_fds, "pass N extra fds (3 .. 3+N-1) into the container");
+    c->add_flag("--no-pivot", copts.no_pivot, "do not use pivot_root (MS_MOVE + chroot instead)");
+    c->add_flag("--no-new-keyring", copts.no_new_keyring, "do not create a new session keyring");
+    c->add_option("id", copts.id, "container id")->required();
+  };
+
+  auto* create = app.add_subcommand("create", "create a container: set it up and leave its init blocked until start");
+  add_create_flags(create);
+
+  auto* run = app.add_subcommand("run", "create and start a container (attached unless --detach)");
+  add_create_flags(run);
+  bool detach = false, rm = false;
+  run->add_flag("-d,--detach", detach, "start the container and return");
+  run->add_flag("--rm", rm, "delete the container when it exits (attached only)");
+
+  std::string id;
+  auto* start = app.add_subcommand("start", "start a created container");
+  start->add_option("id", id, "container id")->required();
+
+  auto* state = app.add_subcommand("state", "print the OCI state of a container");
+  state->add_option("id", id, "container id")->required();
+
+  auto* kill = app.add_subcommand("kill", "send a signal to a container's init (or all its processes)");
+  std::string signal = "SIGTERM";
+  bool all = false;
+  kill->add_flag("-a,--all", all, "signal every process of the container");
+  kill->add_option("id", id, "container id")->required();
+  kill->add_option("signal", signal, "signal name or number (default SIGTERM)");
+
+  auto* del = app.add_subcommand("delete", "delete a container and everything the runtime made for it");
+  bool force = false;
+  del->add_flag("-f,--force", force, "kill a running container first; a missing one is not an error");
+  del->add_option("id", id, "container id")->required();
+
+  auto* list = app.add_subcommand("list", "list containers");
+  std::string format = "table";
+  bool quiet = false;
+  list->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  list->add_flag("-q,--quiet", quiet, "print ids only");
+
+  auto* ps = app.add_subcommand("ps", "list the processes of a container");
+  ps->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  ps->add_option("id", id, "container id")->required();
+  std::vector<std::string> ps_args;
+  ps->add_option("ps-args", ps_args, "arguments for ps(1) in table format (default -ef)");
+  ps->positionals_at_end();
+
+  auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle directory");
+  bool rootless = false;
+  std::string spec_bundle = ".";
+  spec->add_option("-b,--bundle", spec_bundle, "bundle directory (default: current directory)");
+  spec->add_flag("--rootless", rootless, "a spec for a rootless container (user namespace)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    ns::log::fatal(e.what());
+    return 1;
+  }
+
+  if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
+  if (root.empty()) root = ns::state::default_root();
+  if (systemd_cgroup) return fail(ns::Error{0, {}, {}, "systemd cgroup manager: systemd not running", {}});
+  ns::runtime::Runtime rt({root, systemd_cgroup});
+
+  if (*create) {
+    if (auto r = rt.create(copts, pid_file); !r) return fail(r.error());
+    return 0;
+  }
+  if (*run) {
+    auto r = rt.run(copts, pid_file, detach, rm);
+    if (!r) return fail(r.error());
+    return *r;
+  }
+  if (*start) {
+    if (auto r = rt.start(id); !r) return fail(r.error());
+    return 0;
+  }
+  if (*state) {
+    auto r = rt.state(id);
+    if (!r) return fail(r.error());
+    print(*r + "\n");
+    return 0;
+  }
+  if (*kill) {
+    auto sig = ns::runtime::parse_signal(signal);
+    if (!sig) return fail(sig.error());
+    if (auto r = rt.kill(id, *sig, all); !r) return fail(r.error());
+    return 0;
+  }
+  if (*del) {
+    if (auto r = rt.remove(id, force); !r) return fail(r.error());
+    return 0;
+  }
+  if (*list) {
+    auto r = rt.list(format, quiet);
+    if (!r) return fail(r.error());
+    print(*r);
+    return 0;
+  }
+  if (*ps) {
+    auto pids = rt.pids(id);
+    if (!pids) return fail(pids.error());
+    if (format == "json") {
+      print(nlohmann::json(*pids).dump() + "\n");
+      return 0;
+    }
+    auto table = ns::runtime::ps_table(*pids, ps_args);
+    if (!table) return fail(table.error());
+    print(*table);
+    return 0;
+  }
+  if (*spec) {
+    std::string path = ns::join_path(spec_bundle, "config.json");
+    if (ns::path_exists(path)) return fail(ns::Error{0, {}, {}, "file " + path + " exists: remove it first", {}});
+    auto text = ns::oci::default_spec(rootless, ::geteuid(), ::getegid()).dump(2) + "\n";
+    if (auto r = ns::write_file_atomic(path, text, 0644); !r) return fail(r.error());
+    return 0;
+  }
+  return 1;
+}

@@ -1,0 +1,168 @@
+#include "common/file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
+#include "common/fd.hpp"
+
+namespace ns {
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open", path);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+static Result<void> write_all(int fd, std::string_view content, const std::string& path) {
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("write", path);
+    }
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<void> write_file(const std::string& path, std::string_view content) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open", path);
+  return write_all(fd.get(), content, path);
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd) return sys_error("open", tmp);
+  if (auto r = write_all(fd.get(), content, tmp); !r) {
+    ::unlink(tmp.c_str());
+    return r;
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return sys_error("rename", path, e);
+  }
+  return {};
+}
+
+Result<void> mkdir_p(const std::string& path, mode_t mode) {
+  if (path.empty() || path[0] != '/') return make_error("mkdir_p needs an absolute path: " + path);
+  std::string cur;
+  for (auto& part : split(path, '/')) {
+    if (part.empty()) continue;
+    cur += "/" + part;
+    if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir", cur);
+  }
+  return {};
+}
+
+static Result<void> remove_at(int dirfd, const char* name, dev_t dev) {
+  struct stat st{};
+  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return {};
+    return sys_error("stat", name);
+  }
+  if (S_ISDIR(st.st_mode) && st.st_dev == dev) {
+    UniqueFd d(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d) return sys_error("open", name);
+    DIR* dir = ::fdopendir(::dup(d.get()));
+    if (!dir) return sys_error("opendir", name);
+    while (struct dirent* ent = ::readdir(dir)) {
+      std::string_view n = ent->d_name;
+      if (n == "." || n == "..") continue;
+      if (auto r = remove_at(d.get(), ent->d_name, dev); !r) {
+        ::closedir(dir);
+        return r;
+      }
+    }
+    ::closedir(dir);
+    if (::unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) return sys_error("rmdir", name);
+    return {};
+  }
+  if (::unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) return sys_error("unlink", name);
+  return {};
+}
+
+Result<void> remove_tree(const std::string& path) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return {};
+    return sys_error("stat", path);
+  }
+  if (auto r = remove_at(AT_FDCWD, path.c_str(), st.st_dev); !r) {
+    r.error().path = path;
+    return r;
+  }
+  return {};
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t pos = s.find(sep, start);
+    out.emplace_back(s.substr(start, pos == std::string_view::npos ? pos : pos - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+std::string join_path(std::string_view a, std::string_view b) {
+  std::string out(a);
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  if (b.empty()) return out;
+  if (out.empty() || out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+std::string path_dirname(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string path_basename(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st{};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string rfc3339_now() {
+  struct timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm{};
+  ::gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", static_cast<long>(ts.tv_nsec));
+  return buf;
+}
+
+}  // namespace ns

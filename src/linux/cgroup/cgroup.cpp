@@ -1,0 +1,170 @@
+#include "linux/cgroup/cgroup.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "common/file.hpp"
+
+namespace ns::linux_cgroup {
+namespace {
+
+bool is_controller_option(const std::string& o) {
+  static const std::set<std::string> controllers = {
+      "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "net_prio",
+      "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"};
+  return controllers.contains(o) || o.starts_with("name=");
+}
+
+// The cpuset of a new v1 cgroup is empty and refuses tasks: inherit the parent's.
+Result<void> init_cpuset(sys::Kernel& k, const std::string& dir) {
+  for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+    std::string mine = TRY(k.read_file(dir + "/" + f));
+    if (mine.find_first_not_of(" \n") != std::string::npos) continue;
+    std::string parent = TRY(k.read_file(path_dirname(dir) + "/" + f));
+    TRY(k.write_file(dir + "/" + f, parent));
+  }
+  return {};
+}
+
+}  // namespace
+
+Layout parse_layout(const std::string& mountinfo) {
+  Layout l;
+  for (auto& line : split(mountinfo, '\n')) {
+    auto sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    auto pre = split(line.substr(0, sep), ' ');
+    auto post = split(line.substr(sep + 3), ' ');
+    if (pre.size() < 5 || post.size() < 3) continue;
+    const std::string& fstype = post[0];
+    const std::string& mp = pre[4];
+    if (fstype == "cgroup2") {
+      Hierarchy h;
+      h.mountpoint = mp;
+      h.v2 = true;
+      h.name = mp == "/sys/fs/cgroup" ? "" : path_basename(mp);
+      l.hierarchies.push_back(h);
+    } else if (fstype == "cgroup") {
+      Hierarchy h;
+      h.mountpoint = mp;
+      std::vector<std::string> ctrls;
+      std::string named;
+      for (auto& o : split(post[2], ','))
+        if (is_controller_option(o)) (o.starts_with("name=") ? named : ctrls.emplace_back()) = o;
+      std::string list;
+      for (auto& c : ctrls) list += (list.empty() ? "" : ",") + c;
+      if (!named.empty()) list = (list.empty() ? "none," : list + ",") + named;
+      h.controllers = list;
+      h.name = path_basename(mp);
+      l.hierarchies.push_back(h);
+    }
+  }
+  // Only the standard place counts: mounts of the same trees elsewhere (inside containers,
+  // in test chroots) are not ours to manage.
+  std::erase_if(l.hierarchies, [](const Hierarchy& h) {
+    return h.mountpoint != "/sys/fs/cgroup" && !h.mountpoint.starts_with("/sys/fs/cgroup/");
+  });
+  return l;
+}
+
+Result<Layout> detect_layout(sys::Kernel& k) { return parse_layout(TRY(k.read_file("/proc/self/mountinfo"))); }
+
+Result<std::string> resolve_path(const std::string& cgroups_path, const std::string& id, bool systemd) {
+  if (systemd) return make_error("systemd cgroup manager: systemd not running");
+  if (cgroups_path.empty()) return "/nano-sandbox/" + id;
+  if (cgroups_path.find(':') != std::string::npos && cgroups_path[0] != '/')
+    return make_error("cgroupsPath \"" + cgroups_path + "\" is in the systemd form slice:prefix:name; "
+                      "use --systemd-cgroup (systemd not running here) or a path");
+  std::string out;
+  for (auto& part : split(cgroups_path, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return make_error("cgroupsPath \"" + cgroups_path + "\" must not contain \"..\"");
+    out += "/" + part;
+  }
+  if (out.empty()) return make_error("cgroupsPath \"" + cgroups_path + "\" names the root cgroup");
+  return out;
+}
+
+std::vector<linux_fs::CgroupMount> container_mounts(const Layout& layout) {
+  std::vector<linux_fs::CgroupMount> out;
+  for (auto& h : layout.hierarchies) {
+    if (h.v2)
+      out.push_back({h.name, "cgroup2", ""});
+    else
+      out.push_back({h.name, "cgroup", h.controllers});
+  }
+  return out;
+}
+
+Result<void> Cgroup::create(sys::Kernel& k) {
+  for (auto& h : layout_.hierarchies) {
+    std::string cur = h.mountpoint;
+    for (auto& part : split(path_, '/')) {
+      if (part.empty()) continue;
+      cur += "/" + part;
+      auto fd = k.open(h.mountpoint, O_PATH | O_DIRECTORY);
+      if (!fd) return std::unexpected(fd.error());
+      auto r = k.mkdirat(fd->get(), cur.substr(h.mountpoint.size() + 1), 0755);
+      if (!r && r.error().err != EEXIST) {
+        Error e = r.error();
+        e.op = "create cgroup";
+        e.path = cur;
+        return std::unexpected(e);
+      }
+      if (r && h.controllers.find("cpuset") != std::string::npos) TRY(init_cpuset(k, cur));
+    }
+  }
+  auto existing = TRY(pids(k));
+  if (!existing.empty())
+    return make_error("cgroup " + path_ + " is not empty: it already holds " + std::to_string(existing.size()) +
+                      " process(es)");
+  return {};
+}
+
+Result<void> Cgroup::add_pid(sys::Kernel& k, pid_t pid) {
+  std::string p = std::to_string(pid);
+  for (auto& h : layout_.hierarchies) TRY(k.write_file(dir(h) + "/cgroup.procs", p));
+  return {};
+}
+
+Result<std::vector<pid_t>> Cgroup::pids(sys::Kernel& k) const {
+  std::vector<pid_t> out;
+  for (auto& h : layout_.hierarchies) {
+    auto text = k.read_file(dir(h) + "/cgroup.procs");
+    if (!text) {
+      if (text.error().err == ENOENT) continue;
+      return std::unexpected(text.error());
+    }
+    for (auto& line : split(*text, '\n'))
+      if (!line.empty()) out.push_back(static_cast<pid_t>(std::stol(line)));
+    return out;
+  }
+  return out;
+}
+
+Result<void> Cgroup::destroy(sys::Kernel& k) {
+  for (auto& h : layout_.hierarchies) {
+    auto root = TRY(k.open(h.mountpoint, O_PATH | O_DIRECTORY));
+    std::string rel = path_.substr(1);
+    for (int attempt = 0;; ++attempt) {
+      auto r = k.unlinkat(root.get(), rel, AT_REMOVEDIR);
+      if (r || r.error().err == ENOENT) break;
+      // EBUSY while the last tasks finish exiting: wait a little, up to ~1s.
+      if (r.error().err != EBUSY || attempt >= 100) {
+        Error e = r.error();
+        e.op = "remove cgroup";
+        e.path = dir(h);
+        return std::unexpected(e);
+      }
+      struct timespec ts{0, 10'000'000};
+      ::nanosleep(&ts, nullptr);
+    }
+  }
+  return {};
+}
+
+}  // namespace ns::linux_cgroup

@@ -1,0 +1,71 @@
+// Control groups: where the container's processes are counted, limited, frozen and found again.
+// This module knows the three layouts a host can have:
+//   v2      one cgroup2 tree at /sys/fs/cgroup
+//   v1      one tree per controller (/sys/fs/cgroup/memory, .../cpu,cpuacct, name=systemd ...)
+//   hybrid  v1 trees plus a cgroup2 tree at /sys/fs/cgroup/unified (this is what crun refuses)
+// and puts the container in a cgroup of the same path in every tree it finds.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "linux/fs/rootfs.hpp"
+#include "sys/kernel.hpp"
+
+namespace ns::linux_cgroup {
+
+struct Hierarchy {
+  std::string mountpoint;    // "/sys/fs/cgroup/memory"
+  std::string name;          // "memory", "cpu,cpuacct", "systemd", "unified", "" for pure v2
+  std::string controllers;   // mount options naming it: "memory", "none,name=systemd", ""
+  bool v2 = false;
+};
+
+struct Layout {
+  std::vector<Hierarchy> hierarchies;
+  [[nodiscard]] bool pure_v2() const { return hierarchies.size() == 1 && hierarchies[0].v2 && hierarchies[0].name.empty(); }
+};
+
+// Parses mountinfo text (the content of /proc/self/mountinfo).
+Layout parse_layout(const std::string& mountinfo);
+Result<Layout> detect_layout(sys::Kernel& k);
+
+// config.json linux.cgroupsPath -> the path under each hierarchy's root.
+//   ""                 -> /nano-sandbox/<id>
+//   "/a/b"             -> /a/b
+//   "a/b"              -> /a/b   (relative paths hang off the root, as runc's cgroupfs driver does)
+//   "slice:prefix:name" (systemd form) -> error unless a systemd manager exists
+Result<std::string> resolve_path(const std::string& cgroups_path, const std::string& id, bool systemd);
+
+// What a `cgroup` mount inside the container shows: one entry per hierarchy.
+std::vector<linux_fs::CgroupMount> container_mounts(const Layout& layout);
+
+// The container's cgroup in every hierarchy. Created on create(), removed on destroy().
+class Cgroup {
+ public:
+  Cgroup() = default;
+  Cgroup(Layout layout, std::string path) : layout_(std::move(layout)), path_(std::move(path)) {}
+
+  // mkdir -p in every hierarchy; refuses a cgroup that already has processes in it.
+  Result<void> create(sys::Kernel& k);
+  Result<void> add_pid(sys::Kernel& k, pid_t pid);
+  // Every pid in the cgroup (from the first hierarchy that has the directory).
+  Result<std::vector<pid_t>> pids(sys::Kernel& k) const;
+  // rmdir in every hierarchy; missing directories are fine. Retries while the kernel still
+  // counts exiting tasks.
+  Result<void> destroy(sys::Kernel& k);
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const Layout& layout() const { return layout_; }
+  [[nodiscard]] std::string dir(const Hierarchy& h) const { return h.mountpoint + path_; }
+
+ private:
+  Layout layout_;
+  std::string path_;
+};
+
+}  // namespace ns::linux_cgroup

@@ -1,0 +1,88 @@
+#include "linux/console/console.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace ns::linux_console {
+
+static_assert(sizeof(struct termios) <= 64);
+
+Result<Pty> open_pty(const std::optional<oci::ConsoleSize>& size) {
+  Pty p;
+  p.master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!p.master) return sys_error("open", "/dev/ptmx");
+  int unlock = 0;
+  if (::ioctl(p.master.get(), TIOCSPTLCK, &unlock) < 0) return sys_error("ioctl TIOCSPTLCK", "/dev/ptmx");
+  int slave = ::ioctl(p.master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) return sys_error("ioctl TIOCGPTPEER", "/dev/ptmx");
+  p.slave.reset(slave);
+  if (size && size->height && size->width) {
+    struct winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
+    if (::ioctl(p.master.get(), TIOCSWINSZ, &ws) < 0) return sys_error("ioctl TIOCSWINSZ");
+  }
+  return p;
+}
+
+Result<void> attach_slave(int slave) {
+  if (::ioctl(slave, TIOCSCTTY, 0) < 0) return sys_error("ioctl TIOCSCTTY");
+  for (int target = 0; target < 3; ++target)
+    if (::dup2(slave, target) < 0) return sys_error("dup2", "pty slave");
+  return {};
+}
+
+Result<void> send_to_console_socket(const std::string& path, int master) {
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) return sys_error("socket");
+  struct sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return make_error("console socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("connect console socket", path);
+  // The payload names the terminal, as runc sends it.
+  char name[] = "/dev/ptmx";
+  struct iovec iov{name, sizeof name - 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (::sendmsg(s.get(), &mh, MSG_NOSIGNAL) < 0) return sys_error("send to console socket", path);
+  return {};
+}
+
+RawTerminal::RawTerminal() {
+  struct termios t{};
+  if (!::isatty(STDIN_FILENO) || ::tcgetattr(STDIN_FILENO, &t) < 0) return;
+  std::memcpy(saved_, &t, sizeof t);
+  ::cfmakeraw(&t);
+  if (::tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) active_ = true;
+}
+
+RawTerminal::~RawTerminal() {
+  if (!active_) return;
+  struct termios t{};
+  std::memcpy(&t, saved_, sizeof t);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+void copy_window_size(int master) {
+  struct winsize ws{};
+  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+}
+
+}  // namespace ns::linux_console

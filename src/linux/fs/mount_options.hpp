@@ -1,0 +1,28 @@
+// Mount options as config.json writes them ("nosuid", "rbind", "rprivate", "mode=755",
+// "tmpcopyup") turned into what mount(2) takes: flags to set, flags to clear, propagation
+// changes to apply afterwards, and the fs-specific data string.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace ns::linux_fs {
+
+struct MountOptions {
+  unsigned long flags = 0;              // MS_* to set
+  unsigned long cleared = 0;            // MS_* an option asked to clear ("rw", "suid", ...)
+  std::vector<unsigned long> propagation;  // MS_PRIVATE|MS_REC ... applied after the mount
+  std::string data;                     // "mode=755,size=65536k"
+  bool bind = false;                    // bind or rbind
+  bool recursive = false;               // rbind
+  bool tmpcopyup = false;               // podman: copy the directory's old content into the tmpfs
+};
+
+Result<MountOptions> parse_mount_options(const std::vector<std::string>& options);
+
+// Propagation names of rootfsPropagation ("rslave") to MS_* flags; 0 for "".
+Result<unsigned long> propagation_flags(const std::string& name);
+
+}  // namespace ns::linux_fs

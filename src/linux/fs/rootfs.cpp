@@ -1,0 +1,324 @@
+#include "linux/fs/rootfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "common/file.hpp"
+#include "common/log.hpp"
+#include "linux/fs/mount_options.hpp"
+
+namespace ns::linux_fs {
+namespace {
+
+// Flags a remount must keep: the kernel refuses to clear nosuid/nodev/noexec (and the atime
+// flags) that a less privileged mount namespace inherited locked.
+constexpr unsigned long kLockedFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
+
+std::string clean_dest(const std::string& dest) {
+  if (!dest.empty() && dest[0] == '/') return dest;
+  return "/" + dest;  // runc accepts relative destinations as relative to "/"
+}
+
+// Copies the content of SRC_DIR into DST_DIR (tmpcopyup): directories, files, symlinks, modes
+// and owners. Both are fds, so the copy cannot wander outside either tree.
+Result<void> copy_tree(int src_dir, int dst_dir) {
+  int dup_fd = ::dup(src_dir);
+  if (dup_fd < 0) return sys_error("dup");
+  DIR* d = ::fdopendir(dup_fd);
+  if (!d) {
+    ::close(dup_fd);
+    return sys_error("opendir");
+  }
+  ::rewinddir(d);
+  Result<void> result;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st{};
+    if (::fstatat(src_dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      result = sys_error("stat", name);
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(dst_dir, name.c_str(), st.st_mode & 07777) < 0 && errno != EEXIST) {
+        result = sys_error("mkdir", name);
+        break;
+      }
+      UniqueFd s(::openat(src_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd t(::openat(dst_dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!s || !t) {
+        result = sys_error("open", name);
+        break;
+      }
+      if (result = copy_tree(s.get(), t.get()); !result) break;
+    } else if (S_ISLNK(st.st_mode)) {
+      char buf[4096];
+      ssize_t n = ::readlinkat(src_dir, name.c_str(), buf, sizeof buf - 1);
+      if (n < 0) {
+        result = sys_error("readlink", name);
+        break;
+      }
+      buf[n] = 0;
+      if (::symlinkat(buf, dst_dir, name.c_str()) < 0 && errno != EEXIST) {
+        result = sys_error("symlink", name);
+        break;
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd s(::openat(src_dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd t(::openat(dst_dir, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                          st.st_mode & 07777));
+      if (!s || !t) {
+        result = sys_error("open", name);
+        break;
+      }
+      char buf[65536];
+      ssize_t n;
+      while ((n = ::read(s.get(), buf, sizeof buf)) > 0)
+        if (::write(t.get(), buf, static_cast<size_t>(n)) != n) {
+          n = -1;
+          break;
+        }
+      if (n < 0) {
+        result = sys_error("copy", name);
+        break;
+      }
+    } else {
+      if (::mknodat(dst_dir, name.c_str(), st.st_mode, st.st_rdev) < 0 && errno != EEXIST) {
+        result = sys_error("mknod", name);
+        break;
+      }
+    }
+    (void)::fchownat(dst_dir, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (!S_ISLNK(st.st_mode)) (void)::fchmodat(dst_dir, name.c_str(), st.st_mode & 07777, 0);
+  }
+  ::closedir(d);
+  return result;
+}
+
+Result<void> apply_propagation(sys::Kernel& k, const std::string& target, const std::vector<unsigned long>& props) {
+  for (unsigned long p : props) TRY(k.mount("", target, "", p, ""));
+  return {};
+}
+
+Result<void> mount_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd, const std::string& dest,
+                          const MountOptions& o) {
+  auto fd = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
+  unsigned long flags = o.flags & ~MS_REMOUNT;
+  // v2: the container's cgroup namespace root, as one cgroup2 mount.
+  if (ctx.cgroup_mounts.size() == 1 && ctx.cgroup_mounts[0].subdir.empty())
+    return k.mount("cgroup2", sys::fd_path(fd.get()), "cgroup2", flags, "");
+  // v1: a tmpfs holding one mount per hierarchy, made read-only at the end like the others.
+  TRY(k.mount("tmpfs", sys::fd_path(fd.get()), "tmpfs", (flags & ~MS_RDONLY), "mode=755"));
+  for (auto& cm : ctx.cgroup_mounts) {
+    std::string sub = dest + "/" + cm.subdir;
+    auto sfd = TRY(mkdir_all_in_root(k, root_fd, sub, 0755));
+    TRY(k.mount(cm.fstype, sys::fd_path(sfd.get()), cm.fstype, flags, cm.options));
+    // Co-mounted controllers ("cpu,cpuacct") are also reachable under each name.
+    if (cm.subdir.find(',') != std::string::npos) {
+      auto parent = TRY(k.open_in_root(root_fd, dest, O_PATH | O_DIRECTORY));
+      for (auto& name : split(cm.subdir, ','))
+        if (auto r = k.symlinkat(cm.subdir, parent.get(), name); !r && r.error().err != EEXIST) return r;
+    }
+  }
+  if (flags & MS_RDONLY) {
+    auto again = TRY(k.open_in_root(root_fd, dest, O_PATH | O_DIRECTORY));
+    TRY(k.mount("", sys::fd_path(again.get()), "", MS_REMOUNT | MS_RDONLY | (flags & kLockedFlags), "mode=755"));
+  }
+  return {};
+}
+
+Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, const oci::Mount& m) {
+  MountOptions o = TRY(parse_mount_options(m.options));
+  std::string dest = clean_dest(m.destination);
+  if (m.type == "bind") o.bind = true;
+
+  if (m.type == "cgroup") return mount_cgroup(k, ctx, root_fd, dest, o);
+
+  if (o.bind) {
+    std::string src = m.source;
+    if (src.empty()) return make_error("mount " + dest + ": bind mount without a source");
+    if (src[0] != '/') src = join_path(ctx.bundle, src);
+    auto st = k.stat(src);
+    if (!st) {
+      Error e = st.error();
+      e.op = "mount source";
+      return std::unexpected(e);
+    }
+    UniqueFd target = S_ISDIR(st->st_mode) ? TRY(mkdir_all_in_root(k, root_fd, dest, 0755))
+                                           : TRY(create_file_in_root(k, root_fd, dest, 0644));
+    unsigned long rec = o.recursive ? MS_REC : 0;
+    if (auto r = k.mount(src, sys::fd_path(target.get()), "", MS_BIND | rec, ""); !r) {
+      Error e = r.error();
+      e.op = "mount \"" + src + "\" on";
+      e.path = dest;
+      return std::unexpected(e);
+    }
+    // The fd names the directory under the new mount: reopen to reach the mount itself.
+    auto mounted = TRY(k.open_in_root(root_fd, dest, O_PATH));
+    unsigned long want = o.flags & ~MS_REMOUNT;
+    if (want != 0) {
+      unsigned long keep = TRY(k.mount_flags(sys::fd_path(mounted.get()))) & kLockedFlags & ~o.cleared;
+      TRY(k.mount("", sys::fd_path(mounted.get()), "", MS_BIND | MS_REMOUNT | rec | want | keep, ""));
+    }
+    return apply_propagation(k, sys::fd_path(mounted.get()), o.propagation);
+  }
+
+  auto target = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
+  UniqueFd old_content;
+  if (o.tmpcopyup) {
+    if (m.type != "tmpfs") return make_error("mount " + dest + ": tmpcopyup needs a tmpfs mount");
+    old_content = TRY(k.open_in_root(root_fd, dest, O_RDONLY | O_DIRECTORY));
+  }
+  if (auto r = k.mount(m.source, sys::fd_path(target.get()), m.type, o.flags, o.data); !r) {
+    Error e = r.error();
+    e.op = "mount \"" + (m.source.empty() ? m.type : m.source) + "\" on";
+    e.path = dest;
+    return std::unexpected(e);
+  }
+  auto mounted = TRY(k.open_in_root(root_fd, dest, O_PATH));
+  if (o.tmpcopyup) {
+    auto fresh = TRY(k.open_in_root(root_fd, dest, O_RDONLY | O_DIRECTORY));
+    if (auto r = copy_tree(old_content.get(), fresh.get()); !r) {
+      Error e = r.error();
+      e.msg = "tmpcopyup into " + dest;
+      return std::unexpected(e);
+    }
+  }
+  return apply_propagation(k, sys::fd_path(mounted.get()), o.propagation);
+}
+
+// The mount point under which PATH lives, from /proc/self/mountinfo (longest prefix wins).
+Result<std::string> parent_mount_point(sys::Kernel& k, const std::string& path) {
+  std::string info = TRY(k.read_file("/proc/self/mountinfo"));
+  std::string best = "/";
+  for (auto& line : split(info, '\n')) {
+    auto fields = split(line, ' ');
+    if (fields.size() < 5) continue;
+    const std::string& mp = fields[4];
+    if ((path == mp || path.starts_with(mp == "/" ? mp : mp + "/")) && mp.size() > best.size()) best = mp;
+  }
+  return best;
+}
+
+}  // namespace
+
+Result<UniqueFd> mkdir_all_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode) {
+  std::string prefix;
+  for (auto& part : split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    std::string next = prefix + "/" + part;
+    auto fd = k.open_in_root(root_fd, next, O_PATH | O_DIRECTORY);
+    if (!fd && fd.error().err == ENOENT) {
+      auto parent = TRY(k.open_in_root(root_fd, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY));
+      if (auto r = k.mkdirat(parent.get(), part, mode); !r && r.error().err != EEXIST) {
+        r.error().path = next;
+        return std::unexpected(r.error());
+      }
+      fd = k.open_in_root(root_fd, next, O_PATH | O_DIRECTORY);
+    }
+    if (!fd) return std::unexpected(fd.error());
+    prefix = next;
+  }
+  return k.open_in_root(root_fd, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY);
+}
+
+Result<UniqueFd> create_file_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode) {
+  (void)TRY(mkdir_all_in_root(k, root_fd, path_dirname(path), 0755));
+  auto existing = k.open_in_root(root_fd, path, O_PATH);
+  if (existing) return existing;
+  auto created = TRY(k.open_in_root(root_fd, path, O_CREAT | O_WRONLY, mode));
+  (void)created;
+  return k.open_in_root(root_fd, path, O_PATH);
+}
+
+Result<UniqueFd> prepare_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
+  const auto& lin = ctx.spec->linux;
+  std::string prop_name = lin ? lin->rootfs_propagation : "";
+  unsigned long prop = TRY(propagation_flags(prop_name));
+  if (prop == 0) prop = MS_SLAVE | MS_REC;
+  // Our mounts must not show up on the host, and the host's later mounts should still reach us.
+  TRY(k.mount("", "/", "", prop, ""));
+  // pivot_root refuses a new root whose parent mount is shared: make that one private.
+  if (prop & MS_SHARED) {
+    std::string parent = TRY(parent_mount_point(k, ctx.rootfs));
+    TRY(k.mount("", parent, "", MS_PRIVATE, ""));
+  }
+  TRY(k.mount(ctx.rootfs, ctx.rootfs, "", MS_BIND | MS_REC, ""));
+  return k.open(ctx.rootfs, O_PATH | O_DIRECTORY);
+}
+
+Result<void> mount_all(sys::Kernel& k, const RootfsContext& ctx, int root_fd) {
+  for (const auto& m : ctx.spec->mounts) TRY(mount_one(k, ctx, root_fd, m));
+  return {};
+}
+
+Result<void> enter_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
+  if (ctx.no_pivot) {
+    TRY(k.chdir(ctx.rootfs));
+    TRY(k.mount(ctx.rootfs, "/", "", MS_MOVE, ""));
+    TRY(k.chroot("."));
+    return k.chdir("/");
+  }
+  auto old_root = TRY(k.open("/", O_DIRECTORY | O_RDONLY));
+  auto new_root = TRY(k.open(ctx.rootfs, O_DIRECTORY | O_RDONLY));
+  TRY(k.fchdir(new_root.get()));
+  // pivot_root(".", "."): the old root ends up stacked on the new one, no put_old dir needed.
+  TRY(k.pivot_root(".", "."));
+  TRY(k.fchdir(old_root.get()));
+  // Slave first, so detaching the old root does not unmount anything on the host.
+  TRY(k.mount("", ".", "", MS_SLAVE | MS_REC, ""));
+  TRY(k.umount2(".", MNT_DETACH));
+  return k.chdir("/");
+}
+
+Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
+  auto root = TRY(k.open("/", O_PATH | O_DIRECTORY));
+  for (const auto& p : paths) {
+    auto fd = k.open_in_root(root.get(), p, O_PATH);
+    if (!fd) {
+      if (fd.error().err == ENOENT) continue;
+      return std::unexpected(fd.error());
+    }
+    auto st = TRY(k.fstat(fd->get()));
+    if (S_ISDIR(st.st_mode))
+      TRY(k.mount("tmpfs", sys::fd_path(fd->get()), "tmpfs", MS_RDONLY, ""));
+    else
+      TRY(k.mount("/dev/null", sys::fd_path(fd->get()), "", MS_BIND, ""));
+  }
+  return {};
+}
+
+Result<void> readonly_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
+  auto root = TRY(k.open("/", O_PATH | O_DIRECTORY));
+  for (const auto& p : paths) {
+    auto fd = k.open_in_root(root.get(), p, O_PATH);
+    if (!fd) {
+      if (fd.error().err == ENOENT) continue;
+      return std::unexpected(fd.error());
+    }
+    TRY(k.mount(sys::fd_path(fd->get()), sys::fd_path(fd->get()), "", MS_BIND | MS_REC, ""));
+    auto mounted = TRY(k.open_in_root(root.get(), p, O_PATH));
+    unsigned long keep = TRY(k.mount_flags(sys::fd_path(mounted.get()))) & kLockedFlags;
+    TRY(k.mount("", sys::fd_path(mounted.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, ""));
+  }
+  return {};
+}
+
+Result<void> finalize_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
+  const oci::Spec& s = *ctx.spec;
+  if (s.linux) {
+    if (!s.linux->rootfs_propagation.empty())
+      TRY(k.mount("", "/", "", TRY(propagation_flags(s.linux->rootfs_propagation)), ""));
+    TRY(mask_paths(k, s.linux->masked_paths));
+    TRY(readonly_paths(k, s.linux->readonly_paths));
+  }
+  if (s.root.readonly) {
+    unsigned long keep = TRY(k.mount_flags("/")) & kLockedFlags;
+    TRY(k.mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY | keep, ""));
+  }
+  return {};
+}
+
+}  // namespace ns::linux_fs

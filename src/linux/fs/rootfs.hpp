@@ -1,0 +1,51 @@
+// The container's filesystem view: the rootfs bind, every mount of config.json, pivot_root,
+// masked and read-only paths, the read-only root. Mount destinations are always resolved inside
+// the rootfs (openat2 RESOLVE_IN_ROOT) and mounted through the resolved fd, so a symlink in the
+// image cannot point a mount at the host.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/fd.hpp"
+#include "oci/spec.hpp"
+#include "sys/kernel.hpp"
+
+namespace ns::linux_fs {
+
+// One filesystem to mount under the container's /sys/fs/cgroup for a `cgroup` mount.
+struct CgroupMount {
+  std::string subdir;   // "" for the v2 root itself, "memory", "cpu,cpuacct", "unified" ...
+  std::string fstype;   // "cgroup" or "cgroup2"
+  std::string options;  // "memory", "none,name=systemd", ""
+};
+
+struct RootfsContext {
+  const oci::Spec* spec = nullptr;
+  std::string bundle;  // absolute
+  std::string rootfs;  // absolute host path of root.path
+  bool no_pivot = false;
+  bool in_userns = false;
+  std::vector<CgroupMount> cgroup_mounts;
+};
+
+// Resolves PATH inside ROOT_FD, creating missing directories with MODE; an O_PATH fd of the last.
+Result<UniqueFd> mkdir_all_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode);
+// As mkdir_all_in_root for the parent, then creates an empty file PATH if missing.
+Result<UniqueFd> create_file_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode);
+
+// 1. make "/" rslave (or rootfsPropagation) so nothing we mount leaks to the host, and bind the
+//    rootfs onto itself so it is a mount point pivot_root accepts. Returns an fd of the rootfs.
+Result<UniqueFd> prepare_rootfs(sys::Kernel& k, const RootfsContext& ctx);
+// 2. every entry of config.json "mounts", in order.
+Result<void> mount_all(sys::Kernel& k, const RootfsContext& ctx, int root_fd);
+// 3. pivot_root into the rootfs and detach the old root (or MS_MOVE + chroot with --no-pivot).
+Result<void> enter_rootfs(sys::Kernel& k, const RootfsContext& ctx);
+// 4. after pivot: rootfsPropagation, maskedPaths, readonlyPaths, readonly root.
+Result<void> finalize_rootfs(sys::Kernel& k, const RootfsContext& ctx);
+
+Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths);
+Result<void> readonly_paths(sys::Kernel& k, const std::vector<std::string>& paths);
+
+}  // namespace ns::linux_fs

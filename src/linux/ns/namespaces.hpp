@@ -1,0 +1,34 @@
+// Linux namespaces: which ones the container gets new (clone flags), which it joins by path
+// (setns), and where each step must happen.
+//   - pid and time namespaces only apply to children of the caller, so they are joined (setns)
+//     or made (unshare CLONE_NEWTIME + offsets) by the runtime itself before clone;
+//   - the cgroup namespace is unshared by the child after it has entered its cgroup, so the
+//     cgroup is the root of what it sees;
+//   - every other new namespace comes with clone(); joined ones are setns'd first thing in the
+//     child, the user namespace before the others (it owns them).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/error.hpp"
+#include "oci/spec.hpp"
+#include "sys/kernel.hpp"
+
+namespace ns::linux_ns {
+
+int clone_flag(oci::NsType t);
+// CLONE_NEW* for clone(): new namespaces, without time and cgroup (see above).
+unsigned long clone_flags(const oci::Linux& l);
+
+// In the runtime, before clone: setns pid/time by path, or unshare time with its offsets.
+Result<void> enter_parent_side(sys::Kernel& k, const oci::Linux& l);
+// In the child: setns every other namespace given by path; the user namespace first.
+Result<void> join_child_side(sys::Kernel& k, const oci::Linux& l);
+// In the child, after the cgroup join: unshare(CLONE_NEWCGROUP) when a new one is asked for.
+Result<void> unshare_cgroup(sys::Kernel& k, const oci::Linux& l);
+
+// Writes /proc/PID/{uid_map,gid_map} for a new user namespace (runtime side, as root).
+Result<void> write_id_maps(sys::Kernel& k, int pid, const oci::Linux& l);
+
+}  // namespace ns::linux_ns

@@ -1,0 +1,151 @@
+#include "linux/process/process.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "common/file.hpp"
+
+namespace ns::linux_process {
+
+Result<void> set_hostname(sys::Kernel& k, const oci::Spec& spec) {
+  if (!spec.hostname.empty()) TRY(k.sethostname(spec.hostname));
+  if (!spec.domainname.empty()) TRY(k.setdomainname(spec.domainname));
+  return {};
+}
+
+Result<void> set_sysctl(sys::Kernel& k, const std::map<std::string, std::string>& sysctl) {
+  for (auto& [key, value] : sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); ++i)
+      if (path[i] == '.') path[i] = '/';
+    if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
+      return make_error("sysctl \"" + key + "\": invalid name");
+    if (auto r = k.write_file(path, value); !r) {
+      Error e = r.error();
+      e.op = "write sysctl";
+      e.path = key;
+      return std::unexpected(e);
+    }
+  }
+  return {};
+}
+
+Result<void> set_rlimits(sys::Kernel& k, const std::vector<oci::Rlimit>& rlimits) {
+  for (auto& rl : rlimits)
+    if (auto r = k.setrlimit(rl.resource, rl.soft, rl.hard); !r) {
+      Error e = r.error();
+      e.path = rl.type;
+      return std::unexpected(e);
+    }
+  return {};
+}
+
+Result<void> set_oom_score_adj(sys::Kernel& k, int value) {
+  return k.write_file("/proc/self/oom_score_adj", std::to_string(value));
+}
+
+Result<void> switch_user(sys::Kernel& k, const oci::User& user) {
+  std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
+  TRY(k.setgroups(groups));
+  TRY(k.setresgid(user.gid));
+  TRY(k.setresuid(user.uid));
+  return {};
+}
+
+static std::string env_value(const std::vector<std::string>& env, const std::string& key) {
+  for (auto it = env.rbegin(); it != env.rend(); ++it)
+    if (it->size() > key.size() && it->compare(0, key.size(), key) == 0 && (*it)[key.size()] == '=')
+      return it->substr(key.size() + 1);
+  return {};
+}
+
+static bool is_executable_file(const std::string& path, int* err) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) < 0) {
+    *err = errno;
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    *err = EISDIR;
+    return false;
+  }
+  if (::access(path.c_str(), X_OK) < 0) {
+    *err = errno;
+    return false;
+  }
+  return true;
+}
+
+Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env) {
+  int err = 0;
+  if (name.find('/') != std::string::npos) {
+    if (is_executable_file(name, &err)) return name;
+    return make_error("exec: \"" + name + "\": stat " + name + ": " + errno_string(err));
+  }
+  std::string path = env_value(env, "PATH");
+  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (auto& dir : split(path, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (is_executable_file(candidate, &err)) return candidate;
+  }
+  return make_error("exec: \"" + name + "\": executable file not found in $PATH");
+}
+
+Result<void> prepare_fds(int keep) {
+  unsigned first_closed = 3U + static_cast<unsigned>(keep);
+  if (::syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    // Kernels before 5.11: walk /proc/self/fd.
+    for (int fd = static_cast<int>(first_closed); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  for (int fd = 3; fd < static_cast<int>(first_closed); ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0) continue;  // a hole: nothing was passed there
+    if (::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) return sys_error("fcntl F_SETFD", std::to_string(fd));
+  }
+  return {};
+}
+
+void close_fds_from(int first, std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned lo = static_cast<unsigned>(first);
+  for (int k : keep) {
+    if (k < first) continue;
+    if (static_cast<unsigned>(k) > lo) ::syscall(SYS_close_range, lo, static_cast<unsigned>(k) - 1, 0U);
+    lo = static_cast<unsigned>(k) + 1;
+  }
+  ::syscall(SYS_close_range, lo, ~0U, 0U);
+}
+
+std::vector<std::string> build_env(const oci::Process& p, int listen_fds) {
+  std::vector<std::string> env = p.env;
+  if (listen_fds > 0) {
+    std::erase_if(env, [](const std::string& e) { return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID="); });
+    env.push_back("LISTEN_FDS=" + std::to_string(listen_fds));
+    env.push_back("LISTEN_PID=1");
+  }
+  if (env_value(env, "HOME").empty()) env.push_back("HOME=/");
+  return env;
+}
+
+void exec_or_die(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(path.c_str(), argv.data(), envp.data());
+  int err = errno;
+  std::string msg = "ns-runtime: exec \"" + path + "\": " + errno_string(err) + "\n";
+  (void)!::write(STDERR_FILENO, msg.data(), msg.size());
+  ::_exit(err == ENOENT ? 127 : 126);
+}
+
+}  // namespace ns::linux_process

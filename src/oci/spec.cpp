@@ -1,0 +1,530 @@
+#include "oci/spec.hpp"
+
+#include <sys/resource.h>
+
+#include <set>
+
+#include "common/file.hpp"
+#include "common/log.hpp"
+
+namespace ns::oci {
+namespace {
+
+using json = nlohmann::json;
+
+std::unexpected<Error> field_error(const std::string& field, const std::string& problem) {
+  return make_error("config.json: " + field + ": " + problem);
+}
+
+const char* type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "object";
+    case json::value_t::array: return "array";
+    case json::value_t::string: return "string";
+    case json::value_t::boolean: return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float: return "number";
+    default: return "value";
+  }
+}
+
+// A JSON object being read: knows its dotted field path, and which keys were consumed so the
+// rest can be reported as unknown.
+class Obj {
+ public:
+  Obj(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  [[nodiscard]] std::string field(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  const json* get(const std::string& key) {
+    seen_.insert(key);
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  Result<std::optional<std::string>> str(const std::string& key) {
+    const json* v = get(key);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) return field_error(field(key), std::string("expected string, got ") + type_name(*v));
+    return v->get<std::string>();
+  }
+  Result<void> str_into(const std::string& key, std::string& out) {
+    auto v = TRY(str(key));
+    if (v) out = std::move(*v);
+    return {};
+  }
+  Result<void> bool_into(const std::string& key, bool& out) {
+    const json* v = get(key);
+    if (!v) return {};
+    if (!v->is_boolean()) return field_error(field(key), std::string("expected boolean, got ") + type_name(*v));
+    out = v->get<bool>();
+    return {};
+  }
+  template <class Int>
+  Result<std::optional<Int>> integer(const std::string& key) {
+    const json* v = get(key);
+    if (!v) return std::nullopt;
+    return to_int<Int>(*v, field(key));
+  }
+  template <class Int>
+  Result<void> int_into(const std::string& key, Int& out) {
+    auto v = TRY(integer<Int>(key));
+    if (v) out = *v;
+    return {};
+  }
+  Result<std::vector<std::string>> strings(const std::string& key) {
+    const json* v = get(key);
+    std::vector<std::string> out;
+    if (!v) return out;
+    if (!v->is_array()) return field_error(field(key), std::string("expected array of strings, got ") + type_name(*v));
+    for (size_t i = 0; i < v->size(); ++i) {
+      const json& e = (*v)[i];
+      if (!e.is_string())
+        return field_error(field(key) + "[" + std::to_string(i) + "]",
+                           std::string("expected string, got ") + type_name(e));
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+  Result<std::map<std::string, std::string>> string_map(const std::string& key) {
+    const json* v = get(key);
+    std::map<std::string, std::string> out;
+    if (!v) return out;
+    if (!v->is_object()) return field_error(field(key), std::string("expected object, got ") + type_name(*v));
+    for (auto& [k, e] : v->items()) {
+      if (!e.is_string()) return field_error(field(key) + "." + k, std::string("expected string, got ") + type_name(e));
+      out[k] = e.get<std::string>();
+    }
+    return out;
+  }
+  // A nested object; nullopt when absent.
+  Result<std::optional<Obj>> object(const std::string& key) {
+    const json* v = get(key);
+    if (!v) return std::nullopt;
+    if (!v->is_object()) return field_error(field(key), std::string("expected object, got ") + type_name(*v));
+    return Obj(*v, field(key));
+  }
+  // An array of objects; each element handed to fn(Obj&).
+  template <class Fn>
+  Result<void> each_object(const std::string& key, Fn&& fn) {
+    const json* v = get(key);
+    if (!v) return {};
+    if (!v->is_array()) return field_error(field(key), std::string("expected array, got ") + type_name(*v));
+    for (size_t i = 0; i < v->size(); ++i) {
+      const json& e = (*v)[i];
+      std::string p = field(key) + "[" + std::to_string(i) + "]";
+      if (!e.is_object()) return field_error(p, std::string("expected object, got ") + type_name(e));
+      Obj o(e, p);
+      TRY(fn(o));
+      o.warn_unknown();
+    }
+    return {};
+  }
+  // Raw JSON of a field owned by another module, with its expected type checked.
+  Result<json> raw(const std::string& key, json::value_t want) {
+    const json* v = get(key);
+    if (!v) return json();
+    if (v->type() != want) {
+      json probe(want);
+      return field_error(field(key), std::string("expected ") + type_name(probe) + ", got " + type_name(*v));
+    }
+    return *v;
+  }
+
+  // runc ignores fields it does not know; we say so, once per field, on the log.
+  void warn_unknown() const {
+    for (auto& [k, v] : j_.items()) {
+      (void)v;
+      if (!seen_.contains(k)) log::warn("config.json: unknown field " + field(k) + " ignored");
+    }
+  }
+
+  template <class Int>
+  static Result<Int> to_int(const json& v, const std::string& where) {
+    if (!v.is_number_integer() && !v.is_number_unsigned()) {
+      if (v.is_number_float()) {
+        double d = v.get<double>();
+        if (d != static_cast<double>(static_cast<long long>(d)))
+          return field_error(where, "expected integer, got fraction");
+        return to_int<Int>(json(static_cast<long long>(d)), where);
+      }
+      return field_error(where, std::string("expected integer, got ") + type_name(v));
+    }
+    if (v.is_number_unsigned()) {
+      auto u = v.get<unsigned long long>();
+      if (u > static_cast<unsigned long long>(std::numeric_limits<Int>::max()))
+        return field_error(where, "value out of range");
+      return static_cast<Int>(u);
+    }
+    auto s = v.get<long long>();
+    if (s < static_cast<long long>(std::numeric_limits<Int>::min()) ||
+        (s > 0 && static_cast<unsigned long long>(s) > static_cast<unsigned long long>(std::numeric_limits<Int>::max())))
+      return field_error(where, "value out of range");
+    return static_cast<Int>(s);
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+struct RlimitName {
+  const char* name;
+  int resource;
+};
+constexpr RlimitName kRlimits[] = {
+    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+Result<std::vector<IdMapping>> parse_mappings(Obj& o, const std::string& key) {
+  std::vector<IdMapping> out;
+  TRY(o.each_object(key, [&](Obj& m) -> Result<void> {
+    IdMapping im;
+    auto c = TRY(m.integer<uint32_t>("containerID"));
+    auto h = TRY(m.integer<uint32_t>("hostID"));
+    auto s = TRY(m.integer<uint32_t>("size"));
+    if (!c || !h || !s) return field_error(m.field("size"), "containerID, hostID and size are required");
+    im.container_id = *c;
+    im.host_id = *h;
+    im.size = *s;
+    out.push_back(im);
+    return {};
+  }));
+  return out;
+}
+
+Result<Hook> parse_hook(Obj& o) {
+  Hook h;
+  auto p = TRY(o.str("path"));
+  if (!p || p->empty()) return field_error(o.field("path"), "missing required field");
+  h.path = *p;
+  h.args = TRY(o.strings("args"));
+  h.env = TRY(o.strings("env"));
+  h.timeout = TRY(o.integer<int>("timeout"));
+  if (h.timeout && *h.timeout <= 0) return field_error(o.field("timeout"), "must be greater than zero");
+  return h;
+}
+
+Result<void> parse_process(Obj& o, Process& p) {
+  TRY(o.bool_into("terminal", p.terminal));
+  if (auto cs = TRY(o.object("consoleSize"))) {
+    ConsoleSize size;
+    TRY(cs->int_into("height", size.height));
+    TRY(cs->int_into("width", size.width));
+    cs->warn_unknown();
+    p.console_size = size;
+  }
+  if (auto u = TRY(o.object("user"))) {
+    TRY(u->int_into("uid", p.user.uid));
+    TRY(u->int_into("gid", p.user.gid));
+    p.user.umask = TRY(u->integer<uint32_t>("umask"));
+    const json* ag = u->get("additionalGids");
+    if (ag) {
+      if (!ag->is_array()) return field_error(u->field("additionalGids"), "expected array of integers");
+      for (size_t i = 0; i < ag->size(); ++i)
+        p.user.additional_gids.push_back(
+            TRY(Obj::to_int<uint32_t>((*ag)[i], u->field("additionalGids") + "[" + std::to_string(i) + "]")));
+    }
+    TRY(u->str_into("username", p.user.username));
+    u->warn_unknown();
+  }
+  p.args = TRY(o.strings("args"));
+  (void)TRY(o.str("commandLine"));  // Windows only
+  p.env = TRY(o.strings("env"));
+  TRY(o.str_into("cwd", p.cwd));
+  if (auto c = TRY(o.object("capabilities"))) {
+    Capabilities caps;
+    caps.bounding = TRY(c->strings("bounding"));
+    caps.effective = TRY(c->strings("effective"));
+    caps.inheritable = TRY(c->strings("inheritable"));
+    caps.permitted = TRY(c->strings("permitted"));
+    caps.ambient = TRY(c->strings("ambient"));
+    c->warn_unknown();
+    p.capabilities = std::move(caps);
+  }
+  TRY(o.each_object("rlimits", [&](Obj& r) -> Result<void> {
+    Rlimit rl;
+    auto t = TRY(r.str("type"));
+    if (!t) return field_error(r.field("type"), "missing required field");
+    rl.type = *t;
+    bool found = false;
+    for (auto& k : kRlimits)
+      if (rl.type == k.name) {
+        rl.resource = k.resource;
+        found = true;
+      }
+    if (!found) return field_error(r.field("type"), "unknown rlimit \"" + rl.type + "\"");
+    for (auto& prev : p.rlimits)
+      if (prev.type == rl.type) return field_error(r.field("type"), "duplicate rlimit \"" + rl.type + "\"");
+    auto hard = TRY(r.integer<uint64_t>("hard"));
+    auto soft = TRY(r.integer<uint64_t>("soft"));
+    if (!hard || !soft) return field_error(r.field("hard"), "hard and soft are required");
+    rl.hard = *hard;
+    rl.soft = *soft;
+    p.rlimits.push_back(rl);
+    return {};
+  }));
+  TRY(o.bool_into("noNewPrivileges", p.no_new_privileges));
+  TRY(o.str_into("apparmorProfile", p.apparmor_profile));
+  p.oom_score_adj = TRY(o.integer<int>("oomScoreAdj"));
+  TRY(o.str_into("selinuxLabel", p.selinux_label));
+  p.scheduler = TRY(o.raw("scheduler", json::value_t::object));
+  p.io_priority = TRY(o.raw("ioPriority", json::value_t::object));
+  p.exec_cpu_affinity = TRY(o.raw("execCPUAffinity", json::value_t::object));
+  o.warn_unknown();
+  return {};
+}
+
+Result<NsType> ns_type_from(const std::string& s, const std::string& where) {
+  for (NsType t : kAllNamespaces)
+    if (s == ns_type_name(t)) return t;
+  return field_error(where, "unknown namespace type \"" + s + "\"");
+}
+
+Result<void> parse_linux(Obj& o, Linux& l) {
+  TRY(o.each_object("namespaces", [&](Obj& n) -> Result<void> {
+    auto t = TRY(n.str("type"));
+    if (!t) return field_error(n.field("type"), "missing required field");
+    Namespace ns{TRY(ns_type_from(*t, n.field("type"))), {}};
+    TRY(n.str_into("path", ns.path));
+    if (!ns.path.empty() && ns.path[0] != '/')
+      return field_error(n.field("path"), "must be an absolute path, got \"" + ns.path + "\"");
+    for (auto& prev : l.namespaces)
+      if (prev.type == ns.type) return field_error(n.field("type"), "duplicate namespace \"" + *t + "\"");
+    l.namespaces.push_back(ns);
+    return {};
+  }));
+  l.uid_mappings = TRY(parse_mappings(o, "uidMappings"));
+  l.gid_mappings = TRY(parse_mappings(o, "gidMappings"));
+  if (auto to = TRY(o.object("timeOffsets"))) {
+    for (const char* clock : {"monotonic", "boottime"}) {
+      if (auto c = TRY(to->object(clock))) {
+        TimeOffset off;
+        TRY(c->int_into("secs", off.secs));
+        TRY(c->int_into("nanosecs", off.nanosecs));
+        c->warn_unknown();
+        l.time_offsets[clock] = off;
+      }
+    }
+    to->warn_unknown();
+  }
+  TRY(o.each_object("devices", [&](Obj& d) -> Result<void> {
+    Device dev;
+    auto p = TRY(d.str("path"));
+    if (!p || p->empty()) return field_error(d.field("path"), "missing required field");
+    dev.path = *p;
+    auto t = TRY(d.str("type"));
+    if (!t || t->size() != 1 || std::string("cbup").find((*t)[0]) == std::string::npos)
+      return field_error(d.field("type"), "must be one of c, b, u, p");
+    dev.type = (*t)[0];
+    TRY(d.int_into("major", dev.major));
+    TRY(d.int_into("minor", dev.minor));
+    dev.file_mode = TRY(d.integer<uint32_t>("fileMode"));
+    dev.uid = TRY(d.integer<uint32_t>("uid"));
+    dev.gid = TRY(d.integer<uint32_t>("gid"));
+    l.devices.push_back(dev);
+    return {};
+  }));
+  TRY(o.str_into("cgroupsPath", l.cgroups_path));
+  l.resources = TRY(o.raw("resources", json::value_t::object));
+  l.sysctl = TRY(o.string_map("sysctl"));
+  l.seccomp = TRY(o.raw("seccomp", json::value_t::object));
+  TRY(o.str_into("rootfsPropagation", l.rootfs_propagation));
+  l.masked_paths = TRY(o.strings("maskedPaths"));
+  l.readonly_paths = TRY(o.strings("readonlyPaths"));
+  TRY(o.str_into("mountLabel", l.mount_label));
+  l.intel_rdt = TRY(o.raw("intelRdt", json::value_t::object));
+  l.personality = TRY(o.raw("personality", json::value_t::object));
+  (void)TRY(o.raw("memoryPolicy", json::value_t::object));
+  (void)TRY(o.raw("netDevices", json::value_t::object));
+  o.warn_unknown();
+  return {};
+}
+
+}  // namespace
+
+const char* ns_type_name(NsType t) {
+  switch (t) {
+    case NsType::Pid: return "pid";
+    case NsType::Network: return "network";
+    case NsType::Mount: return "mount";
+    case NsType::Ipc: return "ipc";
+    case NsType::Uts: return "uts";
+    case NsType::User: return "user";
+    case NsType::Cgroup: return "cgroup";
+    case NsType::Time: return "time";
+  }
+  return "?";
+}
+
+const Namespace* Linux::find_namespace(NsType t) const {
+  for (auto& n : namespaces)
+    if (n.type == t) return &n;
+  return nullptr;
+}
+
+std::vector<std::string> known_rlimits() {
+  std::vector<std::string> out;
+  for (auto& k : kRlimits) out.emplace_back(k.name);
+  return out;
+}
+
+Result<Spec> parse_spec(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    // Re-parse with exceptions only to get the position and reason into the message.
+    try {
+      json discard = json::parse(text);
+      (void)discard;
+    } catch (const json::parse_error& e) {
+      std::string what = e.what();
+      auto pos = what.find("parse error");
+      return make_error("config.json: invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+    }
+    return make_error("config.json: invalid JSON");
+  }
+  if (!j.is_object()) return field_error("(top level)", std::string("expected object, got ") + type_name(j));
+
+  Spec s;
+  Obj top(j, "");
+  auto ver = TRY(top.str("ociVersion"));
+  if (!ver || ver->empty()) return field_error("ociVersion", "missing required field");
+  s.oci_version = *ver;
+
+  if (auto p = TRY(top.object("process"))) {
+    Process proc;
+    TRY(parse_process(*p, proc));
+    s.process = std::move(proc);
+  }
+  auto root = TRY(top.object("root"));
+  if (!root) return field_error("root", "missing required field");
+  auto rp = TRY(root->str("path"));
+  if (!rp || rp->empty()) return field_error("root.path", "missing required field");
+  s.root.path = *rp;
+  TRY(root->bool_into("readonly", s.root.readonly));
+  root->warn_unknown();
+
+  TRY(top.str_into("hostname", s.hostname));
+  TRY(top.str_into("domainname", s.domainname));
+  TRY(top.each_object("mounts", [&](Obj& m) -> Result<void> {
+    Mount mnt;
+    auto d = TRY(m.str("destination"));
+    if (!d || d->empty()) return field_error(m.field("destination"), "missing required field");
+    mnt.destination = *d;
+    TRY(m.str_into("type", mnt.type));
+    TRY(m.str_into("source", mnt.source));
+    mnt.options = TRY(m.strings("options"));
+    mnt.uid_mappings = TRY(parse_mappings(m, "uidMappings"));
+    mnt.gid_mappings = TRY(parse_mappings(m, "gidMappings"));
+    s.mounts.push_back(std::move(mnt));
+    return {};
+  }));
+  if (auto h = TRY(top.object("hooks"))) {
+    auto list = [&](const char* key, std::vector<Hook>& out) -> Result<void> {
+      return h->each_object(key, [&](Obj& o) -> Result<void> {
+        out.push_back(TRY(parse_hook(o)));
+        return {};
+      });
+    };
+    TRY(list("prestart", s.hooks.prestart));
+    TRY(list("createRuntime", s.hooks.create_runtime));
+    TRY(list("createContainer", s.hooks.create_container));
+    TRY(list("startContainer", s.hooks.start_container));
+    TRY(list("poststart", s.hooks.poststart));
+    TRY(list("poststop", s.hooks.poststop));
+    h->warn_unknown();
+  }
+  s.annotations = TRY(top.string_map("annotations"));
+  if (auto l = TRY(top.object("linux"))) {
+    Linux lin;
+    TRY(parse_linux(*l, lin));
+    s.linux = std::move(lin);
+  }
+  // Other platforms' sections are legal in a portable config.json and simply not ours.
+  for (const char* other : {"solaris", "windows", "vm", "zos", "domainname"}) (void)top.get(other);
+  top.warn_unknown();
+  return s;
+}
+
+Result<void> validate_spec(const Spec& s) {
+  if (!s.process) return field_error("process", "missing required field");
+  const Process& p = *s.process;
+  if (p.args.empty()) return field_error("process.args", "must not be empty");
+  if (p.cwd.empty() || p.cwd[0] != '/')
+    return field_error("process.cwd", "must be an absolute path, got \"" + p.cwd + "\"");
+  for (auto& e : p.env)
+    if (e.find('=') == std::string::npos) return field_error("process.env", "entry \"" + e + "\" has no '='");
+  if (p.oom_score_adj && (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000))
+    return field_error("process.oomScoreAdj", "must be between -1000 and 1000");
+  for (auto& rl : p.rlimits)
+    if (rl.soft > rl.hard) return field_error("process.rlimits", rl.type + ": soft limit is greater than hard limit");
+
+  for (auto& m : s.mounts) {
+    if (m.destination.find('\0') != std::string::npos) return field_error("mounts", "bad destination");
+  }
+  if (!s.linux) {
+    if (!s.hostname.empty()) return field_error("hostname", "unable to set hostname without a private UTS namespace");
+    return {};
+  }
+  const Linux& l = *s.linux;
+  if (!s.hostname.empty() && !l.has_new_namespace(NsType::Uts))
+    return field_error("hostname", "unable to set hostname without a private UTS namespace");
+  if (!s.domainname.empty() && !l.has_new_namespace(NsType::Uts))
+    return field_error("domainname", "unable to set domainname without a private UTS namespace");
+  bool userns = l.find_namespace(NsType::User) != nullptr;
+  if (!userns && (!l.uid_mappings.empty() || !l.gid_mappings.empty()))
+    return field_error("linux.uidMappings", "user namespace mappings given without a user namespace");
+  if (l.has_new_namespace(NsType::User) && (l.uid_mappings.empty() || l.gid_mappings.empty()))
+    return field_error("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
+  if (!l.time_offsets.empty() && !l.has_new_namespace(NsType::Time))
+    return field_error("linux.timeOffsets", "time offsets given without a new time namespace");
+  if (!l.rootfs_propagation.empty()) {
+    static const std::set<std::string> ok = {"shared", "slave", "private", "unbindable",
+                                             "rshared", "rslave", "rprivate", "runbindable"};
+    if (!ok.contains(l.rootfs_propagation))
+      return field_error("linux.rootfsPropagation", "invalid value \"" + l.rootfs_propagation + "\"");
+  }
+  for (auto& [key, value] : l.sysctl) {
+    (void)value;
+    if (key.starts_with("net.") && !l.has_new_namespace(NsType::Network) && !l.find_namespace(NsType::Network))
+      return field_error("linux.sysctl", "sysctl \"" + key + "\" is not allowed in the host network namespace");
+    if ((key.starts_with("kernel.msg") || key.starts_with("kernel.sem") || key.starts_with("kernel.shm") ||
+         key.starts_with("fs.mqueue.")) &&
+        !l.find_namespace(NsType::Ipc))
+      return field_error("linux.sysctl", "sysctl \"" + key + "\" is not allowed in the host IPC namespace");
+    if ((key == "kernel.hostname" || key == "kernel.domainname") && !l.find_namespace(NsType::Uts))
+      return field_error("linux.sysctl", "sysctl \"" + key + "\" is not allowed in the host UTS namespace");
+  }
+  for (auto& d : l.devices)
+    if (d.path.empty() || d.path[0] != '/')
+      return field_error("linux.devices", "device path \"" + d.path + "\" must be absolute");
+  return {};
+}
+
+Result<Spec> load_spec(const std::string& bundle) {
+  std::string path = join_path(bundle, "config.json");
+  auto text = read_file(path);
+  if (!text) {
+    Error e = text.error();
+    e.op = "open";
+    return std::unexpected(e);
+  }
+  Spec s = TRY(parse_spec(*text));
+  TRY(validate_spec(s));
+  return s;
+}
+
+}  // namespace ns::oci

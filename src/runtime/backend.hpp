@@ -1,0 +1,53 @@
+// The isolation back end: what turns a validated spec into a blocked init and later drives it.
+// The namespace back end (Linux namespaces + cgroups + pivot_root) is the first; VM mode (a
+// microVM with a guest agent) is the second implementation of the same interface.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/fd.hpp"
+#include "oci/spec.hpp"
+#include "state/state.hpp"
+
+namespace ns::runtime {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;          // absolute
+  std::string console_socket;  // may be empty
+  int preserve_fds = 0;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  bool systemd_cgroup = false;
+  bool keep_console = false;   // `run` attached with a terminal: hand the pty master back
+};
+
+struct Created {
+  pid_t pid = 0;
+  UniqueFd console_master;  // when keep_console
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  [[nodiscard]] virtual const char* name() const = 0;
+
+  // Sets the container up to a blocked init (the `created` state). Fills the state fields it
+  // owns (pid, pid start, cgroup). On failure nothing it made is left: no process, no cgroup.
+  virtual Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) = 0;
+  // Releases the blocked init so it execs the user process.
+  virtual Result<void> start(const state::State& st) = 0;
+  virtual Result<void> kill(const state::State& st, int signal, bool all) = 0;
+  // Every process of the container.
+  virtual Result<std::vector<pid_t>> pids(const state::State& st) = 0;
+  // Kills whatever is left (SIGKILL), waits for it, removes the cgroup.
+  virtual Result<void> destroy(const state::State& st) = 0;
+};
+
+Backend& namespace_backend(const std::string& state_root);
+
+}  // namespace ns::runtime

@@ -1,0 +1,399 @@
+#include "runtime/container.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <sstream>
+
+#include "common/file.hpp"
+#include "common/log.hpp"
+#include "linux/console/console.hpp"
+
+namespace ns::runtime {
+namespace {
+
+Result<std::string> absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.empty() ? "." : path.c_str(), buf)) return sys_error("resolve bundle", path);
+  return std::string(buf);
+}
+
+Result<void> write_pid_file(const std::string& path, pid_t pid) {
+  auto abs_dir = absolute(path_dirname(path));
+  if (!abs_dir) return std::unexpected(abs_dir.error());
+  std::string target = *abs_dir + "/" + path_basename(path);
+  // tmp + rename in the same directory: a reader never sees an empty pid file.
+  std::string tmp = *abs_dir + "/." + path_basename(path) + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return sys_error("open pid file", tmp);
+  std::string content = std::to_string(pid);
+  if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+    return sys_error("write pid file", tmp);
+  fd.reset();
+  if (::rename(tmp.c_str(), target.c_str()) < 0) return sys_error("rename pid file", target);
+  return {};
+}
+
+std::string user_name(uid_t uid) {
+  if (auto text = read_file("/etc/passwd"))
+    for (auto& line : split(*text, '\n')) {
+      auto f = split(line, ':');
+      if (f.size() > 2 && f[2] == std::to_string(uid)) return f[0];
+    }
+  return std::to_string(uid);
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+int exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+void write_all(int fd, const char* p, ssize_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, static_cast<size_t>(n));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    p += w;
+    n -= w;
+  }
+}
+
+// `run` attached: forward signals to init, relay the pty if we hold it, return the exit status.
+int wait_attached(pid_t pid, int master) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE}) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
+
+  std::optional<linux_console::RawTerminal> raw;
+  if (master >= 0) {
+    raw.emplace();
+    linux_console::copy_window_size(master);
+  }
+  bool stdin_open = master >= 0, master_open = master >= 0;
+  int status = 0;
+  bool reaped = false;
+  auto try_reap = [&] {
+    if (reaped) return;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) reaped = true;
+  };
+  try_reap();
+  while (!reaped || master_open) {
+    struct pollfd fds[3];
+    int n = 0;
+    fds[n++] = {sfd.get(), POLLIN, 0};
+    int master_idx = -1, stdin_idx = -1;
+    if (master_open) {
+      master_idx = n;
+      fds[n++] = {master, POLLIN, 0};
+    }
+    if (stdin_open && !reaped) {
+      stdin_idx = n;
+      fds[n++] = {STDIN_FILENO, POLLIN, 0};
+    }
+    int ready = ::poll(fds, static_cast<nfds_t>(n), reaped ? 100 : -1);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready == 0 && reaped) break;  // drained
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si{};
+      if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGCHLD) {
+          try_reap();
+        } else if (sig == SIGWINCH) {
+          if (master >= 0) linux_console::copy_window_size(master);
+        } else if (sig != SIGPIPE) {
+          ::kill(pid, sig);
+        }
+      }
+    }
+    char buf[16384];
+    if (master_idx >= 0 && (fds[master_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = ::read(master, buf, sizeof buf);
+      if (r > 0)
+        write_all(STDOUT_FILENO, buf, r);
+      else if (r == 0 || (errno != EINTR && errno != EAGAIN))
+        master_open = false;  // EIO: every slave fd is closed
+    }
+    if (stdin_idx >= 0 && (fds[stdin_idx].revents & (POLLIN | POLLHUP))) {
+      ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (r > 0)
+        write_all(master, buf, r);
+      else
+        stdin_open = false;
+    }
+  }
+  if (!reaped)
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  return exit_code(status);
+}
+
+}  // namespace
+
+Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<std::string>& args) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) < 0) return sys_error("pipe");
+  UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+  std::vector<std::string> argv_s = {"ps"};
+  if (args.empty())
+    argv_s.push_back("-ef");
+  else
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t child = ::fork();
+  if (child < 0) return sys_error("fork");
+  if (child == 0) {
+    ::dup2(wr.get(), STDOUT_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!std::getenv("PATH")) ::setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+    ::execvp("ps", argv.data());
+    ::_exit(127);
+  }
+  wr.reset();
+  std::string output;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::read(rd.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) output.append(buf, static_cast<size_t>(n));
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return make_error("ps failed (exit " + std::to_string(exit_code(status)) + ")");
+  auto lines = split(output, '\n');
+  if (lines.empty()) return make_error("ps printed nothing");
+  // Which column is PID?
+  size_t pid_col = std::string::npos, col = 0;
+  {
+    std::istringstream hs(lines[0]);
+    std::string word;
+    while (hs >> word) {
+      if (word == "PID") pid_col = col;
+      ++col;
+    }
+  }
+  if (pid_col == std::string::npos) return make_error("ps output has no PID column");
+  std::string out = lines[0] + "\n";
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::istringstream ls(lines[i]);
+    std::string word;
+    for (size_t c = 0; c <= pid_col && (ls >> word); ++c) {
+    }
+    pid_t p = static_cast<pid_t>(std::atol(word.c_str()));
+    if (std::find(pids.begin(), pids.end(), p) != pids.end()) out += lines[i] + "\n";
+  }
+  return out;
+}
+
+Result<int> parse_signal(const std::string& s) {
+  if (s.empty()) return make_error("invalid signal: empty");
+  if (std::all_of(s.begin(), s.end(), ::isdigit)) {
+    int n = std::atoi(s.c_str());
+    if (n <= 0 || n > SIGRTMAX) return make_error("invalid signal \"" + s + "\"");
+    return n;
+  }
+  std::string name = s;
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name.starts_with("SIG")) name = name.substr(3);
+  for (int sig = 1; sig < SIGRTMIN; ++sig) {
+    const char* abbrev = ::sigabbrev_np(sig);
+    if (abbrev && name == abbrev) return sig;
+  }
+  if (name.starts_with("RTMIN")) {
+    int off = name.size() > 5 ? std::atoi(name.c_str() + 6) : 0;
+    if (SIGRTMIN + off <= SIGRTMAX) return SIGRTMIN + off;
+  }
+  if (name.starts_with("RTMAX")) {
+    int off = name.size() > 5 ? std::atoi(name.c_str() + 6) : 0;
+    if (SIGRTMAX - off >= SIGRTMIN) return SIGRTMAX - off;
+  }
+  return make_error("invalid signal \"" + s + "\"");
+}
+
+Runtime::Runtime(GlobalOptions g)
+    : g_(std::move(g)), store_(g_.root), ns_backend_(namespace_backend(g_.root)) {}
+
+Backend& Runtime::backend_for(const state::State&) { return ns_backend_; }
+
+Result<Created> Runtime::create_container(CreateOptions& opts, const std::string& pid_file) {
+  TRY(state::validate_id(opts.id));
+  opts.bundle = TRY(absolute(opts.bundle));
+  oci::Spec spec = TRY(oci::load_spec(opts.bundle));
+
+  std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : join_path(opts.bundle, spec.root.path);
+  struct stat st_root{};
+  if (::stat(rootfs.c_str(), &st_root) < 0) return sys_error("rootfs", rootfs);
+  if (!S_ISDIR(st_root.st_mode)) return make_error("rootfs \"" + rootfs + "\" is not a directory");
+  if (spec.process->terminal && opts.console_socket.empty() && !opts.keep_console)
+    return make_error("cannot allocate tty if ns-runtime will detach without setting console socket");
+  if (!spec.process->terminal && !opts.console_socket.empty())
+    return make_error("cannot use console socket if ns-runtime will not allocate tty");
+  if (opts.preserve_fds < 0) return make_error("--preserve-fds must not be negative");
+
+  UniqueFd lock = TRY(store_.create_dir(opts.id));
+  state::State st;
+  st.oci_version = spec.oci_version;
+  st.id = opts.id;
+  st.bundle = opts.bundle;
+  st.rootfs = TRY(absolute(rootfs));
+  st.created = rfc3339_now();
+  st.owner = ::geteuid();
+  st.annotations = spec.annotations;
+  st.backend = ns_backend_.name();
+
+  // Anything that fails from here on leaves nothing behind.
+  bool made = false;
+  struct Cleanup {
+    Runtime* rt;
+    state::State* st;
+    bool* made;
+    bool armed = true;
+    ~Cleanup() {
+      if (!armed) return;
+      if (*made) (void)rt->ns_backend_.destroy(*st);
+      (void)rt->store_.remove(st->id);
+    }
+  } cleanup{this, &st, &made};
+
+  Created c = TRY(ns_backend_.create(opts, spec, st));
+  made = true;
+  TRY(store_.save(st));
+  if (!pid_file.empty()) TRY(write_pid_file(pid_file, c.pid));
+  cleanup.armed = false;
+  return c;
+}
+
+Result<void> Runtime::create(CreateOptions opts, const std::string& pid_file) {
+  (void)TRY(create_container(opts, pid_file));
+  return {};
+}
+
+Result<void> Runtime::start(const std::string& id) {
+  UniqueFd lock = TRY(store_.lock(id));
+  state::State st = TRY(store_.load(id));
+  switch (store_.status(st)) {
+    case state::Status::Created: break;
+    case state::Status::Stopped: return make_error("cannot start a container that has stopped");
+    default: return make_error("cannot start an already running container");
+  }
+  return backend_for(st).start(st);
+}
+
+Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool detach, bool remove_after) {
+  if (!detach && opts.console_socket.empty()) opts.keep_console = true;
+  Created c = TRY(create_container(opts, pid_file));
+  if (auto r = start(opts.id); !r) {
+    (void)remove(opts.id, true);
+    return std::unexpected(r.error());
+  }
+  if (detach) return 0;
+  int code = wait_attached(c.pid, c.console_master ? c.console_master.get() : -1);
+  if (remove_after) TRY(remove(opts.id, true));
+  return code;
+}
+
+Result<std::string> Runtime::state(const std::string& id) {
+  state::State st = TRY(store_.load(id));
+  return state::oci_state(st, store_.status(st)).dump(2);
+}
+
+Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
+  UniqueFd lock = TRY(store_.lock(id));
+  state::State st = TRY(store_.load(id));
+  if (store_.status(st) == state::Status::Stopped) {
+    if (all) return {};
+    return make_error("container not running");
+  }
+  return backend_for(st).kill(st, signal, all);
+}
+
+Result<void> Runtime::remove(const std::string& id, bool force) {
+  auto lock = store_.lock(id);
+  if (!lock) {
+    if (force && lock.error().msg.find("does not exist") != std::string::npos) return {};
+    return std::unexpected(lock.error());
+  }
+  auto loaded = store_.load(id);
+  if (!loaded) {
+    // A runtime killed half-way through create leaves a directory without state.json.
+    if (force) return store_.remove(id);
+    return std::unexpected(loaded.error());
+  }
+  state::State st = std::move(*loaded);
+  state::Status status = store_.status(st);
+  if (!force && (status == state::Status::Running || status == state::Status::Paused))
+    return make_error("cannot delete container " + id + " that is not stopped: " + state::status_name(status));
+  TRY(backend_for(st).destroy(st));
+  return store_.remove(id);
+}
+
+Result<std::string> Runtime::list(const std::string& format, bool quiet) {
+  auto ids = TRY(store_.list());
+  std::vector<std::pair<state::State, state::Status>> rows;
+  for (auto& id : ids) {
+    auto st = store_.load(id);
+    if (!st) continue;  // being created or deleted right now
+    state::Status s = store_.status(*st);
+    rows.emplace_back(std::move(*st), s);
+  }
+  std::string out;
+  if (quiet) {
+    for (auto& [st, s] : rows) out += st.id + "\n";
+    return out;
+  }
+  if (format == "json") {
+    nlohmann::json arr = nlohmann::json::array();
+    for (auto& [st, s] : rows) {
+      auto j = state::oci_state(st, s);
+      j["owner"] = user_name(st.owner);
+      arr.push_back(j);
+    }
+    return arr.dump() + "\n";
+  }
+  if (format != "table") return make_error("invalid format option \"" + format + "\"");
+  std::vector<std::vector<std::string>> table = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  for (auto& [st, s] : rows)
+    table.push_back({st.id, std::to_string(s == state::Status::Stopped ? 0 : st.pid), state::status_name(s), st.bundle,
+                     st.created, user_name(st.owner)});
+  std::vector<size_t> width(6, 0);
+  for (auto& r : table)
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  for (auto& r : table) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) line += i + 1 < r.size() ? pad(r[i], width[i] + 3) : r[i];
+    out += line + "\n";
+  }
+  return out;
+}
+
+Result<std::vector<pid_t>> Runtime::pids(const std::string& id) {
+  state::State st = TRY(store_.load(id));
+  if (store_.status(st) == state::Status::Stopped) return std::vector<pid_t>{};
+  return backend_for(st).pids(st);
+}
+
+}  // namespace ns::runtime

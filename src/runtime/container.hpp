@@ -1,0 +1,58 @@
+// The verbs, independent of the command line: each one loads or creates state, asks the back end
+// to act, and keeps state.json true. The CLI front ends only parse flags and call these.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "runtime/backend.hpp"
+#include "state/state.hpp"
+
+namespace ns::runtime {
+
+struct GlobalOptions {
+  std::string root;  // state root
+  bool systemd_cgroup = false;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(GlobalOptions g);
+
+  // create: the container is set up and its init blocked; PID_FILE (if any) holds its pid.
+  Result<void> create(CreateOptions opts, const std::string& pid_file);
+  Result<void> start(const std::string& id);
+  // create + start; attached (detach=false) it waits, relays the terminal, forwards signals and
+  // returns the container's exit status (128+N for a signal).
+  Result<int> run(CreateOptions opts, const std::string& pid_file, bool detach, bool remove);
+  // The OCI state JSON, indented as runc prints it.
+  Result<std::string> state(const std::string& id);
+  Result<void> kill(const std::string& id, int signal, bool all);
+  // delete; with force a running container is killed first and a missing one is not an error.
+  Result<void> remove(const std::string& id, bool force);
+  // list: "table" or "json"; quiet prints ids only.
+  Result<std::string> list(const std::string& format, bool quiet);
+  Result<std::vector<pid_t>> pids(const std::string& id);
+
+  [[nodiscard]] const state::Store& store() const { return store_; }
+
+ private:
+  Result<Created> create_container(CreateOptions& opts, const std::string& pid_file);
+  Backend& backend_for(const state::State& st);
+
+  GlobalOptions g_;
+  state::Store store_;
+  Backend& ns_backend_;
+};
+
+// `ps` table format: runs ps(1) with ARGS (default -ef) and keeps the header and the lines whose
+// PID column is one of PIDS.
+Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<std::string>& args);
+
+// "SIGTERM", "TERM", "term", "15" -> 15
+Result<int> parse_signal(const std::string& s);
+
+}  // namespace ns::runtime

@@ -1,0 +1,42 @@
+// The create pipeline of the namespace back end, in order. Each stage has a name (errors and
+// logs carry it) and the reason it sits where it does. The runtime side runs before and around
+// clone(); the init side runs in the cloned child, the future container init.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/fd.hpp"
+#include "linux/fs/rootfs.hpp"
+#include "oci/spec.hpp"
+#include "sys/kernel.hpp"
+
+namespace ns::runtime {
+
+// Everything the init side needs, prepared by the runtime before clone.
+struct InitContext {
+  sys::Kernel* k = nullptr;
+  const oci::Spec* spec = nullptr;
+  linux_fs::RootfsContext rootfs;
+  std::string fifo_path;  // the exec fifo, opened before pivot_root, written after
+  int sync_fd = -1;       // child end of the sync socketpair
+  // Filled in while the stages run:
+  UniqueFd root_fd;
+  UniqueFd fifo_fd;
+};
+
+struct InitStage {
+  const char* name;
+  const char* why;
+  Result<void> (*run)(InitContext&);
+};
+
+// The init side, in order: what `ns-runtime create` makes the child do before it blocks on the
+// exec fifo. Unit tests run this same list on a recording fake kernel.
+std::span<const InitStage> init_stages();
+
+// Runs the stages in order; an error carries the stage name.
+Result<void> run_init_stages(InitContext& ctx);
+
+}  // namespace ns::runtime

@@ -1,0 +1,103 @@
+#include "runtime/sync.hpp"
+
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace ns::runtime {
+namespace {
+
+// The wire form: fixed-size, so one recv() always reads one whole message.
+struct Wire {
+  uint32_t type;
+  int32_t err;
+  char stage[48];
+  char op[256];
+  char path[1024];
+  char msg[1024];
+};
+
+void copy_in(char* dst, size_t n, const std::string& s) {
+  std::memset(dst, 0, n);
+  std::memcpy(dst, s.data(), std::min(n - 1, s.size()));
+}
+
+std::string copy_out(const char* src, size_t n) { return std::string(src, strnlen(src, n)); }
+
+}  // namespace
+
+Result<void> send_message(int sock, const Message& m, int fd) {
+  Wire w{};
+  w.type = static_cast<uint32_t>(m.type);
+  w.err = m.error.err;
+  copy_in(w.stage, sizeof w.stage, m.error.stage);
+  copy_in(w.op, sizeof w.op, m.error.op);
+  copy_in(w.path, sizeof w.path, m.error.path);
+  copy_in(w.msg, sizeof w.msg, m.error.msg);
+
+  struct iovec iov{&w, sizeof w};
+  struct msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  if (fd >= 0) {
+    std::memset(control, 0, sizeof control);
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  for (;;) {
+    if (::sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) return {};
+    if (errno != EINTR) return sys_error("send sync message");
+  }
+}
+
+Result<Message> recv_message(int sock, UniqueFd* fd) {
+  Wire w{};
+  struct iovec iov{&w, sizeof w};
+  struct msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return sys_error("receive sync message");
+  if (n == 0) return std::unexpected(Error{EPIPE, "receive sync message", {}, "the other side exited", {}});
+  if (static_cast<size_t>(n) != sizeof w) return make_error("sync message of wrong size");
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int got;
+      std::memcpy(&got, CMSG_DATA(c), sizeof(int));
+      if (fd)
+        fd->reset(got);
+      else
+        ::close(got);
+    }
+  }
+  Message m;
+  m.type = static_cast<Msg>(w.type);
+  m.error.err = w.err;
+  m.error.stage = copy_out(w.stage, sizeof w.stage);
+  m.error.op = copy_out(w.op, sizeof w.op);
+  m.error.path = copy_out(w.path, sizeof w.path);
+  m.error.msg = copy_out(w.msg, sizeof w.msg);
+  return m;
+}
+
+Result<void> make_sync_pair(UniqueFd& parent_end, UniqueFd& child_end) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return sys_error("socketpair");
+  parent_end.reset(sv[0]);
+  child_end.reset(sv[1]);
+  return {};
+}
+
+}  // namespace ns::runtime

@@ -1,0 +1,41 @@
+// The typed parent <-> child protocol. One SOCK_SEQPACKET socketpair, created before clone: each
+// message is one packet (boundaries kept), an fd may ride along with SCM_RIGHTS, and an error
+// crosses as errno + operation + path + stage so the user sees exactly what failed inside.
+//
+//   parent                              child (future container init)
+//   clone ------------------------------> waits for Go
+//   cgroup join, id maps; Go ----------> namespaces, mounts, pivot_root, devices ...
+//          <---------------------------- ConsoleMaster (fd)   when process.terminal
+//          <---------------------------- Ready | Error
+//   writes state, pid file, exits        blocks on the exec fifo until `start`
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/fd.hpp"
+
+namespace ns::runtime {
+
+enum class Msg : uint32_t {
+  Go = 1,         // parent -> child: the cgroup is joined and the id maps are written, go on
+  ConsoleMaster,  // child -> parent: the pty master, with SCM_RIGHTS
+  Ready,          // child -> parent: everything is set up, blocking on the exec fifo now
+  Error,          // child -> parent: set-up failed; the error travels in the message
+};
+
+struct Message {
+  Msg type = Msg::Go;
+  Error error;  // for Msg::Error
+};
+
+Result<void> send_message(int sock, const Message& m, int fd = -1);
+// Receives one message; an fd that came with it lands in *fd. EOF (the peer died) is an error
+// with err == EPIPE.
+Result<Message> recv_message(int sock, UniqueFd* fd = nullptr);
+
+// socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC)
+Result<void> make_sync_pair(UniqueFd& parent_end, UniqueFd& child_end);
+
+}  // namespace ns::runtime

@@ -1,0 +1,175 @@
+#include "state/state.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/file.hpp"
+#include "oci/spec.hpp"
+
+namespace ns::state {
+
+using json = nlohmann::json;
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::Created: return "created";
+    case Status::Running: return "running";
+    case Status::Paused: return "paused";
+    case Status::Stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+json to_json(const State& s) {
+  return json{{"ociVersion", s.oci_version}, {"id", s.id},           {"pid", s.pid},
+              {"pidStart", s.pid_start},     {"bundle", s.bundle},   {"rootfs", s.rootfs},
+              {"created", s.created},        {"owner", s.owner},     {"annotations", s.annotations},
+              {"cgroupPath", s.cgroup_path}, {"backend", s.backend}, {"config", s.config}};
+}
+
+Result<State> from_json(const json& j) {
+  State s;
+  try {
+    s.oci_version = j.at("ociVersion").get<std::string>();
+    s.id = j.at("id").get<std::string>();
+    s.pid = j.at("pid").get<pid_t>();
+    s.pid_start = j.at("pidStart").get<unsigned long long>();
+    s.bundle = j.at("bundle").get<std::string>();
+    s.rootfs = j.at("rootfs").get<std::string>();
+    s.created = j.at("created").get<std::string>();
+    s.owner = j.at("owner").get<uid_t>();
+    s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
+    s.cgroup_path = j.at("cgroupPath").get<std::string>();
+    s.backend = j.at("backend").get<std::string>();
+    s.config = j.at("config");
+  } catch (const json::exception& e) {
+    return make_error(std::string("state.json is corrupt: ") + e.what());
+  }
+  return s;
+}
+
+json oci_state(const State& s, Status status) {
+  json j = {{"ociVersion", s.oci_version},
+            {"id", s.id},
+            {"pid", status == Status::Stopped ? 0 : s.pid},
+            {"status", status_name(status)},
+            {"bundle", s.bundle},
+            {"rootfs", s.rootfs},
+            {"created", s.created},
+            {"owner", ""}};
+  if (!s.annotations.empty()) j["annotations"] = s.annotations;
+  return j;
+}
+
+Result<void> validate_id(const std::string& id) {
+  if (id.empty()) return make_error("container id cannot be empty");
+  if (id == "." || id == "..") return make_error("invalid container id format: " + id);
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '+' || c == '-' || c == '.';
+    if (!ok) return make_error("invalid container id format: " + id);
+  }
+  if (id.size() > 1024) return make_error("invalid container id format: id too long");
+  return {};
+}
+
+std::string default_root() {
+  if (::geteuid() == 0) return "/run/nano-sandbox";
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  if (xdg && *xdg) return std::string(xdg) + "/nano-sandbox";
+  return "/tmp/nano-sandbox-" + std::to_string(::geteuid());
+}
+
+std::optional<unsigned long long> process_start_time(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  auto text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return std::nullopt;
+  auto close = text->rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  // After "pid (comm) ": field 3 is the state, field 22 the start time.
+  auto fields = split(std::string_view(*text).substr(close + 2), ' ');
+  if (fields.size() < 20) return std::nullopt;
+  if (fields[0] == "Z" || fields[0] == "X" || fields[0] == "x") return std::nullopt;
+  return std::strtoull(fields[19].c_str(), nullptr, 10);
+}
+
+Result<UniqueFd> Store::create_dir(const std::string& id) {
+  TRY(mkdir_p(root_, 0711));
+  std::string d = dir(id);
+  if (::mkdir(d.c_str(), 0711) < 0) {
+    if (errno == EEXIST) return make_error("container with id exists: " + id);
+    return sys_error("mkdir", d);
+  }
+  UniqueFd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open", d);
+  if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock", d);
+  return fd;
+}
+
+Result<UniqueFd> Store::lock(const std::string& id) const {
+  TRY(validate_id(id));
+  std::string d = dir(id);
+  UniqueFd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return make_error("container \"" + id + "\" does not exist");
+    return sys_error("open", d);
+  }
+  if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock", d);
+  return fd;
+}
+
+Result<State> Store::load(const std::string& id) const {
+  TRY(validate_id(id));
+  auto text = read_file(dir(id) + "/state.json");
+  if (!text) {
+    if (text.error().err == ENOENT) return make_error("container \"" + id + "\" does not exist");
+    return std::unexpected(text.error());
+  }
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return make_error("container \"" + id + "\": state.json is corrupt");
+  return from_json(j);
+}
+
+Result<void> Store::save(const State& s) const {
+  return write_file_atomic(dir(s.id) + "/state.json", to_json(s).dump(), 0600);
+}
+
+Result<void> Store::remove(const std::string& id) const { return remove_tree(dir(id)); }
+
+Result<std::vector<std::string>> Store::list() const {
+  std::vector<std::string> ids;
+  DIR* d = ::opendir(root_.c_str());
+  if (!d) {
+    if (errno == ENOENT) return ids;
+    return sys_error("open", root_);
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (path_exists(dir(name) + "/state.json")) ids.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Status Store::status(const State& s) const {
+  auto start = process_start_time(s.pid);
+  if (!start || *start != s.pid_start) return Status::Stopped;
+  if (path_exists(fifo_path(s.id))) return Status::Created;
+  // Paused: the freezer says so (v1 freezer.state or v2 cgroup.freeze).
+  for (const char* f : {"/sys/fs/cgroup/freezer", "/sys/fs/cgroup"}) {
+    std::string base = std::string(f) + s.cgroup_path;
+    if (auto st = read_file(base + "/freezer.state"); st && st->starts_with("FROZEN")) return Status::Paused;
+    if (auto fr = read_file(base + "/cgroup.freeze"); fr && fr->starts_with("1")) return Status::Paused;
+  }
+  return Status::Running;
+}
+
+}  // namespace ns::state

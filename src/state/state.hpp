@@ -1,0 +1,79 @@
+// Container state on disk: <root>/<id>/state.json, written atomically (tmp + rename) while the
+// container's directory is locked (flock), plus exec.fifo while the container is "created".
+// Status is never trusted from the file: it is derived from the init process (alive? same start
+// time?), the fifo and the freezer, so a dead init reads "stopped".
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "common/fd.hpp"
+
+namespace ns::state {
+
+enum class Status { Created, Running, Paused, Stopped };
+const char* status_name(Status s);
+
+struct State {
+  std::string oci_version;
+  std::string id;
+  pid_t pid = 0;
+  unsigned long long pid_start = 0;  // /proc/<pid>/stat field 22, guards against pid reuse
+  std::string bundle;
+  std::string rootfs;
+  std::string created;  // RFC 3339
+  uid_t owner = 0;
+  std::map<std::string, std::string> annotations;
+  std::string cgroup_path;
+  std::string backend = "namespaces";
+  nlohmann::json config;  // config.json as it was at create (hooks, namespaces, for later verbs)
+};
+
+nlohmann::json to_json(const State& s);
+Result<State> from_json(const nlohmann::json& j);
+// The OCI state document `state` prints: ociVersion, id, status, pid, bundle, annotations
+// (+ rootfs, created, owner as runc prints them).
+nlohmann::json oci_state(const State& s, Status status);
+
+// "abc-1.2_x" ok; "", ".", "..", "a/b" not.
+Result<void> validate_id(const std::string& id);
+
+// The default state root: /run/nano-sandbox as root; $XDG_RUNTIME_DIR/nano-sandbox otherwise
+// (an empty XDG_RUNTIME_DIR counts as unset, then /tmp/nano-sandbox-<uid>).
+std::string default_root();
+
+// Start time of PID from /proc/PID/stat; nullopt when gone or a zombie.
+std::optional<unsigned long long> process_start_time(pid_t pid);
+
+class Store {
+ public:
+  explicit Store(std::string root) : root_(std::move(root)) {}
+  [[nodiscard]] const std::string& root() const { return root_; }
+  [[nodiscard]] std::string dir(const std::string& id) const { return root_ + "/" + id; }
+  [[nodiscard]] std::string fifo_path(const std::string& id) const { return dir(id) + "/exec.fifo"; }
+
+  // mkdir <root>/<id> (exclusive: "container with id exists: ID"), locked.
+  Result<UniqueFd> create_dir(const std::string& id);
+  // Opens and locks <root>/<id>: "container \"ID\" does not exist" when missing.
+  Result<UniqueFd> lock(const std::string& id) const;
+  Result<State> load(const std::string& id) const;
+  Result<void> save(const State& s) const;
+  Result<void> remove(const std::string& id) const;
+  Result<std::vector<std::string>> list() const;
+
+  // Derives the status: init gone or reused -> stopped; fifo present -> created; frozen ->
+  // paused; else running.
+  [[nodiscard]] Status status(const State& s) const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace ns::state

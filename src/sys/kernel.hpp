@@ -1,0 +1,68 @@
+// The kernel seam. Every system call the container set-up makes goes through this interface, so
+// the stage logic (which mounts, in which order, with which flags) is unit-tested on a recording
+// fake without root, and failures (EPERM, EBUSY) can be injected. RealKernel is the only
+// implementation that touches the kernel.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/fd.hpp"
+
+namespace ns::sys {
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+
+  // mounts
+  virtual Result<void> mount(const std::string& source, const std::string& target, const std::string& fstype,
+                             unsigned long flags, const std::string& data) = 0;
+  virtual Result<void> umount2(const std::string& target, int flags) = 0;
+  virtual Result<void> pivot_root(const std::string& new_root, const std::string& put_old) = 0;
+  virtual Result<void> chroot(const std::string& path) = 0;
+  virtual Result<void> chdir(const std::string& path) = 0;
+  virtual Result<void> fchdir(int fd) = 0;
+  // MS_* flags of the mount that holds PATH (statvfs), to keep locked flags on a remount.
+  virtual Result<unsigned long> mount_flags(const std::string& path) = 0;
+
+  // files, resolved against a directory fd; open_in_root never leaves the tree under root_fd
+  // (symlinks and ".." are resolved as if root_fd were "/").
+  virtual Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0) = 0;
+  virtual Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, mode_t mode = 0) = 0;
+  virtual Result<void> mkdirat(int dir_fd, const std::string& name, mode_t mode) = 0;
+  virtual Result<void> mknodat(int dir_fd, const std::string& name, mode_t mode, dev_t dev) = 0;
+  virtual Result<void> symlinkat(const std::string& target, int dir_fd, const std::string& name) = 0;
+  virtual Result<void> fchownat(int dir_fd, const std::string& name, uid_t uid, gid_t gid) = 0;
+  virtual Result<struct stat> fstat(int fd) = 0;
+  virtual Result<struct stat> stat(const std::string& path) = 0;
+  virtual Result<void> write_file(const std::string& path, const std::string& content) = 0;
+  virtual Result<std::string> read_file(const std::string& path) = 0;
+  virtual Result<void> unlinkat(int dir_fd, const std::string& name, int flags) = 0;
+
+  // identity and namespaces
+  virtual Result<void> sethostname(const std::string& name) = 0;
+  virtual Result<void> setdomainname(const std::string& name) = 0;
+  virtual Result<void> setns(int fd, int nstype) = 0;
+  virtual Result<void> unshare(int flags) = 0;
+  virtual Result<void> setrlimit(int resource, uint64_t soft, uint64_t hard) = 0;
+  virtual Result<void> setgroups(const std::vector<gid_t>& gids) = 0;
+  virtual Result<void> setresgid(gid_t gid) = 0;
+  virtual Result<void> setresuid(uid_t uid) = 0;
+  virtual mode_t umask(mode_t mask) = 0;
+  virtual Result<void> setsid() = 0;
+  virtual Result<void> loopback_up() = 0;
+};
+
+// The process-wide real kernel.
+Kernel& real_kernel();
+
+// "/proc/self/fd/N": how a resolved fd is named to calls that take a path (mount targets).
+std::string fd_path(int fd);
+
+}  // namespace ns::sys

@@ -1,0 +1,178 @@
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <grp.h>
+
+#include "common/file.hpp"
+#include "sys/kernel.hpp"
+
+namespace ns::sys {
+namespace {
+
+class RealKernel final : public Kernel {
+ public:
+  Result<void> mount(const std::string& source, const std::string& target, const std::string& fstype,
+                     unsigned long flags, const std::string& data) override {
+    if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(),
+                fstype.empty() ? nullptr : fstype.c_str(), flags, data.empty() ? nullptr : data.c_str()) < 0)
+      return sys_error("mount", target);
+    return {};
+  }
+  Result<void> umount2(const std::string& target, int flags) override {
+    if (::umount2(target.c_str(), flags) < 0) return sys_error("umount", target);
+    return {};
+  }
+  Result<void> pivot_root(const std::string& new_root, const std::string& put_old) override {
+    if (::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()) < 0) return sys_error("pivot_root", new_root);
+    return {};
+  }
+  Result<void> chroot(const std::string& path) override {
+    if (::chroot(path.c_str()) < 0) return sys_error("chroot", path);
+    return {};
+  }
+  Result<void> chdir(const std::string& path) override {
+    if (::chdir(path.c_str()) < 0) return sys_error("chdir", path);
+    return {};
+  }
+  Result<void> fchdir(int fd) override {
+    if (::fchdir(fd) < 0) return sys_error("fchdir", fd_path(fd));
+    return {};
+  }
+  Result<unsigned long> mount_flags(const std::string& path) override {
+    struct statvfs sv{};
+    if (::statvfs(path.c_str(), &sv) < 0) return sys_error("statvfs", path);
+    unsigned long out = 0;
+    const std::pair<unsigned long, unsigned long> map[] = {
+        {ST_RDONLY, MS_RDONLY}, {ST_NOSUID, MS_NOSUID},     {ST_NODEV, MS_NODEV},
+        {ST_NOEXEC, MS_NOEXEC}, {ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
+        {ST_RELATIME, MS_RELATIME}, {ST_SYNCHRONOUS, MS_SYNCHRONOUS}, {ST_MANDLOCK, MS_MANDLOCK}};
+    for (auto [st, ms] : map)
+      if (sv.f_flag & st) out |= ms;
+    return out;
+  }
+  Result<UniqueFd> open(const std::string& path, int flags, mode_t mode) override {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd < 0) return sys_error("open", path);
+    return UniqueFd(fd);
+  }
+  Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, mode_t mode) override {
+    struct open_how how{};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    std::string rel = path;
+    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+    if (rel.empty()) rel = ".";
+    for (;;) {
+      long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
+      if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+      if (errno == EAGAIN || errno == EINTR) continue;  // a rename raced the lookup: retry
+      return sys_error("open", path);
+    }
+  }
+  Result<void> mkdirat(int dir_fd, const std::string& name, mode_t mode) override {
+    if (::mkdirat(dir_fd, name.c_str(), mode) < 0) return sys_error("mkdir", name);
+    return {};
+  }
+  Result<void> mknodat(int dir_fd, const std::string& name, mode_t mode, dev_t dev) override {
+    if (::mknodat(dir_fd, name.c_str(), mode, dev) < 0) return sys_error("mknod", name);
+    return {};
+  }
+  Result<void> symlinkat(const std::string& target, int dir_fd, const std::string& name) override {
+    if (::symlinkat(target.c_str(), dir_fd, name.c_str()) < 0) return sys_error("symlink", name);
+    return {};
+  }
+  Result<void> fchownat(int dir_fd, const std::string& name, uid_t uid, gid_t gid) override {
+    if (::fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) return sys_error("chown", name);
+    return {};
+  }
+  Result<struct stat> fstat(int fd) override {
+    struct stat st{};
+    if (::fstat(fd, &st) < 0) return sys_error("stat", fd_path(fd));
+    return st;
+  }
+  Result<struct stat> stat(const std::string& path) override {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) < 0) return sys_error("stat", path);
+    return st;
+  }
+  Result<void> write_file(const std::string& path, const std::string& content) override {
+    return ns::write_file(path, content);
+  }
+  Result<std::string> read_file(const std::string& path) override { return ns::read_file(path); }
+  Result<void> unlinkat(int dir_fd, const std::string& name, int flags) override {
+    if (::unlinkat(dir_fd, name.c_str(), flags) < 0) return sys_error("unlink", name);
+    return {};
+  }
+  Result<void> sethostname(const std::string& name) override {
+    if (::sethostname(name.data(), name.size()) < 0) return sys_error("sethostname", name);
+    return {};
+  }
+  Result<void> setdomainname(const std::string& name) override {
+    if (::setdomainname(name.data(), name.size()) < 0) return sys_error("setdomainname", name);
+    return {};
+  }
+  Result<void> setns(int fd, int nstype) override {
+    if (::setns(fd, nstype) < 0) return sys_error("setns", fd_path(fd));
+    return {};
+  }
+  Result<void> unshare(int flags) override {
+    if (::unshare(flags) < 0) return sys_error("unshare");
+    return {};
+  }
+  Result<void> setrlimit(int resource, uint64_t soft, uint64_t hard) override {
+    struct rlimit rl{soft, hard};
+    if (::setrlimit(static_cast<__rlimit_resource>(resource), &rl) < 0)
+      return sys_error("setrlimit", std::to_string(resource));
+    return {};
+  }
+  Result<void> setgroups(const std::vector<gid_t>& gids) override {
+    if (::setgroups(gids.size(), gids.data()) < 0) return sys_error("setgroups");
+    return {};
+  }
+  Result<void> setresgid(gid_t gid) override {
+    if (::setresgid(gid, gid, gid) < 0) return sys_error("setresgid", std::to_string(gid));
+    return {};
+  }
+  Result<void> setresuid(uid_t uid) override {
+    if (::setresuid(uid, uid, uid) < 0) return sys_error("setresuid", std::to_string(uid));
+    return {};
+  }
+  mode_t umask(mode_t mask) override { return ::umask(mask); }
+  Result<void> setsid() override {
+    if (::setsid() < 0) return sys_error("setsid");
+    return {};
+  }
+  Result<void> loopback_up() override {
+    UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!s) return sys_error("socket");
+    struct ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0) return sys_error("ioctl SIOCGIFFLAGS", "lo");
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0) return sys_error("ioctl SIOCSIFFLAGS", "lo");
+    return {};
+  }
+};
+
+}  // namespace
+
+Kernel& real_kernel() {
+  static RealKernel k;
+  return k;
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+}  // namespace ns::sys

@@ -1,0 +1,153 @@
+/* ns-probe: runs inside test containers and prints what the container sees, one "key: value"
+ * line per fact, so integration tests can assert on real kernel state.
+ *   ns-probe [what ...]    what: ids cwd hostname domainname caps fds ns rlimits umask pid
+ *                          oom mounts env all (default all)
+ *   ns-probe write PATH    try to open PATH for writing; prints "write PATH: ok" or the errno
+ *   ns-probe sleep N       sleep N seconds (a long-lived init for tests)
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+extern char** environ;
+
+static void print_file_line(const char* path, const char* prefix, const char* key) {
+  FILE* f = fopen(path, "r");
+  if (!f) return;
+  char line[4096];
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, prefix, strlen(prefix)) == 0) printf("%s: %s", key, line + strlen(prefix));
+  fclose(f);
+}
+
+static void ids(void) {
+  printf("uid: %d\ngid: %d\n", (int)getuid(), (int)getgid());
+  gid_t groups[256];
+  int n = getgroups(256, groups);
+  printf("groups:");
+  for (int i = 0; i < n; i++) printf(" %d", (int)groups[i]);
+  printf("\n");
+}
+
+static void fds(void) {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) {
+    printf("fds: error %s\n", strerror(errno));
+    return;
+  }
+  int self = dirfd(d);
+  int list[1024], n = 0;
+  struct dirent* e;
+  while ((e = readdir(d)) && n < 1024) {
+    if (e->d_name[0] == '.') continue;
+    int fd = atoi(e->d_name);
+    if (fd != self) list[n++] = fd;
+  }
+  closedir(d);
+  for (int i = 0; i < n; i++)
+    for (int j = i + 1; j < n; j++)
+      if (list[j] < list[i]) {
+        int t = list[i];
+        list[i] = list[j];
+        list[j] = t;
+      }
+  printf("fds:");
+  for (int i = 0; i < n; i++) printf(" %d", list[i]);
+  printf("\n");
+  for (int i = 0; i < n; i++) {
+    char p[64], target[4096];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", list[i]);
+    ssize_t len = readlink(p, target, sizeof target - 1);
+    if (len < 0) continue;
+    target[len] = 0;
+    printf("fd %d: %s\n", list[i], target);
+  }
+}
+
+static void namespaces(void) {
+  const char* names[] = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
+  for (unsigned i = 0; i < sizeof names / sizeof *names; i++) {
+    char p[64], target[256];
+    snprintf(p, sizeof p, "/proc/self/ns/%s", names[i]);
+    ssize_t len = readlink(p, target, sizeof target - 1);
+    if (len < 0) continue;
+    target[len] = 0;
+    printf("ns %s: %s\n", names[i], target);
+  }
+}
+
+static void rlimits(void) {
+  struct {
+    const char* name;
+    int res;
+  } r[] = {{"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"core", RLIMIT_CORE}, {"stack", RLIMIT_STACK}};
+  for (unsigned i = 0; i < sizeof r / sizeof *r; i++) {
+    struct rlimit rl;
+    getrlimit(r[i].res, &rl);
+    printf("rlimit %s: %llu %llu\n", r[i].name, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+  }
+}
+
+static void show(const char* what) {
+  int all = strcmp(what, "all") == 0;
+  if (all || !strcmp(what, "ids")) ids();
+  if (all || !strcmp(what, "pid")) printf("pid: %d\nppid: %d\n", (int)getpid(), (int)getppid());
+  if (all || !strcmp(what, "cwd")) {
+    char buf[4096];
+    printf("cwd: %s\n", getcwd(buf, sizeof buf) ? buf : "?");
+  }
+  if (all || !strcmp(what, "hostname")) {
+    struct utsname u;
+    uname(&u);
+    printf("hostname: %s\n", u.nodename);
+  }
+  if (all || !strcmp(what, "domainname")) {
+    struct utsname u;
+    uname(&u);
+    printf("domainname: %s\n", u.domainname);
+  }
+  if (all || !strcmp(what, "umask")) {
+    mode_t m = umask(0);
+    umask(m);
+    printf("umask: %04o\n", m);
+  }
+  if (all || !strcmp(what, "caps")) {
+    print_file_line("/proc/self/status", "CapEff:\t", "cap effective");
+    print_file_line("/proc/self/status", "CapBnd:\t", "cap bounding");
+    print_file_line("/proc/self/status", "NoNewPrivs:\t", "no new privs");
+  }
+  if (all || !strcmp(what, "oom")) print_file_line("/proc/self/oom_score_adj", "", "oom score adj");
+  if (all || !strcmp(what, "fds")) fds();
+  if (all || !strcmp(what, "ns")) namespaces();
+  if (all || !strcmp(what, "rlimits")) rlimits();
+  if (!strcmp(what, "env"))
+    for (char** e = environ; *e; e++) printf("env: %s\n", *e);
+  if (!strcmp(what, "mounts")) print_file_line("/proc/self/mountinfo", "", "mount");
+}
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && !strcmp(argv[1], "write")) {
+    int fd = open(argv[2], O_WRONLY);
+    if (fd < 0)
+      printf("write %s: %s\n", argv[2], strerror(errno));
+    else
+      printf("write %s: ok\n", argv[2]);
+    return fd < 0 ? 1 : 0;
+  }
+  if (argc >= 3 && !strcmp(argv[1], "sleep")) {
+    sleep((unsigned)atoi(argv[2]));
+    return 0;
+  }
+  if (argc < 2) show("all");
+  for (int i = 1; i < argc; i++) show(argv[i]);
+  return 0;
+}
