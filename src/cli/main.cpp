@@ -105,6 +105,23 @@ int main(int argc, char** argv) {
   spec->add_option("-b,--bundle", spec_bundle, "bundle directory (default: current directory)");
   spec->add_flag("--rootless", rootless, "a spec for a rootless container (user namespace)");
 
+  // An unknown verb is an error even with --help after it: podman probes `checkpoint --help` and
+  // reads a zero exit as "supported".
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.starts_with("-")) {
+      bool takes_value = a == "--root" || a == "--log" || a == "--log-format";
+      if (takes_value) ++i;
+      continue;
+    }
+    auto known = app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == a; });
+    if (known.empty()) {
+      ns::log::fatal("unknown command \"" + a + "\": see ns-runtime --help");
+      return 1;
+    }
+    break;
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

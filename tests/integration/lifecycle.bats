@@ -1,0 +1,288 @@
+#!/usr/bin/env bats
+# The runc lifecycle: create / start / state / kill / delete / run / list / ps.
+
+load helpers
+
+setup() { setup_container_env; }
+teardown() { teardown_container_env; }
+
+@test "create leaves init blocked: status created, live pid, nothing run until start" {
+  mkdir -p "$BATS_TEST_TMPDIR/shared"
+  cfg '.mounts += [{"destination": "/shared", "type": "bind", "source": $src, "options": ["rbind"]}]' \
+    --arg src "$BATS_TEST_TMPDIR/shared"
+  set_args /bin/sh -c 'touch /shared/started; exec /bin/ns-probe sleep 3600'
+  run rt create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" c1
+  [ "$status" -eq 0 ]
+  [ "$(state_field c1 status)" = created ]
+  pid=$(state_field c1 pid)
+  [ "$pid" -gt 0 ]
+  [ -d "/proc/$pid" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$pid" ]
+  sleep 0.3
+  [ ! -e "$BATS_TEST_TMPDIR/shared/started" ]
+  run rt start c1
+  [ "$status" -eq 0 ]
+  wait_status c1 running
+  for i in $(seq 50); do [ -e "$BATS_TEST_TMPDIR/shared/started" ] && break; sleep 0.1; done
+  [ -e "$BATS_TEST_TMPDIR/shared/started" ]
+}
+
+@test "state prints the OCI state document" {
+  set_sleeper
+  rt create --bundle "$BUNDLE" c1
+  run rt state c1
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.ociVersion == "1.2.0" and .id == "c1" and .status == "created" and (.pid > 0)'
+  echo "$output" | jq -e --arg b "$BUNDLE" '.bundle == $b'
+}
+
+@test "kill then state shows stopped; kill of a stopped container says not running" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  wait_status c1 running
+  run rt kill c1 KILL
+  [ "$status" -eq 0 ]
+  wait_status c1 stopped
+  [ "$(state_field c1 pid)" = 0 ]
+  run rt kill c1 TERM
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container not running"* ]]
+  run rt kill --all c1 9
+  [ "$status" -eq 0 ]
+}
+
+@test "kill accepts names and numbers; default is SIGTERM" {
+  # pid 1 of a pid namespace only receives signals it has a handler for
+  set_args /bin/sh -c 'trap "exit 0" USR1 TERM; while :; do sleep 0.1; done'
+  rt run -d --bundle "$BUNDLE" c1
+  wait_status c1 running
+  run rt kill c1 SIGUSR1
+  [ "$status" -eq 0 ]
+  wait_status c1 stopped
+  rt delete c1
+  rt run -d --bundle "$BUNDLE" c2
+  wait_status c2 running
+  run rt kill c2
+  [ "$status" -eq 0 ]
+  wait_status c2 stopped
+  rt delete c2
+  rt run -d --bundle "$BUNDLE" c3
+  run rt kill c3 15
+  [ "$status" -eq 0 ]
+  wait_status c3 stopped
+  run rt kill c3 NOTASIGNAL
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"invalid signal"* ]]
+}
+
+@test "delete --force on a running container and on an unknown id both exit 0" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  wait_status c1 running
+  pid=$(state_field c1 pid)
+  run rt delete c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"not stopped"* ]]
+  run rt delete --force c1
+  [ "$status" -eq 0 ]
+  [ ! -d "/proc/$pid" ] || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+  no_leftovers c1
+  run rt delete --force c1
+  [ "$status" -eq 0 ]
+  run rt delete --force never-existed
+  [ "$status" -eq 0 ]
+}
+
+@test "delete of a created container kills its init and removes everything" {
+  set_sleeper
+  rt create --bundle "$BUNDLE" c1
+  pid=$(state_field c1 pid)
+  run rt delete c1
+  [ "$status" -eq 0 ]
+  no_leftovers c1
+  sleep 0.2
+  [ ! -d "/proc/$pid" ] || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+}
+
+@test "unknown container ids are reported as not existing" {
+  for verb in state start delete kill ps; do
+    run rt $verb nope
+    [ "$status" -ne 0 ]
+    [[ "$output" == *'container "nope" does not exist'* ]]
+  done
+}
+
+@test "a second create with the same id is refused and leaves the first alone" {
+  set_sleeper
+  rt create --bundle "$BUNDLE" c1
+  run rt create --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"container with id exists: c1"* ]]
+  [ "$(state_field c1 status)" = created ]
+}
+
+@test "invalid ids are refused" {
+  run rt create --bundle "$BUNDLE" "../evil"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"invalid container id"* ]]
+  [ -z "$(ls "$ROOT")" ]
+}
+
+@test "start of a running container fails; start of a stopped one fails" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  run rt start c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"already running"* ]]
+  rt kill c1 KILL
+  wait_status c1 stopped
+  run rt start c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"stopped"* ]]
+}
+
+@test "run is attached: output, exit code and --rm" {
+  set_args /bin/sh -c 'echo out-line; echo err-line >&2; exit 7'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 7 ]
+  [[ "$output" == *out-line* ]]
+  [[ "$output" == *err-line* ]]
+  no_leftovers c1
+}
+
+@test "run reports death by signal as 128+N" {
+  # without a pid namespace the shell is not an init, so it can kill itself
+  cfg 'del(.linux.namespaces[] | select(.type == "pid"))'
+  set_args /bin/sh -c 'kill -9 $$'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 137 ]
+}
+
+@test "run without --rm keeps the stopped container" {
+  set_args /bin/true
+  run rt run --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "$(state_field c1 status)" = stopped ]
+  rt delete c1
+  no_leftovers c1
+}
+
+@test "the container's stdin is the runtime's" {
+  set_args /bin/cat
+  run bash -c "echo piped-in | '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
+  [ "$status" -eq 0 ]
+  [ "$output" = piped-in ]
+}
+
+@test "list shows containers in table, json and quiet form" {
+  set_sleeper
+  rt create --bundle "$BUNDLE" c1
+  rt run -d --bundle "$BUNDLE" c2
+  run rt list
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == ID*PID*STATUS*BUNDLE*CREATED*OWNER ]]
+  [[ "$output" == *c1*created* ]]
+  [[ "$output" == *c2*running* ]]
+  run rt list -q
+  [ "$output" = "$(printf 'c1\nc2')" ]
+  run rt list --format json
+  echo "$output" | jq -e 'length == 2 and .[0].id == "c1" and .[1].status == "running"'
+}
+
+@test "ps lists the container's processes as json pids and as a ps table" {
+  set_args /bin/sh -c '/bin/ns-probe sleep 3600 & exec /bin/ns-probe sleep 3600'
+  rt run -d --bundle "$BUNDLE" c1
+  wait_status c1 running
+  pid=$(state_field c1 pid)
+  for i in $(seq 50); do [ "$(rt ps --format json c1 | jq length)" = 2 ] && break; sleep 0.1; done
+  run rt ps --format json c1
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e --argjson p "$pid" 'length == 2 and (index($p) != null)'
+  run rt ps c1
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *PID* ]]
+  [ "${#lines[@]}" -eq 3 ]
+  [[ "$output" == *"ns-probe sleep 3600"* ]]
+}
+
+@test "kill --all signals every process of the container" {
+  set_args /bin/sh -c 'trap "" TERM; /bin/ns-probe sleep 3600 & /bin/ns-probe sleep 3600 & wait'
+  rt run -d --bundle "$BUNDLE" c1
+  wait_status c1 running
+  for i in $(seq 50); do [ "$(rt ps --format json c1 | jq length)" = 3 ] && break; sleep 0.1; done
+  run rt kill --all c1 KILL
+  [ "$status" -eq 0 ]
+  wait_status c1 stopped
+}
+
+@test "pid file is written with an absolute path and a relative one" {
+  set_sleeper
+  rt create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/abs.pid" c1
+  [ "$(cat "$BATS_TEST_TMPDIR/abs.pid")" = "$(state_field c1 pid)" ]
+  cd "$BATS_TEST_TMPDIR"
+  rt create --bundle "$BUNDLE" --pid-file rel.pid c2
+  [ "$(cat "$BATS_TEST_TMPDIR/rel.pid")" = "$(state_field c2 pid)" ]
+}
+
+@test "create from the bundle directory without --bundle, flags as --flag=value" {
+  set_sleeper
+  run bash -c "cd '$BUNDLE' && '$NS_RUNTIME' --root='$ROOT' create --pid-file='$BATS_TEST_TMPDIR/p' c1 >/dev/null 2>&1"
+  [ "$status" -eq 0 ]
+  [ "$(state_field c1 status)" = created ]
+}
+
+@test "a container whose init died reads stopped and can be deleted without force" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  kill -9 "$(state_field c1 pid)"
+  wait_status c1 stopped
+  run rt delete c1
+  [ "$status" -eq 0 ]
+  no_leftovers c1
+}
+
+@test "the default state root is /run/nano-sandbox for root" {
+  set_sleeper
+  id="nstest-default-root-$$"
+  "$NS_RUNTIME" create --bundle "$BUNDLE" "$id" >/dev/null 2>&1
+  [ -f "/run/nano-sandbox/$id/state.json" ]
+  "$NS_RUNTIME" delete --force "$id"
+  [ ! -e "/run/nano-sandbox/$id" ]
+}
+
+@test "--version and --help on every verb" {
+  run "$NS_RUNTIME" --version
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "ns-runtime version "* ]]
+  [[ "$output" == *"spec: 1.2.0"* ]]
+  for verb in create start run state kill delete list ps spec; do
+    run "$NS_RUNTIME" $verb --help
+    [ "$status" -eq 0 ]
+    [[ "$output" == *Usage* ]]
+  done
+}
+
+@test "an unknown verb or flag is an error" {
+  run "$NS_RUNTIME" frobnicate
+  [ "$status" -ne 0 ]
+  run "$NS_RUNTIME" create --no-such-flag x
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"no-such-flag"* ]]
+  run "$NS_RUNTIME" checkpoint --help
+  [ "$status" -ne 0 ]
+}
+
+@test "spec writes a default config.json that parses, and refuses to overwrite" {
+  d="$BATS_TEST_TMPDIR/specdir"
+  mkdir -p "$d"
+  run "$NS_RUNTIME" spec --bundle "$d"
+  [ "$status" -eq 0 ]
+  jq -e '.ociVersion == "1.2.0" and .process.args == ["sh"] and .process.terminal == true' "$d/config.json"
+  run "$NS_RUNTIME" spec --bundle "$d"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *exists* ]]
+  mkdir -p "$d/r"
+  run "$NS_RUNTIME" spec --rootless --bundle "$d/r"
+  [ "$status" -eq 0 ]
+  jq -e '.linux.uidMappings[0].containerID == 0 and ([.linux.namespaces[].type] | index("user") != null)' "$d/r/config.json"
+}
