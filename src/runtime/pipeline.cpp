@@ -35,7 +35,16 @@ const oci::Process& proc(const InitContext& c) { return *c.spec->process; }
 // Init side. Each function is one stage; the table below is the order.
 // ---------------------------------------------------------------------------------------------
 
-Result<void> stage_join_namespaces(InitContext& c) { return linux_ns::join_child_side(*c.k, lin(c)); }
+Result<void> stage_join_namespaces(InitContext& c) {
+  TRY(linux_ns::join_child_side(*c.k, lin(c)));
+  if (lin(c).find_namespace(oci::NsType::User)) {
+    // In a user namespace we start as the overflow uid until we become its root; only then do
+    // files we create get an owner the namespace can name.
+    TRY(c.k->setresgid(0));
+    TRY(c.k->setresuid(0));
+  }
+  return {};
+}
 
 Result<void> stage_cgroup_namespace(InitContext& c) { return linux_ns::unshare_cgroup(*c.k, lin(c)); }
 
@@ -180,7 +189,12 @@ namespace {
     // Blocks until `start` opens the other end; then one byte says "go".
     std::string self = sys::fd_path(ctx.fifo_fd.get());
     int w = ::open(self.c_str(), O_WRONLY | O_CLOEXEC);
-    if (w < 0 || ::write(w, "0", 1) != 1) ::_exit(1);
+    if (w < 0 || ::write(w, "0", 1) != 1) {
+      // The runtime is gone by now: the container's stderr is the only place left to say it.
+      std::string msg = "ns-runtime: open exec fifo: " + errno_string(errno) + "\n";
+      (void)!::write(STDERR_FILENO, msg.data(), msg.size());
+      ::_exit(1);
+    }
     ::close(w);
     ctx.fifo_fd.reset();
   }
@@ -262,7 +276,9 @@ class NamespaceBackend final : public Backend {
 
     // 2. the exec fifo: init blocks writing it until `start` reads it.
     std::string fifo = store_.fifo_path(opts.id);
-    if (::mkfifo(fifo.c_str(), 0622) < 0) return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
+    // 0622 whatever our umask: init opens it for writing after switching to the container user.
+    if (::mkfifo(fifo.c_str(), 0622) < 0 || ::chmod(fifo.c_str(), 0622) < 0)
+      return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
 
     // 3. the sync channel.
     UniqueFd parent_end, child_end;

@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# The container process: args and PATH, env, cwd, user, umask, rlimits, oom score, hostname,
+# sysctl, fds, console.
+
+load helpers
+
+setup() { setup_container_env; }
+teardown() { teardown_container_env; }
+
+@test "args are looked up in the container's PATH; env is passed as given" {
+  cfg '.process.env += ["GREETING=hello there"]'
+  set_args ns-probe env
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"env: GREETING=hello there"* ]]
+  [[ "$output" == *"env: PATH=/usr/local/sbin"* ]]
+  [[ "$output" == *"env: HOME=/root"* ]]
+}
+
+@test "HOME defaults to / when the config has none" {
+  cfg '.process.env = ["PATH=/bin"]'
+  set_args ns-probe env
+  run rt run --rm --bundle "$BUNDLE" c1
+  [[ "$output" == *"env: HOME=/"* ]]
+}
+
+@test "cwd is created when missing and entered" {
+  cfg '.process.cwd = "/tmp/work/dir"'
+  set_args /bin/ns-probe cwd
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "$output" = "cwd: /tmp/work/dir" ]
+}
+
+@test "uid, gid and additionalGids" {
+  cfg '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [5, 100]}'
+  set_args /bin/ns-probe ids
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"uid: 1000"* ]]
+  [[ "$output" == *"gid: 1000"* ]]
+  [[ "$output" == *"groups: 5 100"* ]]
+}
+
+@test "umask: 0022 by default, user.umask when given" {
+  set_args /bin/ns-probe umask
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$output" = "umask: 0022" ]
+  cfg '.process.user.umask = 63'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$output" = "umask: 0077" ]
+}
+
+@test "rlimits are applied" {
+  cfg '.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256}, {"type": "RLIMIT_CORE", "hard": 0, "soft": 0}]'
+  set_args /bin/ns-probe rlimits
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"rlimit nofile: 256 512"* ]]
+  [[ "$output" == *"rlimit core: 0 0"* ]]
+}
+
+@test "oomScoreAdj is applied" {
+  cfg '.process.oomScoreAdj = 500'
+  set_args /bin/ns-probe oom
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$output" = "oom score adj: 500" ]
+}
+
+@test "hostname and domainname" {
+  cfg '.hostname = "box-one" | .domainname = "example.test"'
+  set_args /bin/ns-probe hostname domainname
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "${lines[0]}" = "hostname: box-one" ]
+  [ "${lines[1]}" = "domainname: example.test" ]
+  [ "$(hostname)" != box-one ]
+}
+
+@test "sysctl values are written inside the container's namespaces" {
+  host_fwd=$(cat /proc/sys/net/ipv4/ip_forward)
+  cfg '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "4096"}'
+  set_args /bin/sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1 ]
+  [ "${lines[1]}" = 4096 ]
+  [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$host_fwd" ]
+}
+
+@test "the container sees only fds 0-2, whatever the runtime had open" {
+  set_args /bin/ns-probe fds
+  run bash -c "exec 5</dev/null 7>/dev/null 9<'$BUNDLE/config.json'; '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "fds: 0 1 2" ]
+}
+
+@test "--preserve-fds passes exactly 3 .. 3+N-1" {
+  set_args /bin/ns-probe fds
+  run bash -c "exec 3<'$BUNDLE/config.json' 4>/dev/null 5</dev/null; '$NS_RUNTIME' --root '$ROOT' run --rm --preserve-fds 2 --bundle '$BUNDLE' c1"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "fds: 0 1 2 3 4" ]
+  [[ "$output" == *"fd 3: /"*"config.json"* ]]
+}
+
+@test "LISTEN_FDS: socket-activation fds are passed with LISTEN_FDS and LISTEN_PID=1" {
+  set_args /bin/ns-probe fds env
+  run bash -c "exec 3</dev/null 4</dev/null; LISTEN_FDS=1 '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "fds: 0 1 2 3" ]
+  [[ "$output" == *"env: LISTEN_FDS=1"* ]]
+  [[ "$output" == *"env: LISTEN_PID=1"* ]]
+}
+
+@test "terminal: the pty master goes to --console-socket with SCM_RIGHTS" {
+  cfg '.process.terminal = true'
+  set_args /bin/sh -c 'tty; read line; echo "got $line"'
+  sock="$BATS_TEST_TMPDIR/console.sock"
+  "$NS_RECVTTY" "$sock" $'typed-input\n' > "$BATS_TEST_TMPDIR/tty.out" 2> "$BATS_TEST_TMPDIR/tty.err" &
+  rpid=$!
+  for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  run rt create --bundle "$BUNDLE" --console-socket "$sock" c1
+  [ "$status" -eq 0 ]
+  run rt start c1
+  [ "$status" -eq 0 ]
+  wait "$rpid"
+  grep -q '^payload: /dev/ptmx' "$BATS_TEST_TMPDIR/tty.err"
+  grep -q '/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
+  grep -q 'got typed-input' "$BATS_TEST_TMPDIR/tty.out"
+}
+
+@test "terminal: run attached relays the pty itself" {
+  cfg '.process.terminal = true | .process.consoleSize = {"height": 40, "width": 132}'
+  set_args /bin/sh -c 'tty; stty size'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"/dev/pts/0"* ]]
+  [[ "$output" == *"40 132"* ]]
+}
+
+@test "the exit status of the container's process is run's exit status" {
+  for code in 0 1 42; do
+    set_args /bin/sh -c "exit $code"
+    run rt run --rm --bundle "$BUNDLE" c1
+    [ "$status" -eq "$code" ]
+  done
+}
