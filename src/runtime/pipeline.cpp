@@ -80,12 +80,6 @@ Result<void> stage_cwd_create(InitContext& c) {
   return {};
 }
 
-Result<void> stage_exec_fifo(InitContext& c) {
-  if (c.fifo_path.empty()) return {};
-  c.fifo_fd = TRY(c.k->open(c.fifo_path, O_PATH));
-  return {};
-}
-
 Result<void> stage_pivot_root(InitContext& c) {
   c.root_fd.reset();
   return linux_fs::enter_rootfs(*c.k, c.rootfs);
@@ -128,8 +122,6 @@ constexpr InitStage kInitStages[] = {
     {"mounts", "every mount of config.json, destinations resolved inside the rootfs", stage_mounts},
     {"devices", "/dev nodes and symlinks every program expects, plus linux.devices", stage_devices},
     {"cwd-create", "process.cwd must exist before the user switch may forbid creating it", stage_cwd_create},
-    {"exec-fifo", "open the exec fifo while the state dir is still reachable; it is written after pivot_root",
-     stage_exec_fifo},
     {"pivot-root", "make the rootfs / and detach the host's root, so no path leads back out", stage_pivot_root},
     {"hostname", "hostname and domainname live in the UTS namespace", stage_hostname},
     {"sysctl", "per-namespace kernel knobs, written before /proc/sys turns read-only", stage_sysctl},
@@ -161,7 +153,7 @@ namespace {
 // `start`, then execs the user process. Never returns.
 [[noreturn]] void init_main(InitContext& ctx, int listen_fds, int preserve_fds) {
   log::set_role(log::Role::Child);
-  linux_process::close_fds_from(3 + preserve_fds + listen_fds, {ctx.sync_fd, log::fd()});
+  linux_process::close_fds_from(3 + preserve_fds + listen_fds, {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
   auto fail = [&](Error e) {
     (void)send_message(ctx.sync_fd, Message{Msg::Error, std::move(e)});
     ::_exit(1);
@@ -296,7 +288,9 @@ class NamespaceBackend final : public Backend {
     ctx.rootfs.no_pivot = opts.no_pivot;
     ctx.rootfs.in_userns = l.find_namespace(oci::NsType::User) != nullptr;
     ctx.rootfs.cgroup_mounts = linux_cgroup::container_mounts(layout);
-    ctx.fifo_path = fifo;
+    // Opened here, by the runtime: the child may not be able to reach the state dir (a user
+    // namespace without access to it), and after pivot_root it cannot name it at all.
+    ctx.fifo_fd = TRY(k.open(fifo, O_PATH));
     ctx.sync_fd = child_end.get();
     int listen_fds = 0;
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);

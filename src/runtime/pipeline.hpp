@@ -19,11 +19,10 @@ struct InitContext {
   sys::Kernel* k = nullptr;
   const oci::Spec* spec = nullptr;
   linux_fs::RootfsContext rootfs;
-  std::string fifo_path;  // the exec fifo, opened before pivot_root, written after
+  UniqueFd fifo_fd;       // O_PATH of the exec fifo, opened by the runtime; written after the stages
   int sync_fd = -1;       // child end of the sync socketpair
   // Filled in while the stages run:
   UniqueFd root_fd;
-  UniqueFd fifo_fd;
 };
 
 struct InitStage {
