@@ -37,6 +37,7 @@ class Kernel {
   virtual Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, mode_t mode = 0) = 0;
   virtual Result<void> mkdirat(int dir_fd, const std::string& name, mode_t mode) = 0;
   virtual Result<void> mknodat(int dir_fd, const std::string& name, mode_t mode, dev_t dev) = 0;
+  virtual Result<std::string> readlinkat(int dir_fd, const std::string& name) = 0;
   virtual Result<void> symlinkat(const std::string& target, int dir_fd, const std::string& name) = 0;
   virtual Result<void> fchownat(int dir_fd, const std::string& name, uid_t uid, gid_t gid) = 0;
   virtual Result<struct stat> fstat(int fd) = 0;

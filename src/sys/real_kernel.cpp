@@ -89,6 +89,12 @@ class RealKernel final : public Kernel {
     if (::mknodat(dir_fd, name.c_str(), mode, dev) < 0) return sys_error("mknod", name);
     return {};
   }
+  Result<std::string> readlinkat(int dir_fd, const std::string& name) override {
+    char buf[4096];
+    ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
+    if (n < 0) return sys_error("readlink", name);
+    return std::string(buf, static_cast<size_t>(n));
+  }
   Result<void> symlinkat(const std::string& target, int dir_fd, const std::string& name) override {
     if (::symlinkat(target.c_str(), dir_fd, name.c_str()) < 0) return sys_error("symlink", name);
     return {};

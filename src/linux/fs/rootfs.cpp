@@ -204,17 +204,30 @@ Result<std::string> parent_mount_point(sys::Kernel& k, const std::string& path) 
 
 }  // namespace
 
-Result<UniqueFd> mkdir_all_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode) {
+static Result<UniqueFd> mkdir_all_depth(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode,
+                                        int depth) {
+  if (depth > 40) return std::unexpected(Error{ELOOP, "mkdir", path, {}, {}});
   std::string prefix;
-  for (auto& part : split(path, '/')) {
+  auto parts = split(path, '/');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
     if (part.empty() || part == ".") continue;
     std::string next = prefix + "/" + part;
     auto fd = k.open_in_root(root_fd, next, O_PATH | O_DIRECTORY);
     if (!fd && fd.error().err == ENOENT) {
       auto parent = TRY(k.open_in_root(root_fd, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY));
-      if (auto r = k.mkdirat(parent.get(), part, mode); !r && r.error().err != EEXIST) {
-        r.error().path = next;
-        return std::unexpected(r.error());
+      auto made = k.mkdirat(parent.get(), part, mode);
+      if (!made && made.error().err == EEXIST) {
+        // A dangling symlink: create what it points to, inside the root, and go on from there.
+        if (auto link = k.readlinkat(parent.get(), part)) {
+          std::string target = (*link)[0] == '/' ? *link : prefix + "/" + *link;
+          std::string rest;
+          for (size_t j = i + 1; j < parts.size(); ++j) rest += "/" + parts[j];
+          return mkdir_all_depth(k, root_fd, target + rest, mode, depth + 1);
+        }
+      } else if (!made) {
+        made.error().path = next;
+        return std::unexpected(made.error());
       }
       fd = k.open_in_root(root_fd, next, O_PATH | O_DIRECTORY);
     }
@@ -222,6 +235,10 @@ Result<UniqueFd> mkdir_all_in_root(sys::Kernel& k, int root_fd, const std::strin
     prefix = next;
   }
   return k.open_in_root(root_fd, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY);
+}
+
+Result<UniqueFd> mkdir_all_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode) {
+  return mkdir_all_depth(k, root_fd, path, mode, 0);
 }
 
 Result<UniqueFd> create_file_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode) {

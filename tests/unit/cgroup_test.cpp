@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "linux/cgroup/cgroup.hpp"
+
+namespace ns::linux_cgroup {
+namespace {
+
+// This machine's layout: v1 controllers, named systemd, and a cgroup2 mount at unified.
+const char* kHybrid =
+    "30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n"
+    "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+    "32 30 0:28 / /sys/fs/cgroup/systemd rw,nosuid shared:11 - cgroup cgroup rw,xattr,name=systemd\n"
+    "35 30 0:31 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:15 - cgroup cgroup rw,cpu,cpuacct\n"
+    "36 30 0:32 / /sys/fs/cgroup/memory rw,nosuid shared:16 - cgroup cgroup rw,memory\n"
+    "37 30 0:33 / /sys/fs/cgroup/cpuset rw,nosuid shared:17 - cgroup cgroup rw,cpuset,clone_children\n"
+    "90 60 0:33 / /var/lib/other/cgroup rw - cgroup cgroup rw,cpuset\n";
+
+const char* kV2 = "25 1 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
+
+TEST(CgroupLayout, Hybrid) {
+  Layout l = parse_layout(kHybrid);
+  ASSERT_EQ(l.hierarchies.size(), 5u);
+  EXPECT_FALSE(l.pure_v2());
+  EXPECT_TRUE(l.hierarchies[0].v2);
+  EXPECT_EQ(l.hierarchies[0].name, "unified");
+  EXPECT_EQ(l.hierarchies[1].controllers, "none,name=systemd");
+  EXPECT_EQ(l.hierarchies[1].name, "systemd");
+  EXPECT_EQ(l.hierarchies[2].controllers, "cpu,cpuacct");
+  EXPECT_EQ(l.hierarchies[2].name, "cpu,cpuacct");
+  EXPECT_EQ(l.hierarchies[4].controllers, "cpuset");
+}
+
+TEST(CgroupLayout, PureV2) {
+  Layout l = parse_layout(kV2);
+  ASSERT_EQ(l.hierarchies.size(), 1u);
+  EXPECT_TRUE(l.pure_v2());
+  auto m = container_mounts(l);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].subdir, "");
+  EXPECT_EQ(m[0].fstype, "cgroup2");
+}
+
+TEST(CgroupLayout, ContainerMountsForV1) {
+  auto m = container_mounts(parse_layout(kHybrid));
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[0].fstype, "cgroup2");
+  EXPECT_EQ(m[0].subdir, "unified");
+  EXPECT_EQ(m[3].fstype, "cgroup");
+  EXPECT_EQ(m[3].options, "memory");
+}
+
+TEST(CgroupPath, Forms) {
+  EXPECT_EQ(*resolve_path("", "c1", false), "/nano-sandbox/c1");
+  EXPECT_EQ(*resolve_path("/libpod_parent/libpod-abc", "c1", false), "/libpod_parent/libpod-abc");
+  EXPECT_EQ(*resolve_path("/default/c1", "c1", false), "/default/c1");
+  EXPECT_EQ(*resolve_path("docker//abc/", "c1", false), "/docker/abc");
+  EXPECT_FALSE(resolve_path("/a/../../etc", "c1", false));
+  EXPECT_FALSE(resolve_path("/", "c1", false));
+  auto sd = resolve_path("machine.slice:libpod:abc", "c1", false);
+  ASSERT_FALSE(sd);
+  EXPECT_NE(sd.error().to_string().find("systemd"), std::string::npos);
+  auto flag = resolve_path("", "c1", true);
+  ASSERT_FALSE(flag);
+  EXPECT_NE(flag.error().to_string().find("systemd not running"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ns::linux_cgroup

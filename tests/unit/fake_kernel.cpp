@@ -1,0 +1,131 @@
+#include "fake_kernel.hpp"
+
+#include <algorithm>
+
+namespace ns::test {
+
+Result<void> FakeKernel::record(const std::string& line) {
+  calls.push_back(line);
+  for (auto& [key, err] : fail)
+    if (line.starts_with(key)) {
+      fail.erase(key);
+      return std::unexpected(Error{err, "fake", line, {}, {}});
+    }
+  return {};
+}
+
+std::string FakeKernel::name_of(int fd) const {
+  auto it = fds_.find(fd);
+  return it == fds_.end() ? "fd" + std::to_string(fd) : it->second;
+}
+
+std::string FakeKernel::resolve_target(const std::string& target) const {
+  const std::string prefix = "/proc/self/fd/";
+  if (target.starts_with(prefix)) return name_of(std::stoi(target.substr(prefix.size())));
+  return target;
+}
+
+UniqueFd FakeKernel::new_fd(const std::string& path) {
+  int fd = next_fd_++;
+  fds_[fd] = path;
+  return UniqueFd(fd);
+}
+
+Result<void> FakeKernel::mount(const std::string& source, const std::string& target, const std::string& fstype,
+                               unsigned long flags, const std::string& data) {
+  return record("mount:" + resolve_target(target) + " src=" + resolve_target(source) + " type=" + fstype +
+                " flags=" + std::to_string(flags) + (data.empty() ? "" : " data=" + data));
+}
+Result<void> FakeKernel::umount2(const std::string& target, int) { return record("umount:" + target); }
+Result<void> FakeKernel::pivot_root(const std::string& n, const std::string& o) { return record("pivot_root:" + n + " " + o); }
+Result<void> FakeKernel::chroot(const std::string& path) { return record("chroot:" + path); }
+Result<void> FakeKernel::chdir(const std::string& path) { return record("chdir:" + path); }
+Result<void> FakeKernel::fchdir(int fd) { return record("fchdir:" + name_of(fd)); }
+Result<unsigned long> FakeKernel::mount_flags(const std::string&) { return 0UL; }
+
+Result<UniqueFd> FakeKernel::open(const std::string& path, int, mode_t) {
+  TRY(record("open:" + path));
+  return new_fd(path);
+}
+
+Result<UniqueFd> FakeKernel::open_in_root(int root_fd, const std::string& path, int, mode_t) {
+  std::string base = name_of(root_fd);
+  std::string full = base == "/" ? path : base + (path.starts_with("/") ? "" : "/") + path;
+  for (auto& [key, err] : fail)
+    if (("open_in_root:" + full).starts_with(key)) {
+      int e = err;
+      fail.erase(key);
+      return std::unexpected(Error{e, "open", full, {}, {}});
+    }
+  return new_fd(full);
+}
+
+Result<void> FakeKernel::mkdirat(int dir_fd, const std::string& name, mode_t) {
+  return record("mkdir:" + name_of(dir_fd) + "/" + name);
+}
+Result<void> FakeKernel::mknodat(int dir_fd, const std::string& name, mode_t mode, dev_t) {
+  return record("mknod:" + name_of(dir_fd) + "/" + name + " mode=" + std::to_string(mode & 07777));
+}
+Result<std::string> FakeKernel::readlinkat(int dir_fd, const std::string& name) {
+  return std::unexpected(Error{EINVAL, "readlink", name_of(dir_fd) + "/" + name, {}, {}});
+}
+Result<void> FakeKernel::symlinkat(const std::string& target, int dir_fd, const std::string& name) {
+  return record("symlink:" + name_of(dir_fd) + "/" + name + " -> " + target);
+}
+Result<void> FakeKernel::fchownat(int dir_fd, const std::string& name, uid_t uid, gid_t gid) {
+  return record("chown:" + name_of(dir_fd) + "/" + name + " " + std::to_string(uid) + ":" + std::to_string(gid));
+}
+Result<struct stat> FakeKernel::fstat(int fd) { return stat(name_of(fd)); }
+Result<struct stat> FakeKernel::stat(const std::string& path) {
+  struct stat st{};
+  bool is_file = std::find(files.begin(), files.end(), path) != files.end();
+  st.st_mode = is_file ? (S_IFREG | 0644) : (S_IFDIR | 0755);
+  return st;
+}
+Result<void> FakeKernel::write_file(const std::string& path, const std::string& content) {
+  return record("write:" + path + " " + content);
+}
+Result<std::string> FakeKernel::read_file(const std::string& path) {
+  auto it = file_contents.find(path);
+  if (it == file_contents.end()) return std::unexpected(Error{ENOENT, "open", path, {}, {}});
+  return it->second;
+}
+Result<void> FakeKernel::unlinkat(int dir_fd, const std::string& name, int) {
+  return record("unlink:" + name_of(dir_fd) + "/" + name);
+}
+Result<void> FakeKernel::sethostname(const std::string& name) { return record("sethostname:" + name); }
+Result<void> FakeKernel::setdomainname(const std::string& name) { return record("setdomainname:" + name); }
+Result<void> FakeKernel::setns(int fd, int nstype) {
+  return record("setns:" + name_of(fd) + " " + std::to_string(nstype));
+}
+Result<void> FakeKernel::unshare(int flags) { return record("unshare:" + std::to_string(flags)); }
+Result<void> FakeKernel::setrlimit(int resource, uint64_t soft, uint64_t hard) {
+  return record("setrlimit:" + std::to_string(resource) + " " + std::to_string(soft) + " " + std::to_string(hard));
+}
+Result<void> FakeKernel::setgroups(const std::vector<gid_t>& gids) {
+  std::string s;
+  for (auto g : gids) s += " " + std::to_string(g);
+  return record("setgroups:" + s);
+}
+Result<void> FakeKernel::setresgid(gid_t gid) { return record("setresgid:" + std::to_string(gid)); }
+Result<void> FakeKernel::setresuid(uid_t uid) { return record("setresuid:" + std::to_string(uid)); }
+mode_t FakeKernel::umask(mode_t mask) {
+  calls.push_back("umask:" + std::to_string(mask));
+  return 022;
+}
+Result<void> FakeKernel::setsid() { return record("setsid:"); }
+Result<void> FakeKernel::loopback_up() { return record("loopback_up:"); }
+
+int FakeKernel::find(const std::string& prefix) const {
+  for (size_t i = 0; i < calls.size(); ++i)
+    if (calls[i].starts_with(prefix)) return static_cast<int>(i);
+  return -1;
+}
+
+std::string FakeKernel::dump() const {
+  std::string out;
+  for (auto& c : calls) out += c + "\n";
+  return out;
+}
+
+}  // namespace ns::test

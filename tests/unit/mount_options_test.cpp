@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include "linux/fs/mount_options.hpp"
+
+namespace ns::linux_fs {
+namespace {
+
+TEST(MountOptions, FlagsDataAndPropagation) {
+  auto o = parse_mount_options({"nosuid", "nodev", "noexec", "ro", "rprivate", "mode=755", "size=64k", "strictatime"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->flags, static_cast<unsigned long>(MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY | MS_STRICTATIME));
+  EXPECT_EQ(o->data, "mode=755,size=64k");
+  ASSERT_EQ(o->propagation.size(), 1u);
+  EXPECT_EQ(o->propagation[0], static_cast<unsigned long>(MS_PRIVATE | MS_REC));
+  EXPECT_FALSE(o->bind);
+}
+
+TEST(MountOptions, LaterOptionsWinAndClearsAreRemembered) {
+  auto o = parse_mount_options({"ro", "rw", "nosuid", "suid"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->flags, 0ul);
+  EXPECT_EQ(o->cleared, static_cast<unsigned long>(MS_RDONLY | MS_NOSUID));
+}
+
+TEST(MountOptions, BindRbindAndExtensions) {
+  auto b = parse_mount_options({"bind"});
+  EXPECT_TRUE(b->bind);
+  EXPECT_FALSE(b->recursive);
+  auto r = parse_mount_options({"rbind", "tmpcopyup"});
+  EXPECT_TRUE(r->bind && r->recursive && r->tmpcopyup);
+  EXPECT_FALSE(parse_mount_options({"idmap"}));
+}
+
+TEST(MountOptions, DevptsDataKeepsItsOrder) {
+  auto o = parse_mount_options({"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"});
+  EXPECT_EQ(o->data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+}
+
+TEST(MountOptions, RootfsPropagationNames) {
+  EXPECT_EQ(*propagation_flags(""), 0ul);
+  EXPECT_EQ(*propagation_flags("rslave"), static_cast<unsigned long>(MS_SLAVE | MS_REC));
+  EXPECT_EQ(*propagation_flags("shared"), static_cast<unsigned long>(MS_SHARED));
+  EXPECT_FALSE(propagation_flags("sideways"));
+}
+
+}  // namespace
+}  // namespace ns::linux_fs

@@ -1,0 +1,149 @@
+// The init-side pipeline on the recording fake kernel: the order of the kernel calls is the
+// design ("make / slave before any mount", "pivot_root after the mounts", "uid last").
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "fake_kernel.hpp"
+#include "runtime/pipeline.hpp"
+
+namespace ns {
+namespace {
+
+const char* kConfig = R"({
+  "ociVersion": "1.2.0",
+  "process": {"args": ["/bin/app"], "cwd": "/work", "env": ["PATH=/bin"],
+              "user": {"uid": 1000, "gid": 1001, "additionalGids": [5, 6], "umask": 63},
+              "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256}],
+              "oomScoreAdj": 100},
+  "root": {"path": "/bundle/rootfs", "readonly": true},
+  "hostname": "box",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+    {"destination": "/data", "type": "bind", "source": "/host/data", "options": ["rbind", "ro"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "network"},
+                   {"type": "cgroup"}, {"type": "ipc", "path": "/proc/42/ns/ipc"}],
+    "sysctl": {"net.ipv4.ip_forward": "1"},
+    "maskedPaths": ["/proc/kcore"],
+    "readonlyPaths": ["/proc/sys"]
+  }
+})";
+
+struct PipelineTest : ::testing::Test {
+  test::FakeKernel k;
+  oci::Spec spec;
+  runtime::InitContext ctx;
+
+  void SetUp() override {
+    auto s = oci::parse_spec(kConfig);
+    ASSERT_TRUE(s) << s.error().to_string();
+    spec = *s;
+    ctx.k = &k;
+    ctx.spec = &spec;
+    ctx.rootfs.spec = &spec;
+    ctx.rootfs.bundle = "/bundle";
+    ctx.rootfs.rootfs = "/bundle/rootfs";
+    k.files.push_back("/proc/kcore");
+  }
+};
+
+TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
+  auto r = runtime::run_init_stages(ctx);
+  ASSERT_TRUE(r) << r.error().to_string() << "\n" << k.dump();
+
+  std::vector<std::string> order = {
+      "open:/proc/42/ns/ipc",                                                 // join by path first
+      "setns:/proc/42/ns/ipc " + std::to_string(CLONE_NEWIPC),
+      "unshare:" + std::to_string(CLONE_NEWCGROUP),                           // after the cgroup join
+      "setsid:",
+      "loopback_up:",
+      "write:/proc/self/oom_score_adj 100",
+      "mount:/ src= type= flags=" + std::to_string(MS_SLAVE | MS_REC),        // nothing leaks to the host
+      "mount:/bundle/rootfs src=/bundle/rootfs type= flags=" + std::to_string(MS_BIND | MS_REC),
+      "mount:/bundle/rootfs/proc src=proc type=proc",
+      "mount:/bundle/rootfs/dev src=tmpfs type=tmpfs flags=" + std::to_string(MS_NOSUID) + " data=mode=755",
+      "mount:/bundle/rootfs/data src=/host/data type= flags=" + std::to_string(MS_BIND | MS_REC),
+      "mount:/bundle/rootfs/data src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | MS_REC | MS_RDONLY),
+      "mknod:/bundle/rootfs/dev/null mode=438",
+      "symlink:/bundle/rootfs/dev/fd -> /proc/self/fd",
+      "pivot_root:. .",
+      "umount:.",
+      "sethostname:box",
+      "write:/proc/sys/net/ipv4/ip_forward 1",
+      "mount:/proc/kcore src=/dev/null",                                      // masked file
+      "mount:/proc/sys src=/proc/sys type= flags=" + std::to_string(MS_BIND | MS_REC),
+      "mount:/ src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | MS_RDONLY),  // ro root last
+      "setrlimit:" + std::to_string(RLIMIT_NOFILE) + " 256 512",
+      "setgroups: 5 6",
+      "setresgid:1001",
+      "setresuid:1000",                                                       // uid last
+      "umask:63",
+      "chdir:/work",
+  };
+  int prev = -1;
+  for (auto& step : order) {
+    int at = k.find(step);
+    ASSERT_GE(at, 0) << "missing: " << step << "\n" << k.dump();
+    EXPECT_GT(at, prev) << "out of order: " << step << "\n" << k.dump();
+    prev = at;
+  }
+}
+
+TEST_F(PipelineTest, EveryStageHasANameAndAReason) {
+  ASSERT_FALSE(runtime::init_stages().empty());
+  for (auto& s : runtime::init_stages()) {
+    EXPECT_NE(std::string(s.name), "");
+    EXPECT_GT(std::string(s.why).size(), 10u) << s.name;
+  }
+}
+
+TEST_F(PipelineTest, AFailingMountStopsThePipelineAndNamesTheStage) {
+  k.fail["mount:/bundle/rootfs/proc"] = EPERM;
+  auto r = runtime::run_init_stages(ctx);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().err, EPERM);
+  EXPECT_EQ(r.error().stage, "mounts");
+  EXPECT_NE(r.error().to_string().find("/proc"), std::string::npos) << r.error().to_string();
+  EXPECT_NE(r.error().to_string().find("operation not permitted"), std::string::npos);
+  EXPECT_EQ(k.find("pivot_root"), -1) << "nothing after the failing stage may run";
+  EXPECT_EQ(k.find("setresuid"), -1);
+}
+
+TEST_F(PipelineTest, NoPivotMovesAndChroots) {
+  ctx.rootfs.no_pivot = true;
+  ASSERT_TRUE(runtime::run_init_stages(ctx));
+  EXPECT_EQ(k.find("pivot_root"), -1);
+  int mv = k.find("mount:/ src=/bundle/rootfs type= flags=" + std::to_string(MS_MOVE));
+  int ch = k.find("chroot:.");
+  ASSERT_GE(mv, 0) << k.dump();
+  EXPECT_GT(ch, mv);
+}
+
+TEST_F(PipelineTest, UserNamespaceBindsDevicesAndBecomesItsRoot) {
+  spec.linux->namespaces.push_back({oci::NsType::User, ""});
+  ctx.rootfs.in_userns = true;
+  ASSERT_TRUE(runtime::run_init_stages(ctx));
+  EXPECT_EQ(k.find("mknod:"), -1) << "no mknod in a user namespace";
+  EXPECT_GE(k.find("mount:/bundle/rootfs/dev/null src=/dev/null type= flags=" + std::to_string(MS_BIND)), 0)
+      << k.dump();
+  EXPECT_LT(k.find("setresuid:0"), k.find("mount:/ src="));
+}
+
+TEST_F(PipelineTest, SharedRootPropagationMakesTheRootfsParentPrivate) {
+  spec.linux->rootfs_propagation = "rshared";
+  k.file_contents["/proc/self/mountinfo"] =
+      "22 1 8:1 / / rw shared:1 - ext4 /dev/sda rw\n"
+      "30 22 8:2 / /bundle rw shared:2 - ext4 /dev/sdb rw\n";
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  int priv = k.find("mount:/bundle src= type= flags=" + std::to_string(MS_PRIVATE));
+  int bind = k.find("mount:/bundle/rootfs src=/bundle/rootfs");
+  ASSERT_GE(priv, 0) << k.dump();
+  EXPECT_LT(priv, bind);
+}
+
+}  // namespace
+}  // namespace ns
