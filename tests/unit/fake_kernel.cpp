@@ -6,9 +6,10 @@ namespace ns::test {
 
 Result<void> FakeKernel::record(const std::string& line) {
   calls.push_back(line);
-  for (auto& [key, err] : fail)
-    if (line.starts_with(key)) {
-      fail.erase(key);
+  for (auto it = fail.begin(); it != fail.end(); ++it)
+    if (line.starts_with(it->first)) {
+      int err = it->second;
+      fail.erase(it);
       return std::unexpected(Error{err, "fake", line, {}, {}});
     }
   return {};
@@ -51,10 +52,10 @@ Result<UniqueFd> FakeKernel::open(const std::string& path, int, mode_t) {
 Result<UniqueFd> FakeKernel::open_in_root(int root_fd, const std::string& path, int, mode_t) {
   std::string base = name_of(root_fd);
   std::string full = base == "/" ? path : base + (path.starts_with("/") ? "" : "/") + path;
-  for (auto& [key, err] : fail)
-    if (("open_in_root:" + full).starts_with(key)) {
-      int e = err;
-      fail.erase(key);
+  for (auto it = fail.begin(); it != fail.end(); ++it)
+    if (("open_in_root:" + full).starts_with(it->first)) {
+      int e = it->second;
+      fail.erase(it);
       return std::unexpected(Error{e, "open", full, {}, {}});
     }
   return new_fd(full);
