@@ -136,11 +136,12 @@ class Obj {
     return *v;
   }
 
-  // runc ignores fields it does not know; we say so, once per field, on the log.
+  // runc ignores fields it does not know; so do we, saying so with --debug.
   void warn_unknown() const {
+    if (!log::debug_enabled()) return;
     for (auto& [k, v] : j_.items()) {
       (void)v;
-      if (!seen_.contains(k)) log::warn("config.json: unknown field " + field(k) + " ignored");
+      if (!seen_.contains(k)) log::debug("config.json: unknown field " + field(k) + " ignored");
     }
   }
 
@@ -454,7 +455,7 @@ Result<Spec> parse_spec(const std::string& text) {
     s.linux = std::move(lin);
   }
   // Other platforms' sections are legal in a portable config.json and simply not ours.
-  for (const char* other : {"solaris", "windows", "vm", "zos", "domainname"}) (void)top.get(other);
+  for (const char* other : {"solaris", "windows", "vm", "zos"}) (void)top.get(other);
   top.warn_unknown();
   return s;
 }
