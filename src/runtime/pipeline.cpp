@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include "linux/devices/devices.hpp"
 #include "linux/ns/namespaces.hpp"
 #include "linux/process/process.hpp"
+#include "linux/security/capabilities.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/sync.hpp"
 
@@ -100,13 +102,28 @@ Result<void> stage_console(InitContext& c) {
 
 Result<void> stage_rlimits(InitContext& c) { return linux_process::set_rlimits(*c.k, proc(c).rlimits); }
 
+Result<void> stage_capabilities_bounding(InitContext& c) {
+  if (!c.caps) return {};
+  return linux_security::prepare_caps(*c.k, *c.caps, c.k->last_cap());
+}
+
 Result<void> stage_user(InitContext& c) {
   TRY(linux_process::switch_user(*c.k, proc(c).user));
   c.k->umask(proc(c).user.umask.value_or(022));
   return {};
 }
 
+Result<void> stage_capabilities(InitContext& c) {
+  if (!c.caps) return {};
+  return linux_security::apply_caps(*c.k, *c.caps, c.k->last_cap());
+}
+
 Result<void> stage_cwd(InitContext& c) { return c.k->chdir(proc(c).cwd); }
+
+Result<void> stage_no_new_privileges(InitContext& c) {
+  if (!proc(c).no_new_privileges) return {};
+  return c.k->set_no_new_privs();
+}
 
 constexpr InitStage kInitStages[] = {
     {"namespaces", "join the namespaces config.json names by path; the user namespace first, it owns the rest",
@@ -130,9 +147,15 @@ constexpr InitStage kInitStages[] = {
     {"console", "the pty is opened in the container's devpts and becomes stdio and controlling terminal",
      stage_console},
     {"rlimits", "resource limits, set while we may still raise them", stage_rlimits},
+    {"capabilities-bounding", "cut the bounding set while we still may, and keep caps across the uid switch",
+     stage_capabilities_bounding},
     {"user", "groups, gid, uid (in that order: the uid switch drops the right to change the others); umask",
      stage_user},
+    {"capabilities", "effective, permitted, inheritable, then ambient: exactly the sets config.json lists",
+     stage_capabilities},
     {"cwd", "enter process.cwd as the container user", stage_cwd},
+    {"no-new-privileges", "from here on no execve can gain privileges (setuid bits, file capabilities)",
+     stage_no_new_privileges},
 };
 
 }  // namespace
@@ -140,6 +163,11 @@ constexpr InitStage kInitStages[] = {
 std::span<const InitStage> init_stages() { return kInitStages; }
 
 Result<void> run_init_stages(InitContext& ctx) {
+  if (ctx.spec->process->capabilities && !ctx.caps) {
+    auto caps = linux_security::resolve_caps(*ctx.spec->process->capabilities, ctx.k->last_cap());
+    if (!caps) return with_stage(caps.error(), "capabilities");
+    ctx.caps = *caps;
+  }
   for (const InitStage& s : kInitStages) {
     if (auto r = s.run(ctx); !r) return with_stage(r.error(), s.name);
     if (log::debug_enabled()) log::debug(std::string("stage ") + s.name + " done");
@@ -153,6 +181,9 @@ namespace {
 // `start`, then execs the user process. Never returns.
 [[noreturn]] void init_main(InitContext& ctx, int listen_fds, int preserve_fds) {
   log::set_role(log::Role::Child);
+  // Until execve this process is ns-runtime: nothing in the container may open our
+  // /proc/PID/exe or memory (CVE-2019-5736). execve resets it for the container's program.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   linux_process::close_fds_from(3 + preserve_fds + listen_fds, {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
   auto fail = [&](Error e) {
     (void)send_message(ctx.sync_fd, Message{Msg::Error, std::move(e)});

@@ -3,12 +3,14 @@
 // clone(); the init side runs in the cloned child, the future container init.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "linux/fs/rootfs.hpp"
+#include "linux/security/capabilities.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
 
@@ -23,6 +25,7 @@ struct InitContext {
   int sync_fd = -1;       // child end of the sync socketpair
   // Filled in while the stages run:
   UniqueFd root_fd;
+  std::optional<linux_security::CapSets> caps;
 };
 
 struct InitStage {

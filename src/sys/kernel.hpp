@@ -57,6 +57,14 @@ class Kernel {
   virtual Result<void> setresuid(uid_t uid) = 0;
   virtual mode_t umask(mode_t mask) = 0;
   virtual Result<void> setsid() = 0;
+
+  // capabilities and privileges
+  [[nodiscard]] virtual int last_cap() = 0;  // the highest capability the kernel knows
+  virtual Result<void> drop_bounding_cap(int cap) = 0;
+  virtual Result<void> set_keep_caps(bool keep) = 0;
+  virtual Result<void> set_caps(uint64_t effective, uint64_t permitted, uint64_t inheritable) = 0;
+  virtual Result<void> raise_ambient_cap(int cap) = 0;
+  virtual Result<void> set_no_new_privs() = 0;
   virtual Result<void> loopback_up() = 0;
 };
 

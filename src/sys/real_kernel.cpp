@@ -2,7 +2,9 @@
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -11,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <grp.h>
 
@@ -19,6 +22,13 @@
 
 namespace ns::sys {
 namespace {
+
+std::string cap_name(int cap) {
+  char* n = cap_to_name(cap);
+  std::string out = n ? n : std::to_string(cap);
+  cap_free(n);
+  return out;
+}
 
 class RealKernel final : public Kernel {
  public:
@@ -158,6 +168,47 @@ class RealKernel final : public Kernel {
   mode_t umask(mode_t mask) override { return ::umask(mask); }
   Result<void> setsid() override {
     if (::setsid() < 0) return sys_error("setsid");
+    return {};
+  }
+  int last_cap() override {
+    static int cached = [] {
+      auto text = ns::read_file("/proc/sys/kernel/cap_last_cap");
+      if (text) return std::atoi(text->c_str());
+      return static_cast<int>(cap_max_bits()) - 1;
+    }();
+    return cached;
+  }
+  Result<void> drop_bounding_cap(int cap) override {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return sys_error("drop bounding capability", cap_name(cap));
+    return {};
+  }
+  Result<void> set_keep_caps(bool keep) override {
+    if (::prctl(PR_SET_KEEPCAPS, keep ? 1 : 0, 0, 0, 0) < 0) return sys_error("prctl PR_SET_KEEPCAPS");
+    return {};
+  }
+  Result<void> set_caps(uint64_t effective, uint64_t permitted, uint64_t inheritable) override {
+    cap_t caps = cap_init();
+    if (!caps) return sys_error("cap_init");
+    for (int c = 0; c < 64; ++c) {
+      cap_value_t v = c;
+      uint64_t bit = uint64_t{1} << c;
+      if (effective & bit) cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+      if (permitted & bit) cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET);
+      if (inheritable & bit) cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_SET);
+    }
+    int rc = cap_set_proc(caps);
+    int err = errno;
+    cap_free(caps);
+    if (rc < 0) return sys_error("capset", {}, err);
+    return {};
+  }
+  Result<void> raise_ambient_cap(int cap) override {
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      return sys_error("raise ambient capability", cap_name(cap));
+    return {};
+  }
+  Result<void> set_no_new_privs() override {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
     return {};
   }
   Result<void> loopback_up() override {

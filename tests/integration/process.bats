@@ -144,3 +144,57 @@ teardown() { teardown_container_env; }
     [ "$status" -eq "$code" ]
   done
 }
+
+@test "capabilities: only the listed sets remain, also for a non-root user" {
+  set_args /bin/ns-probe caps
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  # CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29)
+  [[ "$output" == *"cap effective: 0000000020000420"* ]]
+  [[ "$output" == *"cap bounding: 0000000020000420"* ]]
+  cfg '.process.user = {"uid": 1000, "gid": 1000} | .process.capabilities.ambient = ["CAP_KILL"] | .process.capabilities.inheritable = ["CAP_KILL"]'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"cap effective: 0000000000000020"* ]]
+  cfg 'del(.process.capabilities.ambient)'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [[ "$output" == *"cap effective: 0000000000000000"* ]]
+}
+
+@test "capabilities: dropped ones really are gone" {
+  set_args /bin/sh -c 'mount -t tmpfs tmpfs /tmp 2>&1; chown 1000 /tmp/x 2>&1; hostname other 2>&1; echo done'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [[ "$output" == *"Operation not permitted"* ]] || [[ "$output" == *"Permission denied"* ]]
+  [[ "$output" == *done* ]]
+  [[ "$output" != *"other"* ]] || false
+}
+
+@test "noNewPrivileges sets no_new_privs; false leaves it unset" {
+  set_args /bin/ns-probe caps
+  run rt run --rm --bundle "$BUNDLE" c1
+  [[ "$output" == *"no new privs: 1"* ]]
+  cfg '.process.noNewPrivileges = false'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [[ "$output" == *"no new privs: 0"* ]]
+}
+
+@test "an unknown capability name is refused at create, nothing left" {
+  cfg '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]'
+  run rt create --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'unknown capability "CAP_NOT_A_CAP"'* ]]
+  no_leftovers c1
+}
+
+@test "a blocked init (still ns-runtime) cannot be opened by a process in its pid namespace" {
+  set_sleeper
+  rt create --bundle "$BUNDLE" a
+  pid=$(state_field a pid)
+  cfg '.linux.namespaces = [{"type": "mount"}, {"type": "pid", "path": ("/proc/" + $p + "/ns/pid")}] | del(.hostname)' --arg p "$pid"
+  set_args /bin/sh -c 'readlink /proc/1/exe 2>&1; cat /proc/1/environ >/dev/null 2>&1 && echo environ-readable; echo end'
+  run rt run --rm --bundle "$BUNDLE" b
+  [ "$status" -eq 0 ]
+  [[ "$output" != *ns-runtime* ]]
+  [[ "$output" != *environ-readable* ]]
+  [[ "$output" == *end* ]]
+}

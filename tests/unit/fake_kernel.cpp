@@ -117,6 +117,14 @@ mode_t FakeKernel::umask(mode_t mask) {
 Result<void> FakeKernel::setsid() { return record("setsid:"); }
 Result<void> FakeKernel::loopback_up() { return record("loopback_up:"); }
 
+Result<void> FakeKernel::drop_bounding_cap(int cap) { return record("capbset_drop:" + std::to_string(cap)); }
+Result<void> FakeKernel::set_keep_caps(bool keep) { return record(std::string("keepcaps:") + (keep ? "1" : "0")); }
+Result<void> FakeKernel::set_caps(uint64_t e, uint64_t p, uint64_t i) {
+  return record("capset:" + std::to_string(e) + " " + std::to_string(p) + " " + std::to_string(i));
+}
+Result<void> FakeKernel::raise_ambient_cap(int cap) { return record("ambient_raise:" + std::to_string(cap)); }
+Result<void> FakeKernel::set_no_new_privs() { return record("no_new_privs:"); }
+
 int FakeKernel::find(const std::string& prefix) const {
   for (size_t i = 0; i < calls.size(); ++i)
     if (calls[i].starts_with(prefix)) return static_cast<int>(i);

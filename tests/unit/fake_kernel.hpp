@@ -51,6 +51,12 @@ class FakeKernel : public sys::Kernel {
   mode_t umask(mode_t mask) override;
   Result<void> setsid() override;
   Result<void> loopback_up() override;
+  int last_cap() override { return 40; }
+  Result<void> drop_bounding_cap(int cap) override;
+  Result<void> set_keep_caps(bool keep) override;
+  Result<void> set_caps(uint64_t effective, uint64_t permitted, uint64_t inheritable) override;
+  Result<void> raise_ambient_cap(int cap) override;
+  Result<void> set_no_new_privs() override;
 
   // Index of the first call starting with PREFIX, or -1.
   [[nodiscard]] int find(const std::string& prefix) const;

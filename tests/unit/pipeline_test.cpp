@@ -16,7 +16,9 @@ const char* kConfig = R"({
   "process": {"args": ["/bin/app"], "cwd": "/work", "env": ["PATH=/bin"],
               "user": {"uid": 1000, "gid": 1001, "additionalGids": [5, 6], "umask": 63},
               "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256}],
-              "oomScoreAdj": 100},
+              "oomScoreAdj": 100, "noNewPrivileges": true,
+              "capabilities": {"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"],
+                               "permitted": ["CAP_KILL"], "ambient": ["CAP_KILL"]}},
   "root": {"path": "/bundle/rootfs", "readonly": true},
   "hostname": "box",
   "mounts": [
@@ -78,11 +80,17 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
       "mount:/proc/sys src=/proc/sys type= flags=" + std::to_string(MS_BIND | MS_REC),
       "mount:/ src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | MS_RDONLY),  // ro root last
       "setrlimit:" + std::to_string(RLIMIT_NOFILE) + " 256 512",
+      "capbset_drop:1",                                                       // bounding first
+      "keepcaps:1",
       "setgroups: 5 6",
       "setresgid:1001",
       "setresuid:1000",                                                       // uid last
       "umask:63",
+      "capset:32 32 0",                                                       // CAP_KILL = 5
+      "ambient_raise:5",
+      "keepcaps:0",
       "chdir:/work",
+      "no_new_privs:",                                                        // last
   };
   int prev = -1;
   for (auto& step : order) {
@@ -91,6 +99,22 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
     EXPECT_GT(at, prev) << "out of order: " << step << "\n" << k.dump();
     prev = at;
   }
+}
+
+TEST_F(PipelineTest, BoundingKeepsExactlyTheListedCaps) {
+  ASSERT_TRUE(runtime::run_init_stages(ctx));
+  EXPECT_EQ(k.find("capbset_drop:0"), -1) << "CAP_CHOWN (0) is in the bounding set";
+  EXPECT_EQ(k.find("capbset_drop:5"), -1) << "CAP_KILL (5) is in the bounding set";
+  EXPECT_GE(k.find("capbset_drop:21"), 0) << "CAP_SYS_ADMIN must go";
+  EXPECT_GE(k.find("capbset_drop:40"), 0);
+}
+
+TEST_F(PipelineTest, AnUnknownCapabilityIsAnError) {
+  spec.process->capabilities->effective.push_back("CAP_BOGUS");
+  auto r = runtime::run_init_stages(ctx);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().to_string().find("unknown capability \"CAP_BOGUS\""), std::string::npos);
+  EXPECT_TRUE(k.calls.empty()) << "nothing may run before the whole config is understood";
 }
 
 TEST_F(PipelineTest, EveryStageHasANameAndAReason) {
