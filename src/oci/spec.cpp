@@ -515,6 +515,35 @@ Result<void> validate_spec(const Spec& s) {
   return {};
 }
 
+std::vector<std::string> unapplied_fields(const Spec& s) {
+  std::vector<std::string> out;
+  auto hooks = [&](const char* name, const std::vector<Hook>& h) {
+    if (!h.empty()) out.push_back(std::string("hooks.") + name);
+  };
+  hooks("prestart", s.hooks.prestart);
+  hooks("createRuntime", s.hooks.create_runtime);
+  hooks("createContainer", s.hooks.create_container);
+  hooks("startContainer", s.hooks.start_container);
+  hooks("poststart", s.hooks.poststart);
+  hooks("poststop", s.hooks.poststop);
+  if (s.process) {
+    if (!s.process->apparmor_profile.empty()) out.push_back("process.apparmorProfile");
+    if (!s.process->selinux_label.empty()) out.push_back("process.selinuxLabel");
+    if (!s.process->scheduler.is_null()) out.push_back("process.scheduler");
+    if (!s.process->io_priority.is_null()) out.push_back("process.ioPriority");
+    if (!s.process->exec_cpu_affinity.is_null()) out.push_back("process.execCPUAffinity");
+  }
+  if (s.linux) {
+    const Linux& l = *s.linux;
+    if (!l.seccomp.is_null()) out.push_back("linux.seccomp");
+    if (!l.resources.is_null() && !l.resources.empty()) out.push_back("linux.resources");
+    if (!l.mount_label.empty()) out.push_back("linux.mountLabel");
+    if (!l.intel_rdt.is_null()) out.push_back("linux.intelRdt");
+    if (!l.personality.is_null()) out.push_back("linux.personality");
+  }
+  return out;
+}
+
 Result<Spec> load_spec(const std::string& bundle) {
   std::string path = join_path(bundle, "config.json");
   auto text = read_file(path);

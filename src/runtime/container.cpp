@@ -253,6 +253,8 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   if (!spec.process->terminal && !opts.console_socket.empty())
     return make_error("cannot use console socket if ns-runtime will not allocate tty");
   if (opts.preserve_fds < 0) return make_error("--preserve-fds must not be negative");
+  for (auto& field : oci::unapplied_fields(spec))
+    log::warn("config.json: " + field + " is not supported by this version of ns-runtime and is ignored");
 
   UniqueFd lock = TRY(store_.create_dir(opts.id));
   state::State st;

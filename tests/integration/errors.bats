@@ -129,3 +129,12 @@ refused() {
   [ "$status" -eq 0 ]
   no_leftovers c1
 }
+
+@test "fields this version does not apply are warned about, not silently dropped" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW"} | .hooks = {"prestart": [{"path": "/bin/true"}]}'
+  set_args /bin/true
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"linux.seccomp is not supported by this version"* ]]
+  [[ "$output" == *"hooks.prestart is not supported"* ]]
+}

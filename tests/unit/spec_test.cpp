@@ -167,6 +167,14 @@ TEST(Spec, UnknownFieldsAreIgnoredLikeRunc) {
   EXPECT_EQ(error_of(minimal(R"(, "x-vendor": {"a": 1}, "windows": {}, "vm": {})")), "");
 }
 
+TEST(Spec, FieldsNotAppliedYetAreListed) {
+  auto s = parse_spec(minimal(R"(, "hooks": {"poststop": [{"path": "/x"}]},
+      "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}, "resources": {"pids": {"limit": 5}}})"));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(unapplied_fields(*s), (std::vector<std::string>{"hooks.poststop", "linux.seccomp", "linux.resources"}));
+  EXPECT_TRUE(unapplied_fields(*parse_spec(minimal())).empty());
+}
+
 TEST(Spec, DefaultSpecParsesAndValidates) {
   for (bool rootless : {false, true}) {
     auto j = default_spec(rootless, 1000, 1000);
