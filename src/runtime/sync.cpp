@@ -1,5 +1,7 @@
 #include "runtime/sync.hpp"
 
+#include "common/unix_socket.hpp"
+
 #include <sys/socket.h>
 
 #include <cstring>
@@ -35,25 +37,7 @@ Result<void> send_message(int sock, const Message& m, int fd) {
   copy_in(w.path, sizeof w.path, m.error.path);
   copy_in(w.msg, sizeof w.msg, m.error.msg);
 
-  struct iovec iov{&w, sizeof w};
-  struct msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd >= 0) {
-    std::memset(control, 0, sizeof control);
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
-  for (;;) {
-    if (::sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) return {};
-    if (errno != EINTR) return sys_error("send sync message");
-  }
+  return send_with_fd(sock, &w, sizeof w, fd, "send sync message");
 }
 
 Result<Message> recv_message(int sock, UniqueFd* fd) {

@@ -1,5 +1,7 @@
 #include "linux/console/console.hpp"
 
+#include "common/unix_socket.hpp"
+
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -48,21 +50,8 @@ Result<void> send_to_console_socket(const std::string& path, int master) {
   if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
     return sys_error("connect console socket", path);
   // The payload names the terminal, as runc sends it.
-  char name[] = "/dev/ptmx";
-  struct iovec iov{name, sizeof name - 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (::sendmsg(s.get(), &mh, MSG_NOSIGNAL) < 0) return sys_error("send to console socket", path);
-  return {};
+  static const char kName[] = "/dev/ptmx";
+  return send_with_fd(s.get(), kName, sizeof kName - 1, master, "send to console socket " + path);
 }
 
 RawTerminal::RawTerminal() {

@@ -290,7 +290,10 @@ Result<void> enter_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
   return k.chdir("/");
 }
 
-Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
+// Calls FN(root_fd, path, fd) for every path of PATHS that exists in the container ("/" now);
+// a missing path is skipped, as runc skips it.
+template <class Fn>
+static Result<void> for_each_existing(sys::Kernel& k, const std::vector<std::string>& paths, Fn&& fn) {
   auto root = TRY(k.open("/", O_PATH | O_DIRECTORY));
   for (const auto& p : paths) {
     auto fd = k.open_in_root(root.get(), p, O_PATH);
@@ -298,29 +301,26 @@ Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
       if (fd.error().err == ENOENT) continue;
       return std::unexpected(fd.error());
     }
-    auto st = TRY(k.fstat(fd->get()));
-    if (S_ISDIR(st.st_mode))
-      TRY(k.mount("tmpfs", sys::fd_path(fd->get()), "tmpfs", MS_RDONLY, ""));
-    else
-      TRY(k.mount("/dev/null", sys::fd_path(fd->get()), "", MS_BIND, ""));
+    TRY(fn(root.get(), p, fd->get()));
   }
   return {};
 }
 
+Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
+  return for_each_existing(k, paths, [&](int, const std::string&, int fd) -> Result<void> {
+    auto st = TRY(k.fstat(fd));
+    if (S_ISDIR(st.st_mode)) return k.mount("tmpfs", sys::fd_path(fd), "tmpfs", MS_RDONLY, "");
+    return k.mount("/dev/null", sys::fd_path(fd), "", MS_BIND, "");
+  });
+}
+
 Result<void> readonly_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
-  auto root = TRY(k.open("/", O_PATH | O_DIRECTORY));
-  for (const auto& p : paths) {
-    auto fd = k.open_in_root(root.get(), p, O_PATH);
-    if (!fd) {
-      if (fd.error().err == ENOENT) continue;
-      return std::unexpected(fd.error());
-    }
-    TRY(k.mount(sys::fd_path(fd->get()), sys::fd_path(fd->get()), "", MS_BIND | MS_REC, ""));
-    auto mounted = TRY(k.open_in_root(root.get(), p, O_PATH));
+  return for_each_existing(k, paths, [&](int root, const std::string& p, int fd) -> Result<void> {
+    TRY(k.mount(sys::fd_path(fd), sys::fd_path(fd), "", MS_BIND | MS_REC, ""));
+    auto mounted = TRY(k.open_in_root(root, p, O_PATH));
     unsigned long keep = TRY(k.mount_flags(sys::fd_path(mounted.get()))) & kLockedFlags;
-    TRY(k.mount("", sys::fd_path(mounted.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, ""));
-  }
-  return {};
+    return k.mount("", sys::fd_path(mounted.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, "");
+  });
 }
 
 Result<void> finalize_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
