@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,70 @@ int fail(const ns::Error& e) {
 void print(const std::string& s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
   std::fflush(stdout);
+}
+
+// "256m" -> 268435456; plain numbers are bytes; -1 stays -1 (unlimited).
+Result<int64_t> parse_bytes(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (end == v.c_str() || errno != 0) return ns::make_error("--" + flag + ": invalid value \"" + v + "\"");
+  std::string unit = end;
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+  long long mult = 1;
+  if (unit == "k") mult = 1LL << 10;
+  else if (unit == "m") mult = 1LL << 20;
+  else if (unit == "g") mult = 1LL << 30;
+  else if (!unit.empty()) return ns::make_error("--" + flag + ": invalid unit in \"" + v + "\"");
+  return static_cast<int64_t>(n * mult);
+}
+
+Result<int64_t> parse_int(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (end == v.c_str() || *end != 0 || errno != 0) return ns::make_error("--" + flag + ": invalid number \"" + v + "\"");
+  return static_cast<int64_t>(n);
+}
+
+// update: the JSON from --resources (a file or stdin), then the flags on top of it.
+Result<nlohmann::json> update_resources(const std::string& file, const std::map<std::string, std::string>& flags) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!file.empty()) {
+    std::string text;
+    if (file == "-") {
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) text.append(buf, n);
+    } else {
+      text = TRY(ns::read_file(file));
+    }
+    j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return ns::make_error("--resources: invalid JSON in " + file);
+  }
+  struct Target {
+    const char* flag;
+    const char* group;
+    const char* key;
+    bool bytes;
+  };
+  static const Target targets[] = {
+      {"memory", "memory", "limit", true},          {"memory-swap", "memory", "swap", true},
+      {"memory-reservation", "memory", "reservation", true}, {"kernel-memory", "memory", "kernel", true},
+      {"kernel-memory-tcp", "memory", "kernelTCP", true},    {"cpu-shares", "cpu", "shares", false},
+      {"cpu-quota", "cpu", "quota", false},         {"cpu-period", "cpu", "period", false},
+      {"cpu-rt-period", "cpu", "realtimePeriod", false}, {"cpu-rt-runtime", "cpu", "realtimeRuntime", false},
+      {"pids-limit", "pids", "limit", false},       {"blkio-weight", "blockIO", "weight", false},
+  };
+  for (auto& t : targets) {
+    const std::string& v = flags.at(t.flag);
+    if (v.empty()) continue;
+    j[t.group][t.key] = t.bytes ? TRY(parse_bytes(t.flag, v)) : TRY(parse_int(t.flag, v));
+  }
+  if (!flags.at("cpuset-cpus").empty()) j["cpu"]["cpus"] = flags.at("cpuset-cpus");
+  if (!flags.at("cpuset-mems").empty()) j["cpu"]["mems"] = flags.at("cpuset-mems");
+  return j;
 }
 
 }  // namespace
@@ -98,6 +165,22 @@ int main(int argc, char** argv) {
   std::vector<std::string> ps_args;
   ps->add_option("ps-args", ps_args, "arguments for ps(1) in table format (default -ef)");
   ps->positionals_at_end();
+
+  auto* pause = app.add_subcommand("pause", "freeze every process of a container");
+  pause->add_option("id", id, "container id")->required();
+  auto* resume = app.add_subcommand("resume", "thaw a paused container");
+  resume->add_option("id", id, "container id")->required();
+
+  auto* update = app.add_subcommand("update", "change the resource limits of a running container");
+  std::string resources_file;
+  update->add_option("-r,--resources", resources_file,
+                     "linux.resources JSON from this file, or - for stdin (zero values leave a setting unchanged)");
+  std::map<std::string, std::string> update_flags;
+  for (const char* f : {"memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp",
+                        "cpu-shares", "cpu-quota", "cpu-period", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus",
+                        "cpuset-mems", "pids-limit", "blkio-weight"})
+    update->add_option(std::string("--") + f, update_flags[f], std::string("set ") + f);
+  update->add_option("id", id, "container id")->required();
 
   auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle directory");
   bool rootless = false;
@@ -185,6 +268,20 @@ int main(int argc, char** argv) {
     auto table = ns::runtime::ps_table(*pids, ps_args);
     if (!table) return fail(table.error());
     print(*table);
+    return 0;
+  }
+  if (*pause) {
+    if (auto r = rt.pause(id); !r) return fail(r.error());
+    return 0;
+  }
+  if (*resume) {
+    if (auto r = rt.resume(id); !r) return fail(r.error());
+    return 0;
+  }
+  if (*update) {
+    auto resources = update_resources(resources_file, update_flags);
+    if (!resources) return fail(resources.error());
+    if (auto r = rt.update(id, *resources); !r) return fail(r.error());
     return 0;
   }
   if (*spec) {

@@ -44,6 +44,10 @@ class Backend {
   virtual Result<void> kill(const state::State& st, int signal, bool all) = 0;
   // Every process of the container.
   virtual Result<std::vector<pid_t>> pids(const state::State& st) = 0;
+  // Freezes (pause) or thaws (resume) every process of the container.
+  virtual Result<void> freeze(const state::State& st, bool frozen) = 0;
+  // Applies linux.resources JSON to the running container; zero values leave a setting as it is.
+  virtual Result<void> update(const state::State& st, const nlohmann::json& resources) = 0;
   // Kills whatever is left (SIGKILL), waits for it, removes the cgroup.
   virtual Result<void> destroy(const state::State& st) = 0;
 };

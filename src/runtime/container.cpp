@@ -349,8 +349,33 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
   state::Status status = store_.status(st);
   if (!force && (status == state::Status::Running || status == state::Status::Paused))
     return make_error("cannot delete container " + id + " that is not stopped: " + state::status_name(status));
+  if (status == state::Status::Paused) (void)backend_for(st).freeze(st, false);
   TRY(backend_for(st).destroy(st));
   return store_.remove(id);
+}
+
+Result<void> Runtime::pause(const std::string& id) {
+  UniqueFd lock = TRY(store_.lock(id));
+  state::State st = TRY(store_.load(id));
+  switch (store_.status(st)) {
+    case state::Status::Running: return backend_for(st).freeze(st, true);
+    case state::Status::Paused: return make_error("container \"" + id + "\" is already paused");
+    default: return make_error("container not running");
+  }
+}
+
+Result<void> Runtime::resume(const std::string& id) {
+  UniqueFd lock = TRY(store_.lock(id));
+  state::State st = TRY(store_.load(id));
+  if (store_.status(st) != state::Status::Paused) return make_error("container \"" + id + "\" is not paused");
+  return backend_for(st).freeze(st, false);
+}
+
+Result<void> Runtime::update(const std::string& id, const nlohmann::json& resources) {
+  UniqueFd lock = TRY(store_.lock(id));
+  state::State st = TRY(store_.load(id));
+  if (store_.status(st) == state::Status::Stopped) return make_error("container not running");
+  return backend_for(st).update(st, resources);
 }
 
 Result<std::string> Runtime::list(const std::string& format, bool quiet) {

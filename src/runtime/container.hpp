@@ -33,6 +33,10 @@ class Runtime {
   Result<void> kill(const std::string& id, int signal, bool all);
   // delete; with force a running container is killed first and a missing one is not an error.
   Result<void> remove(const std::string& id, bool force);
+  Result<void> pause(const std::string& id);
+  Result<void> resume(const std::string& id);
+  // update: RESOURCES is linux.resources JSON; zero values leave a setting unchanged (Docker).
+  Result<void> update(const std::string& id, const nlohmann::json& resources);
   // list: "table" or "json"; quiet prints ids only.
   Result<std::string> list(const std::string& format, bool quiet);
   Result<std::vector<pid_t>> pids(const std::string& id);

@@ -18,6 +18,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "linux/cgroup/cgroup.hpp"
+#include "linux/cgroup/resources.hpp"
 #include "linux/console/console.hpp"
 #include "linux/devices/devices.hpp"
 #include "linux/ns/namespaces.hpp"
@@ -273,6 +274,10 @@ class NamespaceBackend final : public Backend {
     const oci::Linux& l = spec.linux ? *spec.linux : kNoLinux;
 
     // 1. cgroup: made before the child exists, so it is counted and limited from its first step.
+    auto resources = linux_cgroup::parse_resources(l.resources);
+    if (!resources) return with_stage(resources.error(), "cgroup");
+    linux_cgroup::add_default_device_rules(*resources);
+    auto writes = linux_cgroup::plan_writes(*resources);
     auto layout = TRY(linux_cgroup::detect_layout(k));
     std::string cg_path = TRY(linux_cgroup::resolve_path(l.cgroups_path, opts.id, opts.systemd_cgroup));
     linux_cgroup::Cgroup cg(layout, cg_path);
@@ -287,6 +292,16 @@ class NamespaceBackend final : public Backend {
         log::warn("no permission to create cgroup " + cg_path + ": running without resource control");
         use_cgroup = false;
       }
+    }
+    if (use_cgroup) {
+      auto applied = linux_cgroup::enable_v2_controllers(k, cg, writes);
+      if (applied) applied = linux_cgroup::apply(k, cg, writes);
+      if (!applied) {
+        (void)cg.destroy(k);
+        return with_stage(applied.error(), "cgroup");
+      }
+    } else if (!writes.empty()) {
+      log::warn("linux.resources not applied: the container has no cgroup");
     }
     struct CgroupGuard {
       sys::Kernel& k;
@@ -433,6 +448,24 @@ class NamespaceBackend final : public Backend {
     }
     if (out.empty() && state::process_start_time(st.pid) == st.pid_start) out.push_back(st.pid);
     return out;
+  }
+
+  Result<void> freeze(const state::State& st, bool frozen) override {
+    if (st.cgroup_path.empty()) return make_error("container \"" + st.id + "\" has no cgroup to freeze");
+    sys::Kernel& k = sys::real_kernel();
+    auto layout = TRY(linux_cgroup::detect_layout(k));
+    return linux_cgroup::Cgroup(layout, st.cgroup_path).freeze(k, frozen);
+  }
+
+  Result<void> update(const state::State& st, const nlohmann::json& resources) override {
+    if (st.cgroup_path.empty()) return make_error("container \"" + st.id + "\" has no cgroup to update");
+    sys::Kernel& k = sys::real_kernel();
+    auto r = TRY(linux_cgroup::parse_resources(resources));
+    auto writes = linux_cgroup::plan_writes(r, /*skip_zero=*/true);
+    auto layout = TRY(linux_cgroup::detect_layout(k));
+    linux_cgroup::Cgroup cg(layout, st.cgroup_path);
+    TRY(linux_cgroup::enable_v2_controllers(k, cg, writes));
+    return linux_cgroup::apply(k, cg, writes);
   }
 
   Result<void> destroy(const state::State& st) override {

@@ -168,3 +168,44 @@ Result<void> Cgroup::destroy(sys::Kernel& k) {
 }
 
 }  // namespace ns::linux_cgroup
+
+namespace ns::linux_cgroup {
+
+Result<void> Cgroup::freeze(sys::Kernel& k, bool frozen) {
+  const Hierarchy* v1 = nullptr;
+  const Hierarchy* v2 = nullptr;
+  for (auto& h : layout_.hierarchies) {
+    if (!h.v2) {
+      for (auto& c : split(h.controllers, ','))
+        if (c == "freezer") v1 = &h;
+    } else if (h.name.empty()) {
+      v2 = &h;
+    }
+  }
+  if (v1) {
+    std::string file = dir(*v1) + "/freezer.state";
+    const char* want = frozen ? "FROZEN" : "THAWED";
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      TRY(k.write_file(file, want));
+      std::string now = TRY(k.read_file(file));
+      if (now.starts_with(want)) return {};
+      struct timespec ts{0, 1'000'000};  // FREEZING: tasks still on their way
+      ::nanosleep(&ts, nullptr);
+    }
+    return make_error(std::string("cgroup ") + path_ + " did not reach " + want);
+  }
+  if (v2) {
+    std::string d = dir(*v2);
+    TRY(k.write_file(d + "/cgroup.freeze", frozen ? "1" : "0"));
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      std::string events = TRY(k.read_file(d + "/cgroup.events"));
+      if (events.find(frozen ? "frozen 1" : "frozen 0") != std::string::npos) return {};
+      struct timespec ts{0, 1'000'000};
+      ::nanosleep(&ts, nullptr);
+    }
+    return make_error("cgroup " + path_ + " did not " + (frozen ? "freeze" : "thaw"));
+  }
+  return make_error("no freezer: neither a v1 freezer hierarchy nor cgroup v2 is mounted");
+}
+
+}  // namespace ns::linux_cgroup

@@ -59,6 +59,9 @@ class Cgroup {
   // counts exiting tasks.
   Result<void> destroy(sys::Kernel& k);
 
+  // The freezer: v1 freezer.state (FROZEN / THAWED, waiting out FREEZING), v2 cgroup.freeze.
+  Result<void> freeze(sys::Kernel& k, bool frozen);
+
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] const Layout& layout() const { return layout_; }
   [[nodiscard]] std::string dir(const Hierarchy& h) const { return h.mountpoint + path_; }
