@@ -96,6 +96,48 @@ Result<nlohmann::json> update_resources(const std::string& file, const std::map<
   return j;
 }
 
+// The process `exec` runs: process.json, or the container's own process with CMD and the flags.
+Result<ns::oci::Process> exec_process(ns::runtime::Runtime& rt, const std::string& id, const std::string& file,
+                                      std::vector<std::string> args, bool tty, const std::vector<std::string>& env,
+                                      const std::string& cwd, const std::string& user,
+                                      const std::vector<std::string>& gids, const std::vector<std::string>& caps,
+                                      bool nnp) {
+  if (!file.empty()) {
+    std::string text = TRY(ns::read_file(file));
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) return ns::make_error("--process " + file + ": invalid JSON");
+    return ns::oci::parse_process_json(j);
+  }
+  ns::oci::Process p = TRY(rt.exec_template(id));
+  if (!args.empty() && args[0] == "--") args.erase(args.begin());
+  p.args = args.empty() ? std::vector<std::string>{"/bin/sh"} : args;
+  p.terminal = tty;
+  p.console_size.reset();
+  for (auto& e : env) {
+    auto eq = e.find('=');
+    if (eq == std::string::npos) return ns::make_error("--env \"" + e + "\": expected KEY=VALUE");
+    std::string key = e.substr(0, eq + 1);
+    std::erase_if(p.env, [&](const std::string& x) { return x.starts_with(key); });
+    p.env.push_back(e);
+  }
+  if (!cwd.empty()) p.cwd = cwd;
+  if (!user.empty()) {
+    auto colon = user.find(':');
+    p.user.uid = static_cast<uint32_t>(TRY(parse_int("user", user.substr(0, colon))));
+    p.user.gid = colon == std::string::npos ? 0 : static_cast<uint32_t>(TRY(parse_int("user", user.substr(colon + 1))));
+  }
+  for (auto& g : gids) p.user.additional_gids.push_back(static_cast<uint32_t>(TRY(parse_int("additional-gids", g))));
+  if (!caps.empty()) {
+    if (!p.capabilities) p.capabilities.emplace();
+    for (auto& c : caps)
+      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+        set->push_back(c);
+  }
+  if (nnp) p.no_new_privileges = true;
+  TRY(ns::oci::validate_process(p));
+  return p;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -165,6 +207,26 @@ int main(int argc, char** argv) {
   std::vector<std::string> ps_args;
   ps->add_option("ps-args", ps_args, "arguments for ps(1) in table format (default -ef)");
   ps->positionals_at_end();
+
+  auto* exec = app.add_subcommand("exec", "run a new process inside a running container (default /bin/sh)");
+  ns::runtime::ExecOptions eopts;
+  std::string process_file, exec_cwd, exec_user;
+  std::vector<std::string> exec_env, exec_caps, exec_gids_s;
+  bool exec_tty = false, exec_nnp = false;
+  exec->add_option("-p,--process", process_file, "process.json to run (instead of CMD ARGS)");
+  exec->add_flag("-t,--tty", exec_tty, "allocate a pseudo-terminal");
+  exec->add_option("--console-socket", eopts.console_socket, "unix socket to receive the pty master");
+  exec->add_flag("-d,--detach", eopts.detach, "start the process and return");
+  exec->add_option("--pid-file", eopts.pid_file, "write the process's pid to this file");
+  exec->add_option("--preserve-fds", eopts.preserve_fds, "pass N extra fds (3 .. 3+N-1)");
+  exec->add_option("-e,--env", exec_env, "set an environment variable (KEY=VALUE)")->allow_extra_args(false);
+  exec->add_option("--cwd", exec_cwd, "working directory inside the container");
+  exec->add_option("-u,--user", exec_user, "UID[:GID] to run as");
+  exec->add_option("-g,--additional-gids", exec_gids_s, "additional group ids")->allow_extra_args(false);
+  exec->add_option("-c,--cap", exec_caps, "add a capability (bounding, effective, permitted)")->allow_extra_args(false);
+  exec->add_flag("--no-new-privs", exec_nnp, "set no_new_privs");
+  exec->add_option("id", id, "container id")->required();
+  exec->prefix_command();
 
   auto* pause = app.add_subcommand("pause", "freeze every process of a container");
   pause->add_option("id", id, "container id")->required();
@@ -269,6 +331,14 @@ int main(int argc, char** argv) {
     if (!table) return fail(table.error());
     print(*table);
     return 0;
+  }
+  if (*exec) {
+    auto process = exec_process(rt, id, process_file, exec->remaining(), exec_tty, exec_env, exec_cwd,
+                                exec_user, exec_gids_s, exec_caps, exec_nnp);
+    if (!process) return fail(process.error());
+    auto r = rt.exec(id, eopts, *process);
+    if (!r) return fail(r.error());
+    return *r;
   }
   if (*pause) {
     if (auto r = rt.pause(id); !r) return fail(r.error());

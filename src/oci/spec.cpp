@@ -250,6 +250,7 @@ Result<Spec> parse_spec(const std::string& text) {
     Process proc;
     TRY(parse_process(*p, proc));
     s.process = std::move(proc);
+    s.process_json = j["process"];
   }
   auto root = TRY(top.object("root"));
   if (!root) return field_error("root", "missing required field");
@@ -301,9 +302,16 @@ Result<Spec> parse_spec(const std::string& text) {
   return s;
 }
 
-Result<void> validate_spec(const Spec& s) {
-  if (!s.process) return field_error("process", "missing required field");
-  const Process& p = *s.process;
+Result<Process> parse_process_json(const nlohmann::json& j, const std::string& field) {
+  if (!j.is_object()) return field_error(field, std::string("expected object, got ") + type_name(j));
+  Obj o(j, field);
+  Process p;
+  TRY(parse_process(o, p));
+  TRY(validate_process(p));
+  return p;
+}
+
+Result<void> validate_process(const Process& p) {
   if (p.args.empty()) return field_error("process.args", "must not be empty");
   if (p.cwd.empty() || p.cwd[0] != '/')
     return field_error("process.cwd", "must be an absolute path, got \"" + p.cwd + "\"");
@@ -313,6 +321,13 @@ Result<void> validate_spec(const Spec& s) {
     return field_error("process.oomScoreAdj", "must be between -1000 and 1000");
   for (auto& rl : p.rlimits)
     if (rl.soft > rl.hard) return field_error("process.rlimits", rl.type + ": soft limit is greater than hard limit");
+  return {};
+}
+
+Result<void> validate_spec(const Spec& s) {
+  if (!s.process) return field_error("process", "missing required field");
+  const Process& p = *s.process;
+  TRY(validate_process(p));
 
   for (auto& m : s.mounts) {
     if (m.destination.find('\0') != std::string::npos) return field_error("mounts", "bad destination");

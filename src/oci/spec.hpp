@@ -149,6 +149,7 @@ struct Linux {
 struct Spec {
   std::string oci_version;
   std::optional<Process> process;
+  nlohmann::json process_json;  // the process object as written, kept in state for `exec`
   Root root;
   std::string hostname;
   std::string domainname;
@@ -160,6 +161,9 @@ struct Spec {
 
 // Parses config.json text. Errors read "config.json: FIELD: PROBLEM".
 Result<Spec> parse_spec(const std::string& text);
+// A process object on its own: process.json of `exec --process`, or the one kept in state.
+Result<Process> parse_process_json(const nlohmann::json& j, const std::string& field = "process");
+Result<void> validate_process(const Process& p);
 // Cross-field rules, as runc enforces them.
 Result<void> validate_spec(const Spec& spec);
 // Reads BUNDLE/config.json, parses and validates it.

@@ -26,6 +26,13 @@ struct CreateOptions {
   bool keep_console = false;   // `run` attached with a terminal: hand the pty master back
 };
 
+struct ExecOptions {
+  std::string console_socket;
+  std::string pid_file;
+  int preserve_fds = 0;
+  bool detach = false;
+};
+
 struct Created {
   pid_t pid = 0;
   UniqueFd console_master;  // when keep_console
@@ -44,6 +51,9 @@ class Backend {
   virtual Result<void> kill(const state::State& st, int signal, bool all) = 0;
   // Every process of the container.
   virtual Result<std::vector<pid_t>> pids(const state::State& st) = 0;
+  // Runs PROCESS inside the running container: its namespaces, its cgroup. Detached: returns 0
+  // once the process runs; attached: its exit status.
+  virtual Result<int> exec(const state::State& st, const ExecOptions& opts, const oci::Process& process) = 0;
   // Freezes (pause) or thaws (resume) every process of the container.
   virtual Result<void> freeze(const state::State& st, bool frozen) = 0;
   // Applies linux.resources JSON to the running container; zero values leave a setting as it is.

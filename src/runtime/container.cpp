@@ -19,6 +19,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "linux/console/console.hpp"
+#include "runtime/attach.hpp"
 
 namespace ns::runtime {
 namespace {
@@ -27,22 +28,6 @@ Result<std::string> absolute(const std::string& path) {
   char buf[PATH_MAX];
   if (!::realpath(path.empty() ? "." : path.c_str(), buf)) return sys_error("resolve bundle", path);
   return std::string(buf);
-}
-
-Result<void> write_pid_file(const std::string& path, pid_t pid) {
-  auto abs_dir = absolute(path_dirname(path));
-  if (!abs_dir) return std::unexpected(abs_dir.error());
-  std::string target = *abs_dir + "/" + path_basename(path);
-  // tmp + rename in the same directory: a reader never sees an empty pid file.
-  std::string tmp = *abs_dir + "/." + path_basename(path) + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return sys_error("open pid file", tmp);
-  std::string content = std::to_string(pid);
-  if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
-    return sys_error("write pid file", tmp);
-  fd.reset();
-  if (::rename(tmp.c_str(), target.c_str()) < 0) return sys_error("rename pid file", target);
-  return {};
 }
 
 std::string user_name(uid_t uid) {
@@ -59,99 +44,23 @@ std::string pad(std::string s, size_t width) {
   return s;
 }
 
-int exit_code(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
-void write_all(int fd, const char* p, ssize_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, static_cast<size_t>(n));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    p += w;
-    n -= w;
-  }
-}
-
-// `run` attached: forward signals to init, relay the pty if we hold it, return the exit status.
-int wait_attached(pid_t pid, int master) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE}) sigaddset(&set, s);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
-
-  std::optional<linux_console::RawTerminal> raw;
-  if (master >= 0) {
-    raw.emplace();
-    linux_console::copy_window_size(master);
-  }
-  bool stdin_open = master >= 0, master_open = master >= 0;
-  int status = 0;
-  bool reaped = false;
-  auto try_reap = [&] {
-    if (reaped) return;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) reaped = true;
-  };
-  try_reap();
-  while (!reaped || master_open) {
-    struct pollfd fds[3];
-    int n = 0;
-    fds[n++] = {sfd.get(), POLLIN, 0};
-    int master_idx = -1, stdin_idx = -1;
-    if (master_open) {
-      master_idx = n;
-      fds[n++] = {master, POLLIN, 0};
-    }
-    if (stdin_open && !reaped) {
-      stdin_idx = n;
-      fds[n++] = {STDIN_FILENO, POLLIN, 0};
-    }
-    int ready = ::poll(fds, static_cast<nfds_t>(n), reaped ? 100 : -1);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready == 0 && reaped) break;  // drained
-    if (fds[0].revents & POLLIN) {
-      struct signalfd_siginfo si{};
-      if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
-        int sig = static_cast<int>(si.ssi_signo);
-        if (sig == SIGCHLD) {
-          try_reap();
-        } else if (sig == SIGWINCH) {
-          if (master >= 0) linux_console::copy_window_size(master);
-        } else if (sig != SIGPIPE) {
-          ::kill(pid, sig);
-        }
-      }
-    }
-    char buf[16384];
-    if (master_idx >= 0 && (fds[master_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t r = ::read(master, buf, sizeof buf);
-      if (r > 0)
-        write_all(STDOUT_FILENO, buf, r);
-      else if (r == 0 || (errno != EINTR && errno != EAGAIN))
-        master_open = false;  // EIO: every slave fd is closed
-    }
-    if (stdin_idx >= 0 && (fds[stdin_idx].revents & (POLLIN | POLLHUP))) {
-      ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (r > 0)
-        write_all(master, buf, r);
-      else
-        stdin_open = false;
-    }
-  }
-  if (!reaped)
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  sigprocmask(SIG_UNBLOCK, &set, nullptr);
-  return exit_code(status);
-}
-
 }  // namespace
+
+Result<void> write_pid_file(const std::string& path, pid_t pid) {
+  auto abs_dir = absolute(path_dirname(path));
+  if (!abs_dir) return std::unexpected(abs_dir.error());
+  std::string target = *abs_dir + "/" + path_basename(path);
+  // tmp + rename in the same directory: a reader never sees an empty pid file.
+  std::string tmp = *abs_dir + "/." + path_basename(path) + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return sys_error("open pid file", tmp);
+  std::string content = std::to_string(pid);
+  if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+    return sys_error("write pid file", tmp);
+  fd.reset();
+  if (::rename(tmp.c_str(), target.c_str()) < 0) return sys_error("rename pid file", target);
+  return {};
+}
 
 Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<std::string>& args) {
   int pipefd[2];
@@ -266,6 +175,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   st.owner = ::geteuid();
   st.annotations = spec.annotations;
   st.backend = ns_backend_.name();
+  st.process = spec.process_json;
 
   // Anything that fails from here on leaves nothing behind.
   bool made = false;
@@ -376,6 +286,26 @@ Result<void> Runtime::update(const std::string& id, const nlohmann::json& resour
   state::State st = TRY(store_.load(id));
   if (store_.status(st) == state::Status::Stopped) return make_error("container not running");
   return backend_for(st).update(st, resources);
+}
+
+Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts, const oci::Process& process) {
+  state::State st;
+  {
+    UniqueFd lock = TRY(store_.lock(id));
+    st = TRY(store_.load(id));
+    switch (store_.status(st)) {
+      case state::Status::Paused: return make_error("cannot exec in a paused container: resume it first");
+      case state::Status::Stopped: return make_error("cannot exec in a stopped container: container not running");
+      default: break;
+    }
+  }
+  return backend_for(st).exec(st, opts, process);
+}
+
+Result<oci::Process> Runtime::exec_template(const std::string& id) {
+  state::State st = TRY(store_.load(id));
+  if (st.process.is_null()) return make_error("container \"" + id + "\" has no process in its state");
+  return oci::parse_process_json(st.process);
 }
 
 Result<std::string> Runtime::list(const std::string& format, bool quiet) {

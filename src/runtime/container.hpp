@@ -33,6 +33,10 @@ class Runtime {
   Result<void> kill(const std::string& id, int signal, bool all);
   // delete; with force a running container is killed first and a missing one is not an error.
   Result<void> remove(const std::string& id, bool force);
+  // exec: runs PROCESS in the container; attached it returns the exit status.
+  Result<int> exec(const std::string& id, const ExecOptions& opts, const oci::Process& process);
+  // The container's own process (config.json's), the template `exec ID CMD` starts from.
+  Result<oci::Process> exec_template(const std::string& id);
   Result<void> pause(const std::string& id);
   Result<void> resume(const std::string& id);
   // update: RESOURCES is linux.resources JSON; zero values leave a setting unchanged (Docker).
@@ -51,6 +55,9 @@ class Runtime {
   state::Store store_;
   Backend& ns_backend_;
 };
+
+// Writes PID to PATH atomically (tmp file + rename in the same directory).
+Result<void> write_pid_file(const std::string& path, pid_t pid);
 
 // `ps` table format: runs ps(1) with ARGS (default -ef) and keeps the header and the lines whose
 // PID column is one of PIDS.

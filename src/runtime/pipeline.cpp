@@ -25,6 +25,7 @@
 #include "linux/process/process.hpp"
 #include "linux/security/capabilities.hpp"
 #include "runtime/backend.hpp"
+#include "runtime/exec.hpp"
 #include "runtime/sync.hpp"
 
 namespace ns::runtime {
@@ -159,22 +160,36 @@ constexpr InitStage kInitStages[] = {
      stage_no_new_privileges},
 };
 
-}  // namespace
+constexpr InitStage kExecStages[] = {
+    {"session", "a new session, detached from the caller's terminal", stage_session},
+    {"console", "a pty from the container's devpts when --tty", stage_console},
+    {"rlimits", "the process's resource limits", stage_rlimits},
+    {"capabilities-bounding", "cut the bounding set, keep caps across the uid switch", stage_capabilities_bounding},
+    {"user", "groups, gid, uid; umask", stage_user},
+    {"capabilities", "exactly the capability sets of the process", stage_capabilities},
+    {"cwd", "enter the process's cwd as its user", stage_cwd},
+    {"no-new-privileges", "no execve may gain privileges", stage_no_new_privileges},
+};
 
-std::span<const InitStage> init_stages() { return kInitStages; }
-
-Result<void> run_init_stages(InitContext& ctx) {
+Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
   if (ctx.spec->process->capabilities && !ctx.caps) {
     auto caps = linux_security::resolve_caps(*ctx.spec->process->capabilities, ctx.k->last_cap());
     if (!caps) return with_stage(caps.error(), "capabilities");
     ctx.caps = *caps;
   }
-  for (const InitStage& s : kInitStages) {
+  for (const InitStage& s : stages) {
     if (auto r = s.run(ctx); !r) return with_stage(r.error(), s.name);
     if (log::debug_enabled()) log::debug(std::string("stage ") + s.name + " done");
   }
   return {};
 }
+
+}  // namespace
+
+std::span<const InitStage> init_stages() { return kInitStages; }
+std::span<const InitStage> exec_stages() { return kExecStages; }
+Result<void> run_init_stages(InitContext& ctx) { return run_stages(ctx, kInitStages); }
+Result<void> run_exec_stages(InitContext& ctx) { return run_stages(ctx, kExecStages); }
 
 namespace {
 
@@ -448,6 +463,10 @@ class NamespaceBackend final : public Backend {
     }
     if (out.empty() && state::process_start_time(st.pid) == st.pid_start) out.push_back(st.pid);
     return out;
+  }
+
+  Result<int> exec(const state::State& st, const ExecOptions& opts, const oci::Process& process) override {
+    return namespace_exec(st, opts, process);
   }
 
   Result<void> freeze(const state::State& st, bool frozen) override {

@@ -41,4 +41,9 @@ std::span<const InitStage> init_stages();
 // Runs the stages in order; an error carries the stage name.
 Result<void> run_init_stages(InitContext& ctx);
 
+// The stages an `exec`'d process runs after joining the container's namespaces: the process
+// part of the init pipeline (console, rlimits, capabilities, user, cwd, no_new_privs).
+std::span<const InitStage> exec_stages();
+Result<void> run_exec_stages(InitContext& ctx);
+
 }  // namespace ns::runtime

@@ -13,6 +13,7 @@ namespace {
 struct Wire {
   uint32_t type;
   int32_t err;
+  int64_t value;
   char stage[48];
   char op[256];
   char path[1024];
@@ -32,6 +33,7 @@ Result<void> send_message(int sock, const Message& m, int fd) {
   Wire w{};
   w.type = static_cast<uint32_t>(m.type);
   w.err = m.error.err;
+  w.value = m.value;
   copy_in(w.stage, sizeof w.stage, m.error.stage);
   copy_in(w.op, sizeof w.op, m.error.op);
   copy_in(w.path, sizeof w.path, m.error.path);
@@ -69,6 +71,7 @@ Result<Message> recv_message(int sock, UniqueFd* fd) {
   Message m;
   m.type = static_cast<Msg>(w.type);
   m.error.err = w.err;
+  m.value = w.value;
   m.error.stage = copy_out(w.stage, sizeof w.stage);
   m.error.op = copy_out(w.op, sizeof w.op);
   m.error.path = copy_out(w.path, sizeof w.path);

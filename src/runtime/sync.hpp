@@ -23,11 +23,13 @@ enum class Msg : uint32_t {
   ConsoleMaster,  // child -> parent: the pty master, with SCM_RIGHTS
   Ready,          // child -> parent: everything is set up, blocking on the exec fifo now
   Error,          // child -> parent: set-up failed; the error travels in the message
+  Pid,            // exec's intermediate -> runtime: the pid of the process it forked
 };
 
 struct Message {
   Msg type = Msg::Go;
-  Error error;  // for Msg::Error
+  Error error;        // for Msg::Error
+  int64_t value = 0;  // for Msg::Pid
 };
 
 Result<void> send_message(int sock, const Message& m, int fd = -1);

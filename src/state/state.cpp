@@ -30,7 +30,7 @@ json to_json(const State& s) {
   return json{{"ociVersion", s.oci_version}, {"id", s.id},           {"pid", s.pid},
               {"pidStart", s.pid_start},     {"bundle", s.bundle},   {"rootfs", s.rootfs},
               {"created", s.created},        {"owner", s.owner},     {"annotations", s.annotations},
-              {"cgroupPath", s.cgroup_path}, {"backend", s.backend}, {"config", s.config}};
+              {"cgroupPath", s.cgroup_path}, {"backend", s.backend}, {"process", s.process}};
 }
 
 Result<State> from_json(const json& j) {
@@ -47,7 +47,7 @@ Result<State> from_json(const json& j) {
     s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     s.cgroup_path = j.at("cgroupPath").get<std::string>();
     s.backend = j.at("backend").get<std::string>();
-    s.config = j.at("config");
+    s.process = j.value("process", nlohmann::json());
   } catch (const json::exception& e) {
     return make_error(std::string("state.json is corrupt: ") + e.what());
   }

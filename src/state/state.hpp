@@ -33,7 +33,7 @@ struct State {
   std::map<std::string, std::string> annotations;
   std::string cgroup_path;
   std::string backend = "namespaces";
-  nlohmann::json config;  // config.json as it was at create (hooks, namespaces, for later verbs)
+  nlohmann::json process;  // config.json's process, the template `exec` starts from
 };
 
 nlohmann::json to_json(const State& s);

@@ -171,3 +171,24 @@ TEST_F(PipelineTest, SharedRootPropagationMakesTheRootfsParentPrivate) {
 
 }  // namespace
 }  // namespace ns
+
+namespace ns {
+namespace {
+
+TEST_F(PipelineTest, ExecStagesAreTheProcessPartOnly) {
+  auto r = runtime::run_exec_stages(ctx);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(k.find("mount:"), -1) << "exec mounts nothing:\n" << k.dump();
+  EXPECT_EQ(k.find("pivot_root"), -1);
+  EXPECT_EQ(k.find("sethostname"), -1);
+  int bounding = k.find("capbset_drop:"), uid = k.find("setresuid:1000"), caps = k.find("capset:"),
+      cwd = k.find("chdir:/work"), nnp = k.find("no_new_privs:");
+  ASSERT_GE(bounding, 0) << k.dump();
+  EXPECT_LT(bounding, uid);
+  EXPECT_LT(uid, caps);
+  EXPECT_LT(caps, cwd);
+  EXPECT_LT(cwd, nnp);
+}
+
+}  // namespace
+}  // namespace ns
