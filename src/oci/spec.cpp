@@ -60,6 +60,24 @@ Result<Hook> parse_hook(Obj& o) {
   return h;
 }
 
+Result<Hooks> parse_hooks(Obj& h) {
+  Hooks hooks;
+  auto list = [&](const char* key, std::vector<Hook>& out) -> Result<void> {
+    return h.each_object(key, [&](Obj& o) -> Result<void> {
+      out.push_back(TRY(parse_hook(o)));
+      return {};
+    });
+  };
+  TRY(list("prestart", hooks.prestart));
+  TRY(list("createRuntime", hooks.create_runtime));
+  TRY(list("createContainer", hooks.create_container));
+  TRY(list("startContainer", hooks.start_container));
+  TRY(list("poststart", hooks.poststart));
+  TRY(list("poststop", hooks.poststop));
+  h.warn_unknown();
+  return hooks;
+}
+
 Result<void> parse_process(Obj& o, Process& p) {
   TRY(o.bool_into("terminal", p.terminal));
   if (auto cs = TRY(o.object("consoleSize"))) {
@@ -276,19 +294,8 @@ Result<Spec> parse_spec(const std::string& text) {
     return {};
   }));
   if (auto h = TRY(top.object("hooks"))) {
-    auto list = [&](const char* key, std::vector<Hook>& out) -> Result<void> {
-      return h->each_object(key, [&](Obj& o) -> Result<void> {
-        out.push_back(TRY(parse_hook(o)));
-        return {};
-      });
-    };
-    TRY(list("prestart", s.hooks.prestart));
-    TRY(list("createRuntime", s.hooks.create_runtime));
-    TRY(list("createContainer", s.hooks.create_container));
-    TRY(list("startContainer", s.hooks.start_container));
-    TRY(list("poststart", s.hooks.poststart));
-    TRY(list("poststop", s.hooks.poststop));
-    h->warn_unknown();
+    s.hooks = TRY(parse_hooks(*h));
+    s.hooks_json = j["hooks"];
   }
   s.annotations = TRY(top.string_map("annotations"));
   if (auto l = TRY(top.object("linux"))) {
@@ -300,6 +307,13 @@ Result<Spec> parse_spec(const std::string& text) {
   for (const char* other : {"solaris", "windows", "vm", "zos"}) (void)top.get(other);
   top.warn_unknown();
   return s;
+}
+
+Result<Hooks> parse_hooks_json(const nlohmann::json& j) {
+  if (j.is_null()) return Hooks{};
+  if (!j.is_object()) return field_error("hooks", std::string("expected object, got ") + type_name(j));
+  Obj o(j, "hooks");
+  return parse_hooks(o);
 }
 
 Result<Process> parse_process_json(const nlohmann::json& j, const std::string& field) {
@@ -373,15 +387,6 @@ Result<void> validate_spec(const Spec& s) {
 
 std::vector<std::string> unapplied_fields(const Spec& s) {
   std::vector<std::string> out;
-  auto hooks = [&](const char* name, const std::vector<Hook>& h) {
-    if (!h.empty()) out.push_back(std::string("hooks.") + name);
-  };
-  hooks("prestart", s.hooks.prestart);
-  hooks("createRuntime", s.hooks.create_runtime);
-  hooks("createContainer", s.hooks.create_container);
-  hooks("startContainer", s.hooks.start_container);
-  hooks("poststart", s.hooks.poststart);
-  hooks("poststop", s.hooks.poststop);
   if (s.process) {
     if (!s.process->apparmor_profile.empty()) out.push_back("process.apparmorProfile");
     if (!s.process->selinux_label.empty()) out.push_back("process.selinuxLabel");

@@ -155,6 +155,7 @@ struct Spec {
   std::string domainname;
   std::vector<Mount> mounts;
   Hooks hooks;
+  nlohmann::json hooks_json;  // as written, kept in state for start (poststart) and delete (poststop)
   std::map<std::string, std::string> annotations;
   std::optional<Linux> linux;
 };
@@ -164,6 +165,8 @@ Result<Spec> parse_spec(const std::string& text);
 // A process object on its own: process.json of `exec --process`, or the one kept in state.
 Result<Process> parse_process_json(const nlohmann::json& j, const std::string& field = "process");
 Result<void> validate_process(const Process& p);
+// The hooks object on its own (as kept in state).
+Result<Hooks> parse_hooks_json(const nlohmann::json& j);
 // Cross-field rules, as runc enforces them.
 Result<void> validate_spec(const Spec& spec);
 // Reads BUNDLE/config.json, parses and validates it.

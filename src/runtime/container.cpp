@@ -18,6 +18,7 @@
 
 #include "common/file.hpp"
 #include "common/log.hpp"
+#include "hooks/hooks.hpp"
 #include "linux/console/console.hpp"
 #include "runtime/attach.hpp"
 
@@ -176,6 +177,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   st.annotations = spec.annotations;
   st.backend = ns_backend_.name();
   st.process = spec.process_json;
+  st.hooks = spec.hooks_json;
 
   // Anything that fails from here on leaves nothing behind.
   bool made = false;
@@ -212,7 +214,14 @@ Result<void> Runtime::start(const std::string& id) {
     case state::Status::Stopped: return make_error("cannot start a container that has stopped");
     default: return make_error("cannot start an already running container");
   }
-  return backend_for(st).start(st);
+  TRY(backend_for(st).start(st));
+  // poststart: the user program runs; a failing hook is a warning, as the spec asks.
+  auto hooks = oci::parse_hooks_json(st.hooks);
+  if (hooks && !hooks->poststart.empty()) {
+    std::string s = hooks::state_json(st.oci_version, st.id, "running", st.pid, st.bundle, st.annotations);
+    if (auto r = hooks::run_hooks(hooks->poststart, s, "poststart"); !r) log::warn(r.error().to_string());
+  }
+  return {};
 }
 
 Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool detach, bool remove_after) {
@@ -261,6 +270,12 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     return make_error("cannot delete container " + id + " that is not stopped: " + state::status_name(status));
   if (status == state::Status::Paused) (void)backend_for(st).freeze(st, false);
   TRY(backend_for(st).destroy(st));
+  // poststop: the container is gone; a failing hook is a warning and delete goes on.
+  auto hooks = oci::parse_hooks_json(st.hooks);
+  if (hooks && !hooks->poststop.empty()) {
+    std::string s = hooks::state_json(st.oci_version, st.id, "stopped", 0, st.bundle, st.annotations);
+    if (auto r = hooks::run_hooks(hooks->poststop, s, "poststop"); !r) log::warn(r.error().to_string());
+  }
   return store_.remove(id);
 }
 

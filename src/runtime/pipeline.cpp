@@ -24,6 +24,7 @@
 #include "linux/ns/namespaces.hpp"
 #include "linux/process/process.hpp"
 #include "linux/security/capabilities.hpp"
+#include "hooks/hooks.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/exec.hpp"
 #include "runtime/sync.hpp"
@@ -77,6 +78,16 @@ Result<void> stage_mounts(InitContext& c) { return linux_fs::mount_all(*c.k, c.r
 
 Result<void> stage_devices(InitContext& c) {
   return linux_dev::setup_dev(*c.k, *c.spec, c.root_fd.get(), c.rootfs.in_userns);
+}
+
+std::string hook_state(const InitContext& c, const char* status) {
+  return hooks::state_json(c.spec->oci_version, c.container_id, status, c.host_pid, c.rootfs.bundle,
+                           c.spec->annotations);
+}
+
+Result<void> stage_create_container_hooks(InitContext& c) {
+  if (c.spec->hooks.create_container.empty()) return {};
+  return hooks::run_hooks(c.spec->hooks.create_container, hook_state(c, "creating"), "createContainer");
 }
 
 Result<void> stage_cwd_create(InitContext& c) {
@@ -140,6 +151,8 @@ constexpr InitStage kInitStages[] = {
      stage_rootfs},
     {"mounts", "every mount of config.json, destinations resolved inside the rootfs", stage_mounts},
     {"devices", "/dev nodes and symlinks every program expects, plus linux.devices", stage_devices},
+    {"create-container-hooks", "createContainer hooks run in the container's mount namespace, before pivot_root",
+     stage_create_container_hooks},
     {"cwd-create", "process.cwd must exist before the user switch may forbid creating it", stage_cwd_create},
     {"pivot-root", "make the rootfs / and detach the host's root, so no path leads back out", stage_pivot_root},
     {"hostname", "hostname and domainname live in the UTS namespace", stage_hostname},
@@ -205,6 +218,9 @@ namespace {
     (void)send_message(ctx.sync_fd, Message{Msg::Error, std::move(e)});
     ::_exit(1);
   };
+  // Our pid as the host sees it: /proc here is still the host's procfs.
+  char self[32] = {0};
+  if (::readlink("/proc/self", self, sizeof self - 1) > 0) ctx.host_pid = std::atoi(self);
   // Wait until the runtime has put us in our cgroup and written our id maps.
   auto go = recv_message(ctx.sync_fd);
   if (!go || go->type != Msg::Go) ::_exit(1);
@@ -236,6 +252,14 @@ namespace {
     }
     ::close(w);
     ctx.fifo_fd.reset();
+  }
+  if (!ctx.spec->hooks.start_container.empty()) {
+    // `start` has returned by now: the container's stderr is where a failure can be told.
+    if (auto r = hooks::run_hooks(ctx.spec->hooks.start_container, hook_state(ctx, "created"), "startContainer"); !r) {
+      std::string msg = "ns-runtime: " + r.error().to_string() + "\n";
+      (void)!::write(STDERR_FILENO, msg.data(), msg.size());
+      ::_exit(1);
+    }
   }
   linux_process::exec_or_die(*exe, p.args, env);
 }
@@ -353,6 +377,7 @@ class NamespaceBackend final : public Backend {
     // namespace without access to it), and after pivot_root it cannot name it at all.
     ctx.fifo_fd = TRY(k.open(fifo, O_PATH));
     ctx.sync_fd = child_end.get();
+    ctx.container_id = opts.id;
     int listen_fds = 0;
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
 
@@ -376,6 +401,11 @@ class NamespaceBackend final : public Backend {
       if (auto r = cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");
     if (l.has_new_namespace(oci::NsType::User))
       if (auto r = linux_ns::write_id_maps(k, pid, l); !r) return with_stage(r.error(), "id-maps");
+    // prestart and createRuntime hooks: the namespaces exist, nothing is mounted yet.
+    std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
+    if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
+    if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
+      return with_stage(r.error(), "hooks");
     TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
 
     // 7. wait for Ready (or the error that stopped the child), handing on the console master.

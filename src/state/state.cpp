@@ -30,7 +30,8 @@ json to_json(const State& s) {
   return json{{"ociVersion", s.oci_version}, {"id", s.id},           {"pid", s.pid},
               {"pidStart", s.pid_start},     {"bundle", s.bundle},   {"rootfs", s.rootfs},
               {"created", s.created},        {"owner", s.owner},     {"annotations", s.annotations},
-              {"cgroupPath", s.cgroup_path}, {"backend", s.backend}, {"process", s.process}};
+              {"cgroupPath", s.cgroup_path}, {"backend", s.backend}, {"process", s.process},
+              {"hooks", s.hooks}};
 }
 
 Result<State> from_json(const json& j) {
@@ -48,6 +49,7 @@ Result<State> from_json(const json& j) {
     s.cgroup_path = j.at("cgroupPath").get<std::string>();
     s.backend = j.at("backend").get<std::string>();
     s.process = j.value("process", nlohmann::json());
+    s.hooks = j.value("hooks", nlohmann::json());
   } catch (const json::exception& e) {
     return make_error(std::string("state.json is corrupt: ") + e.what());
   }

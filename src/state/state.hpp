@@ -34,6 +34,7 @@ struct State {
   std::string cgroup_path;
   std::string backend = "namespaces";
   nlohmann::json process;  // config.json's process, the template `exec` starts from
+  nlohmann::json hooks;    // config.json's hooks: poststart runs at start, poststop at delete
 };
 
 nlohmann::json to_json(const State& s);
