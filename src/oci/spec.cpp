@@ -396,7 +396,6 @@ std::vector<std::string> unapplied_fields(const Spec& s) {
   }
   if (s.linux) {
     const Linux& l = *s.linux;
-    if (!l.seccomp.is_null()) out.push_back("linux.seccomp");
     if (!l.mount_label.empty()) out.push_back("linux.mountLabel");
     if (!l.intel_rdt.is_null()) out.push_back("linux.intelRdt");
     if (!l.personality.is_null()) out.push_back("linux.personality");

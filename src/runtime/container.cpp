@@ -178,6 +178,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   st.backend = ns_backend_.name();
   st.process = spec.process_json;
   st.hooks = spec.hooks_json;
+  if (spec.linux) st.seccomp = spec.linux->seccomp;
 
   // Anything that fails from here on leaves nothing behind.
   bool made = false;

@@ -125,6 +125,10 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
 
   oci::Spec spec;
   spec.process = process;
+  if (!st.seccomp.is_null()) {
+    spec.linux.emplace();
+    spec.linux->seccomp = st.seccomp;
+  }
   InitContext ctx;
   ctx.k = &k;
   ctx.spec = &spec;

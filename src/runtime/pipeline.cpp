@@ -115,6 +115,18 @@ Result<void> stage_console(InitContext& c) {
 
 Result<void> stage_rlimits(InitContext& c) { return linux_process::set_rlimits(*c.k, proc(c).rlimits); }
 
+// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the caps go.
+Result<void> stage_seccomp_privileged(InitContext& c) {
+  if (!c.seccomp || proc(c).no_new_privileges) return {};
+  return c.k->load_seccomp(*c.seccomp);
+}
+
+// With no_new_privs: as late as possible, so the fewest syscalls run under the filter.
+Result<void> stage_seccomp(InitContext& c) {
+  if (!c.seccomp || !proc(c).no_new_privileges) return {};
+  return c.k->load_seccomp(*c.seccomp);
+}
+
 Result<void> stage_capabilities_bounding(InitContext& c) {
   if (!c.caps) return {};
   return linux_security::prepare_caps(*c.k, *c.caps, c.k->last_cap());
@@ -162,6 +174,8 @@ constexpr InitStage kInitStages[] = {
     {"console", "the pty is opened in the container's devpts and becomes stdio and controlling terminal",
      stage_console},
     {"rlimits", "resource limits, set while we may still raise them", stage_rlimits},
+    {"seccomp-privileged", "without no_new_privs a filter needs CAP_SYS_ADMIN: load it before the caps go",
+     stage_seccomp_privileged},
     {"capabilities-bounding", "cut the bounding set while we still may, and keep caps across the uid switch",
      stage_capabilities_bounding},
     {"user", "groups, gid, uid (in that order: the uid switch drops the right to change the others); umask",
@@ -171,17 +185,20 @@ constexpr InitStage kInitStages[] = {
     {"cwd", "enter process.cwd as the container user", stage_cwd},
     {"no-new-privileges", "from here on no execve can gain privileges (setuid bits, file capabilities)",
      stage_no_new_privileges},
+    {"seccomp", "the syscall filter, as close to execve as possible", stage_seccomp},
 };
 
 constexpr InitStage kExecStages[] = {
     {"session", "a new session, detached from the caller's terminal", stage_session},
     {"console", "a pty from the container's devpts when --tty", stage_console},
     {"rlimits", "the process's resource limits", stage_rlimits},
+    {"seccomp-privileged", "the container's filter, before the caps go (no no_new_privs)", stage_seccomp_privileged},
     {"capabilities-bounding", "cut the bounding set, keep caps across the uid switch", stage_capabilities_bounding},
     {"user", "groups, gid, uid; umask", stage_user},
     {"capabilities", "exactly the capability sets of the process", stage_capabilities},
     {"cwd", "enter the process's cwd as its user", stage_cwd},
     {"no-new-privileges", "no execve may gain privileges", stage_no_new_privileges},
+    {"seccomp", "the container's syscall filter, last", stage_seccomp},
 };
 
 Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
@@ -189,6 +206,11 @@ Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
     auto caps = linux_security::resolve_caps(*ctx.spec->process->capabilities, ctx.k->last_cap());
     if (!caps) return with_stage(caps.error(), "capabilities");
     ctx.caps = *caps;
+  }
+  if (ctx.spec->linux && !ctx.spec->linux->seccomp.is_null() && !ctx.seccomp) {
+    auto filter = linux_security::parse_seccomp(ctx.spec->linux->seccomp);
+    if (!filter) return with_stage(filter.error(), "seccomp");
+    ctx.seccomp = std::move(*filter);
   }
   for (const InitStage& s : stages) {
     if (auto r = s.run(ctx); !r) return with_stage(r.error(), s.name);

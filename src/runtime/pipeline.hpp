@@ -11,6 +11,7 @@
 #include "common/fd.hpp"
 #include "linux/fs/rootfs.hpp"
 #include "linux/security/capabilities.hpp"
+#include "linux/security/seccomp.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
 
@@ -28,6 +29,7 @@ struct InitContext {
   // Filled in while the stages run:
   UniqueFd root_fd;
   std::optional<linux_security::CapSets> caps;
+  std::optional<linux_security::SeccompFilter> seccomp;
 };
 
 struct InitStage {

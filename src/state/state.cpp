@@ -31,7 +31,7 @@ json to_json(const State& s) {
               {"pidStart", s.pid_start},     {"bundle", s.bundle},   {"rootfs", s.rootfs},
               {"created", s.created},        {"owner", s.owner},     {"annotations", s.annotations},
               {"cgroupPath", s.cgroup_path}, {"backend", s.backend}, {"process", s.process},
-              {"hooks", s.hooks}};
+              {"hooks", s.hooks}, {"seccomp", s.seccomp}};
 }
 
 Result<State> from_json(const json& j) {
@@ -50,6 +50,7 @@ Result<State> from_json(const json& j) {
     s.backend = j.at("backend").get<std::string>();
     s.process = j.value("process", nlohmann::json());
     s.hooks = j.value("hooks", nlohmann::json());
+    s.seccomp = j.value("seccomp", nlohmann::json());
   } catch (const json::exception& e) {
     return make_error(std::string("state.json is corrupt: ") + e.what());
   }

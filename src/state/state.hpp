@@ -35,6 +35,7 @@ struct State {
   std::string backend = "namespaces";
   nlohmann::json process;  // config.json's process, the template `exec` starts from
   nlohmann::json hooks;    // config.json's hooks: poststart runs at start, poststop at delete
+  nlohmann::json seccomp;  // linux.seccomp: exec'd processes get the container's filter
 };
 
 nlohmann::json to_json(const State& s);

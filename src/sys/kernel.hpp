@@ -14,6 +14,10 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 
+namespace ns::linux_security {
+struct SeccompFilter;
+}
+
 namespace ns::sys {
 
 class Kernel {
@@ -65,6 +69,7 @@ class Kernel {
   virtual Result<void> set_caps(uint64_t effective, uint64_t permitted, uint64_t inheritable) = 0;
   virtual Result<void> raise_ambient_cap(int cap) = 0;
   virtual Result<void> set_no_new_privs() = 0;
+  virtual Result<void> load_seccomp(const linux_security::SeccompFilter& filter) = 0;
   virtual Result<void> loopback_up() = 0;
 };
 

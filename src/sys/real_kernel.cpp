@@ -18,6 +18,7 @@
 #include <grp.h>
 
 #include "common/file.hpp"
+#include "linux/security/seccomp.hpp"
 #include "sys/kernel.hpp"
 
 namespace ns::sys {
@@ -210,6 +211,9 @@ class RealKernel final : public Kernel {
   Result<void> set_no_new_privs() override {
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
     return {};
+  }
+  Result<void> load_seccomp(const linux_security::SeccompFilter& filter) override {
+    return linux_security::load_seccomp(filter);
   }
   Result<void> loopback_up() override {
     UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));

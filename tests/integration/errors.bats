@@ -131,10 +131,10 @@ refused() {
 }
 
 @test "fields this version does not apply are warned about, not silently dropped" {
-  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW"} | .hooks = {"prestart": [{"path": "/bin/true"}]}'
+  cfg '.linux.personality = {"domain": "LINUX"} | .process.ioPriority = {"class": "IOPRIO_CLASS_IDLE"}'
   set_args /bin/true
   run rt run --rm --bundle "$BUNDLE" c1
   [ "$status" -eq 0 ]
-  [[ "$output" == *"linux.seccomp is not supported by this version"* ]]
-  [[ "$output" == *"hooks.prestart is not supported"* ]]
+  [[ "$output" == *"linux.personality is not supported by this version"* ]]
+  [[ "$output" == *"process.ioPriority is not supported"* ]]
 }

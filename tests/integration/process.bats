@@ -198,3 +198,39 @@ teardown() { teardown_container_env; }
   [[ "$output" != *environ-readable* ]]
   [[ "$output" == *end* ]]
 }
+
+@test "seccomp: a denied syscall returns the configured errno, unknown names are skipped" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{"names": ["mkdir", "mkdirat", "_llseek", "chown32"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+                     {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO"}]}'
+  set_args /bin/sh -c 'mkdir /tmp/x 2>&1; rmdir /tmp 2>&1; echo end'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Function not implemented"* ]]
+  [[ "$output" == *"Operation not permitted"* ]]
+  [[ "$output" == *end* ]]
+}
+
+@test "seccomp: defaultErrnoRet, and the filter without noNewPrivileges" {
+  cfg '.process.noNewPrivileges = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 13,
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}'
+  set_args /bin/sh -c 'mkdir /tmp/x 2>&1; /bin/ns-probe caps'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Permission denied"* ]]
+  [[ "$output" == *"no new privs: 0"* ]]
+}
+
+@test "seccomp: exec'd processes get the container's filter; a bad profile is refused" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  run rt exec c1 /bin/sh -c 'mkdir /tmp/y 2>&1'
+  [[ "$output" == *"Function not implemented"* ]]
+  rt delete --force c1
+  cfg '.linux.seccomp.defaultAction = "SCMP_ACT_SOMETIMES"'
+  run rt create --bundle "$BUNDLE" c2
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.seccomp.defaultAction"* ]]
+  no_leftovers c2
+}

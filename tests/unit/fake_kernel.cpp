@@ -1,5 +1,7 @@
 #include "fake_kernel.hpp"
 
+#include "linux/security/seccomp.hpp"
+
 #include <algorithm>
 
 namespace ns::test {
@@ -124,6 +126,10 @@ Result<void> FakeKernel::set_caps(uint64_t e, uint64_t p, uint64_t i) {
 }
 Result<void> FakeKernel::raise_ambient_cap(int cap) { return record("ambient_raise:" + std::to_string(cap)); }
 Result<void> FakeKernel::set_no_new_privs() { return record("no_new_privs:"); }
+
+Result<void> FakeKernel::load_seccomp(const linux_security::SeccompFilter& f) {
+  return record("seccomp_load:" + std::to_string(f.rules.size()) + " rules");
+}
 
 int FakeKernel::find(const std::string& prefix) const {
   for (size_t i = 0; i < calls.size(); ++i)

@@ -57,6 +57,7 @@ class FakeKernel : public sys::Kernel {
   Result<void> set_caps(uint64_t effective, uint64_t permitted, uint64_t inheritable) override;
   Result<void> raise_ambient_cap(int cap) override;
   Result<void> set_no_new_privs() override;
+  Result<void> load_seccomp(const linux_security::SeccompFilter& filter) override;
 
   // Index of the first call starting with PREFIX, or -1.
   [[nodiscard]] int find(const std::string& prefix) const;

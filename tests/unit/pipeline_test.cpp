@@ -175,6 +175,25 @@ TEST_F(PipelineTest, SharedRootPropagationMakesTheRootfsParentPrivate) {
 namespace ns {
 namespace {
 
+TEST_F(PipelineTest, SeccompLastWithNoNewPrivsBeforeTheCapsWithout) {
+  spec.linux->seccomp = nlohmann::json::parse(R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]})");
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  EXPECT_EQ(k.calls.back(), "seccomp_load:1 rules") << k.dump();
+  EXPECT_GT(k.find("seccomp_load"), k.find("no_new_privs:"));
+
+  test::FakeKernel k2;
+  ctx.k = &k2;
+  ctx.seccomp.reset();
+  ctx.caps.reset();
+  spec.process->no_new_privileges = false;
+  ASSERT_TRUE(runtime::run_init_stages(ctx));
+  int load = k2.find("seccomp_load");
+  ASSERT_GE(load, 0) << k2.dump();
+  EXPECT_LT(load, k2.find("capbset_drop:")) << "without no_new_privs the filter needs CAP_SYS_ADMIN";
+  EXPECT_EQ(k2.find("no_new_privs:"), -1);
+}
+
 TEST_F(PipelineTest, ExecStagesAreTheProcessPartOnly) {
   auto r = runtime::run_exec_stages(ctx);
   ASSERT_TRUE(r) << r.error().to_string();

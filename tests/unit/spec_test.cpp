@@ -171,7 +171,9 @@ TEST(Spec, FieldsNotAppliedYetAreListed) {
   auto s = parse_spec(minimal(R"(, "hooks": {"poststop": [{"path": "/x"}]},
       "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}, "resources": {"pids": {"limit": 5}}})"));
   ASSERT_TRUE(s);
-  EXPECT_EQ(unapplied_fields(*s), (std::vector<std::string>{"linux.seccomp"}));
+  EXPECT_TRUE(unapplied_fields(*s).empty());
+  auto lsm = parse_spec(minimal(R"(, "linux": {"mountLabel": "x", "personality": {"domain": "LINUX"}})"));
+  EXPECT_EQ(unapplied_fields(*lsm), (std::vector<std::string>{"linux.mountLabel", "linux.personality"}));
   EXPECT_TRUE(unapplied_fields(*parse_spec(minimal())).empty());
 }
 
