@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "oci/default_spec.hpp"
 #include "runtime/container.hpp"
+#include "runtime/features.hpp"
 #include "state/state.hpp"
 #include "version.hpp"
 
@@ -244,6 +245,8 @@ int main(int argc, char** argv) {
     update->add_option(std::string("--") + f, update_flags[f], std::string("set ") + f);
   update->add_option("id", id, "container id")->required();
 
+  auto* features = app.add_subcommand("features", "print the runtime-spec features document (JSON)");
+
   auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle directory");
   bool rootless = false;
   std::string spec_bundle = ".";
@@ -352,6 +355,10 @@ int main(int argc, char** argv) {
     auto resources = update_resources(resources_file, update_flags);
     if (!resources) return fail(resources.error());
     if (auto r = rt.update(id, *resources); !r) return fail(r.error());
+    return 0;
+  }
+  if (*features) {
+    print(ns::runtime::features().dump(2) + "\n");
     return 0;
   }
   if (*spec) {

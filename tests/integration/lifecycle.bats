@@ -255,7 +255,7 @@ teardown() { teardown_container_env; }
   [ "$status" -eq 0 ]
   [[ "${lines[0]}" == "ns-runtime version "* ]]
   [[ "$output" == *"spec: 1.2.0"* ]]
-  for verb in create start run state kill delete list ps spec; do
+  for verb in create start run state kill delete list ps exec pause resume update features spec; do
     run "$NS_RUNTIME" $verb --help
     [ "$status" -eq 0 ]
     [[ "$output" == *Usage* ]]
@@ -285,4 +285,12 @@ teardown() { teardown_container_env; }
   run "$NS_RUNTIME" spec --rootless --bundle "$d/r"
   [ "$status" -eq 0 ]
   jq -e '.linux.uidMappings[0].containerID == 0 and ([.linux.namespaces[].type] | index("user") != null)' "$d/r/config.json"
+}
+
+@test "features prints the runtime-spec features document" {
+  run "$NS_RUNTIME" features
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.ociVersionMax == "1.2.0" and (.hooks | length == 6) and (.mountOptions | index("rbind") != null)
+    and (.linux.namespaces | index("time") != null) and (.linux.capabilities | index("CAP_SYS_ADMIN") != null)
+    and .linux.seccomp.enabled and (.linux.seccomp.actions | index("SCMP_ACT_ERRNO") != null)'
 }

@@ -44,6 +44,13 @@ constexpr PropOption kPropagation[] = {
 
 }  // namespace
 
+std::vector<std::string> known_mount_options() {
+  std::vector<std::string> out = {"bind", "rbind", "tmpcopyup"};
+  for (auto& f : kFlagOptions) out.emplace_back(f.name);
+  for (auto& p : kPropagation) out.emplace_back(p.name);
+  return out;
+}
+
 Result<unsigned long> propagation_flags(const std::string& name) {
   if (name.empty()) return 0UL;
   for (auto& p : kPropagation)

@@ -22,6 +22,9 @@ struct MountOptions {
 
 Result<MountOptions> parse_mount_options(const std::vector<std::string>& options);
 
+// Every option name the parser gives a meaning to (data options aside), for `features`.
+std::vector<std::string> known_mount_options();
+
 // Propagation names of rootfsPropagation ("rslave") to MS_* flags; 0 for "".
 Result<unsigned long> propagation_flags(const std::string& name);
 

@@ -2,7 +2,9 @@
 
 #include <seccomp.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 #include "common/log.hpp"
 #include "oci/json_reader.hpp"
@@ -12,6 +14,12 @@ namespace {
 
 using oci::detail::field_error;
 using oci::detail::Obj;
+
+// The tables below are also what `features` reports.
+constexpr const char* kActions[] = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
+                                    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG"};
+constexpr const char* kFlags[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                  "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
 
 Result<uint32_t> action_from(const std::string& name, std::optional<uint32_t> errno_ret, const std::string& field) {
   uint32_t err = errno_ret.value_or(EPERM);
@@ -26,8 +34,7 @@ Result<uint32_t> action_from(const std::string& name, std::optional<uint32_t> er
   return field_error(field, "unknown action \"" + name + "\"");
 }
 
-Result<uint32_t> arch_from(const std::string& name, const std::string& field) {
-  static const std::pair<const char*, uint32_t> arches[] = {
+const std::pair<const char*, uint32_t> kArches[] = {
       {"SCMP_ARCH_X86", SCMP_ARCH_X86},         {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
       {"SCMP_ARCH_X32", SCMP_ARCH_X32},         {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
       {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64}, {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
@@ -37,19 +44,22 @@ Result<uint32_t> arch_from(const std::string& name, const std::string& field) {
       {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},     {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
       {"SCMP_ARCH_S390", SCMP_ARCH_S390},       {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
       {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
-  };
-  for (auto [n, v] : arches)
+};
+
+Result<uint32_t> arch_from(const std::string& name, const std::string& field) {
+  for (auto [n, v] : kArches)
     if (name == n) return v;
   return field_error(field, "unknown architecture \"" + name + "\"");
 }
 
+const std::pair<const char*, int> kOps[] = {
+    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+};
+
 Result<int> op_from(const std::string& name, const std::string& field) {
-  static const std::pair<const char*, int> ops[] = {
-      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
-      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
-  };
-  for (auto [n, v] : ops)
+  for (auto [n, v] : kOps)
     if (name == n) return v;
   return field_error(field, "unknown operator \"" + name + "\"");
 }
@@ -92,10 +102,18 @@ Result<SeccompFilter> parse_seccomp(const nlohmann::json& j) {
     return {};
   }));
   for (auto& flag : f.flags)
-    if (flag != "SECCOMP_FILTER_FLAG_TSYNC" && flag != "SECCOMP_FILTER_FLAG_LOG" &&
-        flag != "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+    if (std::find(std::begin(kFlags), std::end(kFlags), flag) == std::end(kFlags))
       return field_error("linux.seccomp.flags", "unknown flag \"" + flag + "\"");
   return f;
+}
+
+SeccompFeatures seccomp_features() {
+  SeccompFeatures out;
+  for (auto* a : kActions) out.actions.emplace_back(a);
+  for (auto [n, v] : kOps) out.operators.emplace_back(n);
+  for (auto [n, v] : kArches) out.archs.emplace_back(n);
+  for (auto* f : kFlags) out.flags.emplace_back(f);
+  return out;
 }
 
 Result<void> load_seccomp(const SeccompFilter& f) {

@@ -42,6 +42,12 @@ struct SeccompFilter {
 // Parses linux.seccomp; errors name the field. SCMP_ACT_NOTIFY is refused (not supported yet).
 Result<SeccompFilter> parse_seccomp(const nlohmann::json& j);
 
+// What the parser accepts, for `features`.
+struct SeccompFeatures {
+  std::vector<std::string> actions, operators, archs, flags;
+};
+SeccompFeatures seccomp_features();
+
 // Builds and loads the filter into the calling thread (libseccomp).
 Result<void> load_seccomp(const SeccompFilter& f);
 

@@ -1,0 +1,52 @@
+#include "runtime/features.hpp"
+
+#include <sys/capability.h>
+
+#include "linux/fs/mount_options.hpp"
+#include "linux/security/seccomp.hpp"
+#include "oci/spec.hpp"
+#include "sys/kernel.hpp"
+#include "version.hpp"
+
+namespace ns::runtime {
+
+nlohmann::json features() {
+  using json = nlohmann::json;
+  json caps = json::array();
+  for (int c = 0; c <= sys::real_kernel().last_cap(); ++c) {
+    char* name = cap_to_name(c);
+    std::string n = name ? name : "";
+    cap_free(name);
+    if (n.starts_with("cap_")) {
+      for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      caps.push_back(n);
+    }
+  }
+  json namespaces = json::array();
+  for (oci::NsType t : oci::kAllNamespaces) namespaces.push_back(oci::ns_type_name(t));
+  auto sc = linux_security::seccomp_features();
+  return json{
+      {"ociVersionMin", "1.0.0"},
+      {"ociVersionMax", oci::kOciVersion},
+      {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
+      {"mountOptions", linux_fs::known_mount_options()},
+      {"linux",
+       {{"namespaces", namespaces},
+        {"capabilities", caps},
+        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}},
+        {"seccomp",
+         {{"enabled", true},
+          {"actions", sc.actions},
+          {"operators", sc.operators},
+          {"archs", sc.archs},
+          {"knownFlags", sc.flags},
+          {"supportedFlags", sc.flags}}},
+        {"apparmor", {{"enabled", false}}},
+        {"selinux", {{"enabled", false}}},
+        {"intelRdt", {{"enabled", false}}},
+        {"mountExtensions", {{"idmap", {{"enabled", false}}}}}}},
+      {"annotations", {{"org.nano-sandbox.version", NS_VERSION}}},
+  };
+}
+
+}  // namespace ns::runtime
