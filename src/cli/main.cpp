@@ -14,6 +14,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "oci/default_spec.hpp"
+#include "explain/explain.hpp"
 #include "runtime/container.hpp"
 #include "runtime/features.hpp"
 #include "state/state.hpp"
@@ -153,6 +154,9 @@ int main(int argc, char** argv) {
   app.add_option("--log", log_path, "append log lines to this file (default: stderr)");
   app.add_option("--log-format", log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", debug, "log debug lines");
+  std::string explain_mode;
+  app.add_flag("-E,--explain{text}", explain_mode,
+               "narrate every step (what, why, how long) on stderr; --explain=json for one JSON event per line");
   app.add_flag("--systemd-cgroup", systemd_cgroup, "manage cgroups through systemd (fails where systemd does not run)");
 
   ns::runtime::CreateOptions copts;
@@ -285,11 +289,18 @@ int main(int argc, char** argv) {
 
   if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
   if (root.empty()) root = ns::state::default_root();
+  if (!explain_mode.empty()) {
+    if (explain_mode != "json" && explain_mode != "text" && explain_mode != "true")
+      return fail(ns::Error{0, {}, {}, "--explain: \"" + explain_mode + "\" is neither text nor json", {}});
+    ns::explain::set_mode(explain_mode == "json" ? ns::explain::Mode::Json : ns::explain::Mode::Text);
+  }
   if (systemd_cgroup) return fail(ns::Error{0, {}, {}, "systemd cgroup manager: systemd not running", {}});
   ns::runtime::Runtime rt({root, systemd_cgroup});
 
   if (*create) {
-    if (auto r = rt.create(copts, pid_file); !r) return fail(r.error());
+    auto r = rt.create(copts, pid_file);
+    ns::explain::timeline("create");
+    if (!r) return fail(r.error());
     return 0;
   }
   if (*run) {

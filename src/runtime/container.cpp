@@ -18,6 +18,7 @@
 
 #include "common/file.hpp"
 #include "common/log.hpp"
+#include "explain/explain.hpp"
 #include "hooks/hooks.hpp"
 #include "linux/console/console.hpp"
 #include "runtime/attach.hpp"
@@ -215,7 +216,12 @@ Result<void> Runtime::start(const std::string& id) {
     case state::Status::Stopped: return make_error("cannot start a container that has stopped");
     default: return make_error("cannot start an already running container");
   }
-  TRY(backend_for(st).start(st));
+  uint64_t t0 = explain::on() ? explain::now_ns() : 0;
+  auto started = backend_for(st).start(st);
+  if (explain::on())
+    explain::stage({"PARENT", "start", "read one byte from the exec fifo: the blocked init goes on to execve",
+                    t0, explain::now_ns() - t0, started.has_value()});
+  if (!started) return started;
   // poststart: the user program runs; a failing hook is a warning, as the spec asks.
   auto hooks = oci::parse_hooks_json(st.hooks);
   if (hooks && !hooks->poststart.empty()) {
@@ -228,9 +234,11 @@ Result<void> Runtime::start(const std::string& id) {
 Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool detach, bool remove_after) {
   if (!detach && opts.console_socket.empty()) opts.keep_console = true;
   Created c = TRY(create_container(opts, pid_file));
-  if (auto r = start(opts.id); !r) {
+  auto started = start(opts.id);
+  explain::timeline("run");
+  if (!started) {
     (void)remove(opts.id, true);
-    return std::unexpected(r.error());
+    return std::unexpected(started.error());
   }
   if (detach) return 0;
   int code = wait_attached(c.pid, c.console_master ? c.console_master.get() : -1);

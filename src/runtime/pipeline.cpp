@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 
 #include "common/file.hpp"
@@ -24,6 +25,7 @@
 #include "linux/ns/namespaces.hpp"
 #include "linux/process/process.hpp"
 #include "linux/security/capabilities.hpp"
+#include "explain/explain.hpp"
 #include "hooks/hooks.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/exec.hpp"
@@ -213,7 +215,10 @@ Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
     ctx.seccomp = std::move(*filter);
   }
   for (const InitStage& s : stages) {
-    if (auto r = s.run(ctx); !r) return with_stage(r.error(), s.name);
+    uint64_t start = ctx.on_stage ? explain::now_ns() : 0;
+    auto r = s.run(ctx);
+    if (ctx.on_stage) ctx.on_stage(s.name, s.why, start, explain::now_ns() - start, r.has_value());
+    if (!r) return with_stage(r.error(), s.name);
     if (log::debug_enabled()) log::debug(std::string("stage ") + s.name + " done");
   }
   return {};
@@ -247,6 +252,25 @@ namespace {
   auto go = recv_message(ctx.sync_fd);
   if (!go || go->type != Msg::Go) ::_exit(1);
 
+  std::unique_ptr<sys::Kernel> narrating;
+  if (explain::on()) {
+    int sync = ctx.sync_fd;
+    narrating = explain::explaining_kernel(*ctx.k, [sync](const std::string& what) {
+      Message m{Msg::ExplainCall, {}};
+      m.error.msg = what;
+      (void)send_message(sync, m);
+    });
+    ctx.k = narrating.get();
+    ctx.on_stage = [sync](const char* stage, const char* why, uint64_t start, uint64_t duration, bool ok) {
+      Message m{Msg::ExplainStage, {}};
+      m.error.stage = stage;
+      m.error.msg = why;
+      m.error.err = ok ? 0 : 1;
+      m.value = static_cast<int64_t>(duration);
+      m.value2 = static_cast<int64_t>(start);
+      (void)send_message(sync, m);
+    };
+  }
   if (auto r = run_init_stages(ctx); !r) fail(r.error());
 
   const oci::Process& p = *ctx.spec->process;
@@ -285,6 +309,28 @@ namespace {
   }
   linux_process::exec_or_die(*exe, p.args, env);
 }
+
+// A runtime-side step: with --explain it is timed and narrated as a PARENT stage when done()
+// is called, or as failed if it is left without done() (an early error return).
+class ParentStage {
+ public:
+  ParentStage(const char* name, const char* why) : name_(name), why_(why), start_(explain::on() ? explain::now_ns() : 0) {}
+  ParentStage(const ParentStage&) = delete;
+  ParentStage& operator=(const ParentStage&) = delete;
+  ~ParentStage() { finish(false); }
+  void done() { finish(true); }
+
+ private:
+  void finish(bool ok) {
+    if (finished_ || !explain::on()) return;
+    finished_ = true;
+    explain::stage({"PARENT", name_, why_, start_, explain::now_ns() - start_, ok});
+  }
+  const char* name_;
+  const char* why_;
+  uint64_t start_;
+  bool finished_ = false;
+};
 
 struct CloneArgs {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
@@ -331,10 +377,16 @@ class NamespaceBackend final : public Backend {
   const char* name() const override { return "namespaces"; }
 
   Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) override {
-    sys::Kernel& k = sys::real_kernel();
+    sys::Kernel& real = sys::real_kernel();
+    std::unique_ptr<sys::Kernel> narrating;
+    if (explain::on())
+      narrating = explain::explaining_kernel(real, [](const std::string& what) { explain::call("PARENT", what); });
+    sys::Kernel& k = narrating ? *narrating : real;
     const oci::Linux& l = spec.linux ? *spec.linux : kNoLinux;
 
     // 1. cgroup: made before the child exists, so it is counted and limited from its first step.
+    ParentStage cgroup_stage("cgroup",
+                             "a cgroup of the container's own in every hierarchy, limits written before it holds anything");
     auto resources = linux_cgroup::parse_resources(l.resources);
     if (!resources) return with_stage(resources.error(), "cgroup");
     linux_cgroup::add_default_device_rules(*resources);
@@ -372,22 +424,28 @@ class NamespaceBackend final : public Backend {
         if (armed) (void)cg.destroy(k);
       }
     } cg_guard{k, cg, use_cgroup};
+    cgroup_stage.done();
 
     // 2. the exec fifo: init blocks writing it until `start` reads it.
+    ParentStage fifo_stage("exec-fifo", "init will block writing this fifo: that is the created state, until start reads it");
     std::string fifo = store_.fifo_path(opts.id);
     // 0622 whatever our umask: init opens it for writing after switching to the container user.
     if (::mkfifo(fifo.c_str(), 0622) < 0 || ::chmod(fifo.c_str(), 0622) < 0)
       return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
+
+    fifo_stage.done();
 
     // 3. the sync channel.
     UniqueFd parent_end, child_end;
     TRY(make_sync_pair(parent_end, child_end));
 
     // 4. pid/time namespaces by path, or a new time namespace, apply to our children only.
+    ParentStage ns_stage("parent-namespaces", "pid and time namespaces apply to children: join or make them before clone");
     if (auto r = linux_ns::enter_parent_side(k, l); !r) return with_stage(r.error(), "namespaces");
+    ns_stage.done();
 
     InitContext ctx;
-    ctx.k = &k;
+    ctx.k = &real;  // the child narrates its own calls, over the sync channel
     ctx.spec = &spec;
     ctx.rootfs.spec = &spec;
     ctx.rootfs.bundle = opts.bundle;
@@ -404,12 +462,19 @@ class NamespaceBackend final : public Backend {
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
 
     // 5. clone: the child gets its new namespaces at birth.
+    ParentStage clone_stage("clone", "a child born in its new namespaces; it waits for Go on the sync socket");
+    if (explain::on()) {
+      char flags[32];
+      std::snprintf(flags, sizeof flags, "0x%lx", linux_ns::clone_flags(l));
+      explain::call("PARENT", std::string("clone3(flags=") + flags + " (CLONE_NEW* of config.json), exit_signal=SIGCHLD)");
+    }
     pid_t pid = TRY(clone_child(linux_ns::clone_flags(l)));
     if (pid == 0) {
       parent_end.reset();
       init_main(ctx, listen_fds, opts.preserve_fds);
     }
     child_end.reset();
+    clone_stage.done();
     struct ChildGuard {
       pid_t pid;
       bool armed = true;
@@ -419,6 +484,7 @@ class NamespaceBackend final : public Backend {
     } child_guard{pid};
 
     // 6. runtime side, while the child waits for Go.
+    ParentStage join_stage("cgroup-join", "the child enters its cgroup before it runs anything; uid/gid maps; hooks");
     if (use_cgroup)
       if (auto r = cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");
     if (l.has_new_namespace(oci::NsType::User))
@@ -428,6 +494,7 @@ class NamespaceBackend final : public Backend {
     if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
     if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
       return with_stage(r.error(), "hooks");
+    join_stage.done();
     TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
 
     // 7. wait for Ready (or the error that stopped the child), handing on the console master.
@@ -442,6 +509,10 @@ class NamespaceBackend final : public Backend {
       }
       if (m->type == Msg::Error) return std::unexpected(m->error);
       if (m->type == Msg::Ready) break;
+      if (m->type == Msg::ExplainCall) explain::call("CHILD", m->error.msg);
+      if (m->type == Msg::ExplainStage)
+        explain::stage({"CHILD", m->error.stage, m->error.msg, static_cast<uint64_t>(m->value2),
+                        static_cast<uint64_t>(m->value), m->error.err == 0});
       if (m->type == Msg::ConsoleMaster) {
         if (!opts.console_socket.empty()) {
           if (auto r = linux_console::send_to_console_socket(opts.console_socket, fd.get()); !r)

@@ -3,6 +3,7 @@
 // clone(); the init side runs in the cloned child, the future container init.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +31,8 @@ struct InitContext {
   UniqueFd root_fd;
   std::optional<linux_security::CapSets> caps;
   std::optional<linux_security::SeccompFilter> seccomp;
+  // --explain: where a finished stage is reported (the child sends it to the runtime).
+  std::function<void(const char* stage, const char* why, uint64_t start_ns, uint64_t duration_ns, bool ok)> on_stage;
 };
 
 struct InitStage {

@@ -14,6 +14,7 @@ struct Wire {
   uint32_t type;
   int32_t err;
   int64_t value;
+  int64_t value2;
   char stage[48];
   char op[256];
   char path[1024];
@@ -34,6 +35,7 @@ Result<void> send_message(int sock, const Message& m, int fd) {
   w.type = static_cast<uint32_t>(m.type);
   w.err = m.error.err;
   w.value = m.value;
+  w.value2 = m.value2;
   copy_in(w.stage, sizeof w.stage, m.error.stage);
   copy_in(w.op, sizeof w.op, m.error.op);
   copy_in(w.path, sizeof w.path, m.error.path);
@@ -72,6 +74,7 @@ Result<Message> recv_message(int sock, UniqueFd* fd) {
   m.type = static_cast<Msg>(w.type);
   m.error.err = w.err;
   m.value = w.value;
+  m.value2 = w.value2;
   m.error.stage = copy_out(w.stage, sizeof w.stage);
   m.error.op = copy_out(w.op, sizeof w.op);
   m.error.path = copy_out(w.path, sizeof w.path);

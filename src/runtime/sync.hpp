@@ -24,12 +24,15 @@ enum class Msg : uint32_t {
   Ready,          // child -> parent: everything is set up, blocking on the exec fifo now
   Error,          // child -> parent: set-up failed; the error travels in the message
   Pid,            // exec's intermediate -> runtime: the pid of the process it forked
+  ExplainCall,    // child -> parent (--explain): a kernel call a stage made, in error.msg
+  ExplainStage,   // child -> parent (--explain): a finished stage: name, why, start, duration
 };
 
 struct Message {
   Msg type = Msg::Go;
   Error error;        // for Msg::Error
-  int64_t value = 0;  // for Msg::Pid
+  int64_t value = 0;   // for Msg::Pid; ExplainStage: duration (ns)
+  int64_t value2 = 0;  // ExplainStage: start (CLOCK_MONOTONIC ns)
 };
 
 Result<void> send_message(int sock, const Message& m, int fd = -1);

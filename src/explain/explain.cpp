@@ -1,0 +1,266 @@
+#include "explain/explain.hpp"
+
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file.hpp"
+#include "linux/security/seccomp.hpp"
+
+namespace ns::explain {
+namespace {
+
+Mode g_mode = Mode::Off;
+std::vector<StageEvent> g_events;
+
+void out(const std::string& s) {
+  std::string line = s + "\n";
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
+
+std::string hex(unsigned long v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%lx", v);
+  return buf;
+}
+
+std::string q(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string mount_flags_text(unsigned long f) {
+  static const std::pair<unsigned long, const char*> names[] = {
+      {MS_RDONLY, "MS_RDONLY"}, {MS_NOSUID, "MS_NOSUID"},   {MS_NODEV, "MS_NODEV"},     {MS_NOEXEC, "MS_NOEXEC"},
+      {MS_REMOUNT, "MS_REMOUNT"}, {MS_BIND, "MS_BIND"},     {MS_MOVE, "MS_MOVE"},       {MS_REC, "MS_REC"},
+      {MS_PRIVATE, "MS_PRIVATE"}, {MS_SLAVE, "MS_SLAVE"},   {MS_SHARED, "MS_SHARED"},   {MS_UNBINDABLE, "MS_UNBINDABLE"},
+      {MS_STRICTATIME, "MS_STRICTATIME"}, {MS_RELATIME, "MS_RELATIME"}, {MS_NOATIME, "MS_NOATIME"}};
+  std::string s;
+  for (auto [bit, name] : names)
+    if (f & bit) s += (s.empty() ? "" : "|") + std::string(name);
+  return s.empty() ? "0" : s;
+}
+
+// The path behind "/proc/self/fd/N", so narration shows where a mount really goes.
+std::string resolve(const std::string& p) {
+  if (!p.starts_with("/proc/self/fd/")) return p;
+  char buf[4096];
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : p;
+}
+
+class ExplainingKernel final : public sys::Kernel {
+ public:
+  ExplainingKernel(sys::Kernel& inner, std::function<void(const std::string&)> sink)
+      : k_(inner), sink_(std::move(sink)) {}
+
+  Result<void> mount(const std::string& s, const std::string& t, const std::string& fs, unsigned long f,
+                     const std::string& d) override {
+    say("mount(" + q(resolve(s)) + ", " + q(resolve(t)) + ", " + q(fs) + ", " + mount_flags_text(f) +
+        (d.empty() ? "" : ", " + q(d)) + ")");
+    return k_.mount(s, t, fs, f, d);
+  }
+  Result<void> umount2(const std::string& t, int f) override {
+    say("umount2(" + q(t) + ", " + (f & MNT_DETACH ? "MNT_DETACH" : std::to_string(f)) + ")");
+    return k_.umount2(t, f);
+  }
+  Result<void> pivot_root(const std::string& n, const std::string& o) override {
+    say("pivot_root(" + q(n) + ", " + q(o) + ")");
+    return k_.pivot_root(n, o);
+  }
+  Result<void> chroot(const std::string& p) override {
+    say("chroot(" + q(p) + ")");
+    return k_.chroot(p);
+  }
+  Result<void> chdir(const std::string& p) override {
+    say("chdir(" + q(p) + ")");
+    return k_.chdir(p);
+  }
+  Result<void> fchdir(int fd) override {
+    say("fchdir(" + q(resolve(sys::fd_path(fd))) + ")");
+    return k_.fchdir(fd);
+  }
+  Result<unsigned long> mount_flags(const std::string& p) override { return k_.mount_flags(p); }
+  Result<UniqueFd> open(const std::string& p, int f, mode_t m) override { return k_.open(p, f, m); }
+  Result<UniqueFd> open_in_root(int r, const std::string& p, int f, mode_t m) override {
+    return k_.open_in_root(r, p, f, m);
+  }
+  Result<void> mkdirat(int d, const std::string& n, mode_t m) override {
+    say("mkdir(" + q(resolve(sys::fd_path(d)) + "/" + n) + ", 0" + oct(m) + ")");
+    return k_.mkdirat(d, n, m);
+  }
+  Result<void> mknodat(int d, const std::string& n, mode_t m, dev_t dev) override {
+    say("mknod(" + q(resolve(sys::fd_path(d)) + "/" + n) + ", 0" + oct(m & 07777) + ", " +
+        std::to_string(major(dev)) + ":" + std::to_string(minor(dev)) + ")");
+    return k_.mknodat(d, n, m, dev);
+  }
+  Result<std::string> readlinkat(int d, const std::string& n) override { return k_.readlinkat(d, n); }
+  Result<void> symlinkat(const std::string& t, int d, const std::string& n) override {
+    say("symlink(" + q(t) + ", " + q(resolve(sys::fd_path(d)) + "/" + n) + ")");
+    return k_.symlinkat(t, d, n);
+  }
+  Result<void> fchownat(int d, const std::string& n, uid_t u, gid_t g) override { return k_.fchownat(d, n, u, g); }
+  Result<struct stat> fstat(int fd) override { return k_.fstat(fd); }
+  Result<struct stat> stat(const std::string& p) override { return k_.stat(p); }
+  Result<void> write_file(const std::string& p, const std::string& c) override {
+    say("write(" + q(p) + ", " + q(c) + ")");
+    return k_.write_file(p, c);
+  }
+  Result<std::string> read_file(const std::string& p) override { return k_.read_file(p); }
+  Result<void> unlinkat(int d, const std::string& n, int f) override { return k_.unlinkat(d, n, f); }
+  Result<void> sethostname(const std::string& n) override {
+    say("sethostname(" + q(n) + ")");
+    return k_.sethostname(n);
+  }
+  Result<void> setdomainname(const std::string& n) override {
+    say("setdomainname(" + q(n) + ")");
+    return k_.setdomainname(n);
+  }
+  Result<void> setns(int fd, int t) override {
+    say("setns(" + q(resolve(sys::fd_path(fd))) + ", " + hex(static_cast<unsigned long>(t)) + ")");
+    return k_.setns(fd, t);
+  }
+  Result<void> unshare(int f) override {
+    say("unshare(" + hex(static_cast<unsigned long>(f)) + ")");
+    return k_.unshare(f);
+  }
+  Result<void> setrlimit(int r, uint64_t s, uint64_t h) override {
+    say("setrlimit(" + std::to_string(r) + ", soft=" + std::to_string(s) + ", hard=" + std::to_string(h) + ")");
+    return k_.setrlimit(r, s, h);
+  }
+  Result<void> setgroups(const std::vector<gid_t>& g) override {
+    std::string list;
+    for (auto x : g) list += (list.empty() ? "" : ", ") + std::to_string(x);
+    say("setgroups([" + list + "])");
+    return k_.setgroups(g);
+  }
+  Result<void> setresgid(gid_t g) override {
+    say("setresgid(" + std::to_string(g) + ")");
+    return k_.setresgid(g);
+  }
+  Result<void> setresuid(uid_t u) override {
+    say("setresuid(" + std::to_string(u) + ")");
+    return k_.setresuid(u);
+  }
+  mode_t umask(mode_t m) override {
+    say("umask(0" + oct(m) + ")");
+    return k_.umask(m);
+  }
+  Result<void> setsid() override {
+    say("setsid()");
+    return k_.setsid();
+  }
+  int last_cap() override { return k_.last_cap(); }
+  Result<void> drop_bounding_cap(int c) override {
+    say("prctl(PR_CAPBSET_DROP, " + std::to_string(c) + ")");
+    return k_.drop_bounding_cap(c);
+  }
+  Result<void> set_keep_caps(bool keep) override {
+    say(std::string("prctl(PR_SET_KEEPCAPS, ") + (keep ? "1" : "0") + ")");
+    return k_.set_keep_caps(keep);
+  }
+  Result<void> set_caps(uint64_t e, uint64_t p, uint64_t i) override {
+    say("capset(effective=" + hex(e) + ", permitted=" + hex(p) + ", inheritable=" + hex(i) + ")");
+    return k_.set_caps(e, p, i);
+  }
+  Result<void> raise_ambient_cap(int c) override {
+    say("prctl(PR_CAP_AMBIENT_RAISE, " + std::to_string(c) + ")");
+    return k_.raise_ambient_cap(c);
+  }
+  Result<void> set_no_new_privs() override {
+    say("prctl(PR_SET_NO_NEW_PRIVS, 1)");
+    return k_.set_no_new_privs();
+  }
+  Result<void> load_seccomp(const linux_security::SeccompFilter& f) override {
+    say("seccomp(SECCOMP_SET_MODE_FILTER, " + std::to_string(f.rules.size()) + " rules)");
+    return k_.load_seccomp(f);
+  }
+  Result<void> loopback_up() override {
+    say("ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
+    return k_.loopback_up();
+  }
+
+ private:
+  static std::string oct(unsigned v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%o", v);
+    return buf;
+  }
+  void say(const std::string& s) { sink_(s); }
+  sys::Kernel& k_;
+  std::function<void(const std::string&)> sink_;
+};
+
+}  // namespace
+
+void set_mode(Mode m) { g_mode = m; }
+Mode mode() { return g_mode; }
+
+uint64_t now_ns() {
+  struct timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void call(const std::string& role, const std::string& what) {
+  if (g_mode == Mode::Json)
+    out(nlohmann::json{{"event", "call"}, {"role", role}, {"call", what}}.dump());
+  else if (g_mode == Mode::Text)
+    out("      " + what);
+}
+
+void stage(const StageEvent& e) {
+  g_events.push_back(e);
+  if (g_mode == Mode::Json) {
+    out(nlohmann::json{{"event", "stage"},     {"role", e.role},          {"stage", e.stage},
+                       {"why", e.why},         {"start_ns", e.start_ns}, {"end_ns", e.start_ns + e.duration_ns},
+                       {"duration_us", e.duration_ns / 1000}, {"ok", e.ok}}
+            .dump());
+  } else if (g_mode == Mode::Text) {
+    char head[160];
+    std::snprintf(head, sizeof head, "[%s] %-22s %8.3f ms%s", e.role.c_str(), e.stage.c_str(), e.duration_ns / 1e6,
+                  e.ok ? "" : "  FAILED");
+    out(std::string(head) + "\n      why: " + e.why);
+  }
+}
+
+void timeline(const std::string& title) {
+  if (g_mode == Mode::Off || g_events.empty()) return;
+  uint64_t first = g_events.front().start_ns, last = first, sum = 0;
+  for (auto& e : g_events) {
+    first = std::min(first, e.start_ns);
+    last = std::max(last, e.start_ns + e.duration_ns);
+    sum += e.duration_ns;
+  }
+  if (g_mode == Mode::Json) {
+    out(nlohmann::json{{"event", "timeline"}, {"title", title}, {"stages", g_events.size()},
+                       {"stages_us", sum / 1000}, {"wall_us", (last - first) / 1000}}
+            .dump());
+    return;
+  }
+  out("\n" + title + ": where the time went");
+  for (auto& e : g_events) {
+    int bar = static_cast<int>(40.0 * static_cast<double>(e.duration_ns) / static_cast<double>(std::max<uint64_t>(1, last - first)));
+    char line[200];
+    std::snprintf(line, sizeof line, "  %-7s %-22s %8.3f ms  %s", e.role.c_str(), e.stage.c_str(), e.duration_ns / 1e6,
+                  std::string(static_cast<size_t>(bar), '#').c_str());
+    out(line);
+  }
+  char total[160];
+  std::snprintf(total, sizeof total, "  stages: %.3f ms of %.3f ms wall time from the first stage to the last",
+                sum / 1e6, (last - first) / 1e6);
+  out(total);
+}
+
+std::unique_ptr<sys::Kernel> explaining_kernel(sys::Kernel& inner, std::function<void(const std::string&)> sink) {
+  return std::make_unique<ExplainingKernel>(inner, std::move(sink));
+}
+
+}  // namespace ns::explain
