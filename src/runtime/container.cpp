@@ -46,6 +46,20 @@ std::string pad(std::string s, size_t width) {
   return s;
 }
 
+// poststart and poststop: the spec makes their failure a warning; the lifecycle goes on.
+void run_warning_hooks(const state::State& st, std::vector<oci::Hook> oci::Hooks::*phase, const char* name,
+                       const char* status, pid_t pid) {
+  auto hooks = oci::parse_hooks_json(st.hooks);
+  if (!hooks) {
+    log::warn(hooks.error().to_string());
+    return;
+  }
+  const auto& list = (*hooks).*phase;
+  if (list.empty()) return;
+  std::string s = hooks::state_json(st.oci_version, st.id, status, pid, st.bundle, st.annotations);
+  if (auto r = hooks::run_hooks(list, s, name); !r) log::warn(r.error().to_string());
+}
+
 }  // namespace
 
 Result<void> write_pid_file(const std::string& path, pid_t pid) {
@@ -222,12 +236,7 @@ Result<void> Runtime::start(const std::string& id) {
     explain::stage({"PARENT", "start", "read one byte from the exec fifo: the blocked init goes on to execve",
                     t0, explain::now_ns() - t0, started.has_value()});
   if (!started) return started;
-  // poststart: the user program runs; a failing hook is a warning, as the spec asks.
-  auto hooks = oci::parse_hooks_json(st.hooks);
-  if (hooks && !hooks->poststart.empty()) {
-    std::string s = hooks::state_json(st.oci_version, st.id, "running", st.pid, st.bundle, st.annotations);
-    if (auto r = hooks::run_hooks(hooks->poststart, s, "poststart"); !r) log::warn(r.error().to_string());
-  }
+  run_warning_hooks(st, &oci::Hooks::poststart, "poststart", "running", st.pid);
   return {};
 }
 
@@ -279,12 +288,7 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     return make_error("cannot delete container " + id + " that is not stopped: " + state::status_name(status));
   if (status == state::Status::Paused) (void)backend_for(st).freeze(st, false);
   TRY(backend_for(st).destroy(st));
-  // poststop: the container is gone; a failing hook is a warning and delete goes on.
-  auto hooks = oci::parse_hooks_json(st.hooks);
-  if (hooks && !hooks->poststop.empty()) {
-    std::string s = hooks::state_json(st.oci_version, st.id, "stopped", 0, st.bundle, st.annotations);
-    if (auto r = hooks::run_hooks(hooks->poststop, s, "poststop"); !r) log::warn(r.error().to_string());
-  }
+  run_warning_hooks(st, &oci::Hooks::poststop, "poststop", "stopped", 0);
   return store_.remove(id);
 }
 
