@@ -30,6 +30,15 @@ TEST(CgroupLayout, Hybrid) {
   EXPECT_EQ(l.hierarchies[4].controllers, "cpuset");
 }
 
+TEST(CgroupLayout, ShadowedMountsDoNotCount) {
+  std::string info = std::string(kHybrid) + "99 31 0:99 / /sys/fs/cgroup/unified rw - tmpfs pb-unified rw\n";
+  Layout l = parse_layout(info);
+  ASSERT_EQ(l.hierarchies.size(), 4u);
+  for (auto& h : l.hierarchies) EXPECT_FALSE(h.v2) << h.mountpoint;
+  Layout hidden = parse_layout(std::string(kHybrid) + "99 22 0:98 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n");
+  EXPECT_TRUE(hidden.hierarchies.empty());
+}
+
 TEST(CgroupLayout, PureV2) {
   Layout l = parse_layout(kV2);
   ASSERT_EQ(l.hierarchies.size(), 1u);

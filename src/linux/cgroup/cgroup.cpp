@@ -42,6 +42,11 @@ Layout parse_layout(const std::string& mountinfo) {
     if (pre.size() < 5 || post.size() < 3) continue;
     const std::string& fstype = post[0];
     const std::string& mp = pre[4];
+    // A later mount on the same place, or on a parent of it, hides what was there (a tmpfs
+    // over /sys/fs/cgroup/unified, say): only what is visible counts.
+    std::erase_if(l.hierarchies, [&](const Hierarchy& h) {
+      return h.mountpoint == mp || h.mountpoint.starts_with(mp == "/" ? mp : mp + "/");
+    });
     if (fstype == "cgroup2") {
       Hierarchy h;
       h.mountpoint = mp;

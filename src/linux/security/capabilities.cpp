@@ -2,6 +2,8 @@
 
 #include <sys/capability.h>
 
+#include "common/log.hpp"
+
 namespace ns::linux_security {
 
 Result<CapSets> resolve_caps(const oci::Capabilities& caps, int last_cap) {
@@ -33,8 +35,15 @@ Result<void> prepare_caps(sys::Kernel& k, const CapSets& sets, int last_cap) {
 
 Result<void> apply_caps(sys::Kernel& k, const CapSets& sets, int last_cap) {
   TRY(k.set_caps(sets.effective, sets.permitted, sets.inheritable));
-  for (int c = 0; c <= last_cap && c < 64; ++c)
-    if (sets.ambient & (uint64_t{1} << c)) TRY(k.raise_ambient_cap(c));
+  for (int c = 0; c <= last_cap && c < 64; ++c) {
+    if (!(sets.ambient & (uint64_t{1} << c))) continue;
+    // The kernel raises an ambient cap only if it is also permitted and inheritable; runc
+    // warns and goes on (its default spec lists ambient caps without inheritable ones).
+    if (auto r = k.raise_ambient_cap(c); !r) {
+      if (r.error().err != EPERM) return r;
+      log::warn("cannot raise ambient capability " + std::to_string(c) + " (not in permitted and inheritable)");
+    }
+  }
   return k.set_keep_caps(false);
 }
 
