@@ -59,6 +59,16 @@ Result<int64_t> parse_int(const std::string& flag, const std::string& v) {
   return static_cast<int64_t>(n);
 }
 
+// "5s", "500ms", "1m" -> milliseconds
+Result<int> parse_interval(const std::string& v) {
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  std::string unit = end ? end : "";
+  long mult = unit == "ms" ? 1 : unit == "s" || unit.empty() ? 1000 : unit == "m" ? 60000 : -1;
+  if (end == v.c_str() || n <= 0 || mult < 0) return ns::make_error("--interval: invalid duration \"" + v + "\"");
+  return static_cast<int>(n * mult);
+}
+
 // update: the JSON from --resources (a file or stdin), then the flags on top of it.
 Result<nlohmann::json> update_resources(const std::string& file, const std::map<std::string, std::string>& flags) {
   nlohmann::json j = nlohmann::json::object();
@@ -249,6 +259,13 @@ int main(int argc, char** argv) {
     update->add_option(std::string("--") + f, update_flags[f], std::string("set ") + f);
   update->add_option("id", id, "container id")->required();
 
+  auto* events = app.add_subcommand("events", "print a container's resource usage and OOM events as JSON lines");
+  bool events_stats = false;
+  std::string interval = "5s";
+  events->add_flag("--stats", events_stats, "print one stats event and exit");
+  events->add_option("--interval", interval, "time between stats events (5s, 500ms, 1m; default 5s)");
+  events->add_option("id", id, "container id")->required();
+
   auto* features = app.add_subcommand("features", "print the runtime-spec features document (JSON)");
 
   auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle directory");
@@ -366,6 +383,13 @@ int main(int argc, char** argv) {
     auto resources = update_resources(resources_file, update_flags);
     if (!resources) return fail(resources.error());
     if (auto r = rt.update(id, *resources); !r) return fail(r.error());
+    return 0;
+  }
+  if (*events) {
+    auto ms = parse_interval(interval);
+    if (!ms) return fail(ms.error());
+    auto r = rt.events(id, events_stats, *ms, [](const std::string& line) { print(line + "\n"); });
+    if (!r) return fail(r.error());
     return 0;
   }
   if (*features) {

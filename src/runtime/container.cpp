@@ -20,6 +20,7 @@
 #include "common/log.hpp"
 #include "explain/explain.hpp"
 #include "hooks/hooks.hpp"
+#include "linux/cgroup/stats.hpp"
 #include "linux/console/console.hpp"
 #include "runtime/attach.hpp"
 
@@ -290,6 +291,32 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
   TRY(backend_for(st).destroy(st));
   run_warning_hooks(st, &oci::Hooks::poststop, "poststop", "stopped", 0);
   return store_.remove(id);
+}
+
+Result<void> Runtime::events(const std::string& id, bool stats, int interval_ms,
+                             const std::function<void(const std::string&)>& emit) {
+  state::State st = TRY(store_.load(id));
+  if (store_.status(st) == state::Status::Stopped) return make_error("container not running");
+  if (st.cgroup_path.empty()) return make_error("container \"" + id + "\" has no cgroup to report on");
+  sys::Kernel& k = sys::real_kernel();
+  linux_cgroup::Cgroup cg(TRY(linux_cgroup::detect_layout(k)), st.cgroup_path);
+  auto stats_event = [&] {
+    return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", linux_cgroup::read_stats(k, cg)}}.dump();
+  };
+  if (stats) {
+    emit(stats_event());
+    return {};
+  }
+  uint64_t ooms = linux_cgroup::oom_kills(k, cg);
+  while (store_.status(st) != state::Status::Stopped) {
+    uint64_t now = linux_cgroup::oom_kills(k, cg);
+    if (now > ooms) emit(nlohmann::json{{"type", "oom"}, {"id", id}}.dump());
+    ooms = now;
+    emit(stats_event());
+    struct timespec ts{interval_ms / 1000, (interval_ms % 1000) * 1000000L};
+    ::nanosleep(&ts, nullptr);
+  }
+  return {};
 }
 
 Result<void> Runtime::pause(const std::string& id) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ class Runtime {
   Result<int> exec(const std::string& id, const ExecOptions& opts, const oci::Process& process);
   // The container's own process (config.json's), the template `exec ID CMD` starts from.
   Result<oci::Process> exec_template(const std::string& id);
+  // events: with STATS one stats event and return; else a stats event every INTERVAL_MS and an
+  // "oom" event when the OOM killer acts, until the container stops. Each event is one JSON line
+  // handed to EMIT.
+  Result<void> events(const std::string& id, bool stats, int interval_ms,
+                      const std::function<void(const std::string&)>& emit);
   Result<void> pause(const std::string& id);
   Result<void> resume(const std::string& id);
   // update: RESOURCES is linux.resources JSON; zero values leave a setting unchanged (Docker).

@@ -181,3 +181,39 @@ cgfile() {
   [ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'cyc*' 2>/dev/null)" ]
   [ -z "$(ls "$ROOT")" ]
 }
+
+@test "events --stats: cpu, memory and pids usage of the container" {
+  cfg '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 64}}'
+  set_args /bin/sh -c '/bin/ns-probe sleep 60 & exec /bin/ns-probe sleep 60'
+  rt run -d --bundle "$BUNDLE" c1
+  wait_status c1 running
+  for i in $(seq 50); do [ "$(rt ps --format json c1 | jq length)" = 2 ] && break; sleep 0.1; done
+  run rt events --stats c1
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.type == "stats" and .id == "c1"'
+  echo "$output" | jq -e '.data.pids.current == 2 and .data.pids.limit == 64'
+  echo "$output" | jq -e '.data.memory.usage.limit == 67108864 and .data.memory.usage.usage > 0'
+  echo "$output" | jq -e '.data.cpu.usage.total > 0'
+}
+
+@test "events reports an OOM kill and stops with the container" {
+  cfg '.linux.resources = {"memory": {"limit": 33554432, "swap": 33554432}}'
+  set_args /bin/sh -c 'sleep 1; sh -c "x=0123456789abcdef; while :; do x=\$x\$x; done"; sleep 1'
+  rt run -d --bundle "$BUNDLE" c1
+  run timeout 20 "$NS_RUNTIME" --root "$ROOT" events --interval 200ms c1
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e -s 'map(.type) | index("oom") != null'
+  echo "$output" | jq -e -s 'map(select(.type == "stats")) | length >= 2'
+}
+
+@test "events of a stopped or unknown container fails clearly" {
+  run rt events --stats nope
+  [[ "$output" == *"does not exist"* ]]
+  set_args /bin/true
+  rt run --bundle "$BUNDLE" c1
+  run rt events --stats c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"container not running"* ]]
+  run rt events --interval soon c1
+  [ "$status" -ne 0 ]
+}

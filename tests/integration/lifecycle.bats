@@ -255,7 +255,7 @@ teardown() { teardown_container_env; }
   [ "$status" -eq 0 ]
   [[ "${lines[0]}" == "ns-runtime version "* ]]
   [[ "$output" == *"spec: 1.2.0"* ]]
-  for verb in create start run state kill delete list ps exec pause resume update features spec; do
+  for verb in create start run state kill delete list ps exec pause resume update events features spec; do
     run "$NS_RUNTIME" $verb --help
     [ "$status" -eq 0 ]
     [[ "$output" == *Usage* ]]

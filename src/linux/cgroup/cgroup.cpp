@@ -176,6 +176,31 @@ Result<void> Cgroup::destroy(sys::Kernel& k) {
 
 namespace ns::linux_cgroup {
 
+const Hierarchy* Cgroup::home_of(sys::Kernel& k, const std::string& controller, bool* is_v2) const {
+  for (auto& h : layout_.hierarchies) {
+    if (h.v2) continue;
+    for (auto& c : split(h.controllers, ','))
+      if (c == controller) {
+        *is_v2 = false;
+        return &h;
+      }
+  }
+  for (auto& h : layout_.hierarchies) {
+    if (!h.v2) continue;
+    auto available = k.read_file(h.mountpoint + "/cgroup.controllers");
+    if (!available) continue;
+    for (auto& c : split(*available, ' ')) {
+      std::string name = c;
+      while (!name.empty() && name.back() == '\n') name.pop_back();
+      if (name == controller) {
+        *is_v2 = true;
+        return &h;
+      }
+    }
+  }
+  return nullptr;
+}
+
 Result<void> Cgroup::freeze(sys::Kernel& k, bool frozen) {
   const Hierarchy* v1 = nullptr;
   const Hierarchy* v2 = nullptr;

@@ -59,6 +59,10 @@ class Cgroup {
   // counts exiting tasks.
   Result<void> destroy(sys::Kernel& k);
 
+  // Where CONTROLLER lives: the v1 hierarchy that has it, else the cgroup2 tree if it offers it
+  // (*is_v2 says which); nullptr when it is nowhere.
+  const Hierarchy* home_of(sys::Kernel& k, const std::string& controller, bool* is_v2) const;
+
   // The freezer: v1 freezer.state (FROZEN / THAWED, waiting out FREEZING), v2 cgroup.freeze.
   Result<void> freeze(sys::Kernel& k, bool frozen);
 

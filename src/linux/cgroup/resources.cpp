@@ -275,40 +275,10 @@ std::vector<Write> plan_writes(const Resources& r, bool skip_zero) {
   return w;
 }
 
-namespace {
-
-// The v1 hierarchy that has CONTROLLER, or the v2 one offering it; nullptr when nowhere.
-const Hierarchy* home_of(sys::Kernel& k, const Cgroup& cg, const std::string& controller, bool* is_v2) {
-  for (auto& h : cg.layout().hierarchies) {
-    if (h.v2) continue;
-    for (auto& c : split(h.controllers, ','))
-      if (c == controller) {
-        *is_v2 = false;
-        return &h;
-      }
-  }
-  for (auto& h : cg.layout().hierarchies) {
-    if (!h.v2) continue;
-    auto available = k.read_file(h.mountpoint + "/cgroup.controllers");
-    if (!available) continue;
-    for (auto& c : split(*available, ' ')) {
-      std::string name = c;
-      while (!name.empty() && (name.back() == '\n')) name.pop_back();
-      if (name == controller) {
-        *is_v2 = true;
-        return &h;
-      }
-    }
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 Result<void> apply(sys::Kernel& k, const Cgroup& cg, const std::vector<Write>& writes) {
   for (auto& w : writes) {
     bool v2 = false;
-    const Hierarchy* h = home_of(k, cg, w.controller, &v2);
+    const Hierarchy* h = cg.home_of(k, w.controller, &v2);
     if (!h) {
       // A limit on memory, cpu or pids that cannot be enforced is an error; the optional
       // controllers (net_cls, rdma, devices on a pure v2 host ...) are skipped with a warning.
@@ -344,7 +314,7 @@ Result<void> enable_v2_controllers(sys::Kernel& k, const Cgroup& cg, const std::
   std::set<std::string> needed;
   for (auto& w : writes) {
     bool v2 = false;
-    if (home_of(k, cg, w.controller, &v2) && v2) needed.insert(w.controller);
+    if (cg.home_of(k, w.controller, &v2) && v2) needed.insert(w.controller);
   }
   if (needed.empty()) return {};
   for (auto& h : cg.layout().hierarchies) {
