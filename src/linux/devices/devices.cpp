@@ -104,7 +104,7 @@ Result<void> setup_dev(sys::Kernel& k, const oci::Spec& spec, int root_fd, bool 
   TRY(symlink_in_dev(k, dev.get(), "/proc/self/fd/0", "stdin", false));
   TRY(symlink_in_dev(k, dev.get(), "/proc/self/fd/1", "stdout", false));
   TRY(symlink_in_dev(k, dev.get(), "/proc/self/fd/2", "stderr", false));
-  if (path_exists("/proc/kcore")) TRY(symlink_in_dev(k, dev.get(), "/proc/kcore", "core", false));
+  if (k.stat("/proc/kcore")) TRY(symlink_in_dev(k, dev.get(), "/proc/kcore", "core", false));
   // With a private devpts, /dev/ptmx must be that instance's multiplexer.
   if (has_mount(spec, "/dev/pts")) TRY(symlink_in_dev(k, dev.get(), "pts/ptmx", "ptmx", true));
   return {};
