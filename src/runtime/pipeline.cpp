@@ -525,6 +525,7 @@ class NamespaceBackend final : public Backend {
     st.pid = pid;
     st.pid_start = state::process_start_time(pid).value_or(0);
     st.cgroup_path = use_cgroup ? cg_path : "";
+    st.freezer = use_cgroup ? cg.freezer_file() : "";
     out.pid = pid;
     child_guard.armed = false;
     cg_guard.armed = false;

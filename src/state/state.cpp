@@ -30,7 +30,7 @@ json to_json(const State& s) {
   return json{{"ociVersion", s.oci_version}, {"id", s.id},           {"pid", s.pid},
               {"pidStart", s.pid_start},     {"bundle", s.bundle},   {"rootfs", s.rootfs},
               {"created", s.created},        {"owner", s.owner},     {"annotations", s.annotations},
-              {"cgroupPath", s.cgroup_path}, {"backend", s.backend}, {"process", s.process},
+              {"cgroupPath", s.cgroup_path}, {"freezer", s.freezer}, {"backend", s.backend}, {"process", s.process},
               {"hooks", s.hooks}, {"seccomp", s.seccomp}};
 }
 
@@ -47,6 +47,7 @@ Result<State> from_json(const json& j) {
     s.owner = j.at("owner").get<uid_t>();
     s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     s.cgroup_path = j.at("cgroupPath").get<std::string>();
+    s.freezer = j.value("freezer", "");
     s.backend = j.at("backend").get<std::string>();
     s.process = j.value("process", nlohmann::json());
     s.hooks = j.value("hooks", nlohmann::json());
@@ -166,12 +167,9 @@ Status Store::status(const State& s) const {
   auto start = process_start_time(s.pid);
   if (!start || *start != s.pid_start) return Status::Stopped;
   if (path_exists(fifo_path(s.id))) return Status::Created;
-  // Paused: the freezer says so (v1 freezer.state or v2 cgroup.freeze).
-  for (const char* f : {"/sys/fs/cgroup/freezer", "/sys/fs/cgroup"}) {
-    std::string base = std::string(f) + s.cgroup_path;
-    if (auto st = read_file(base + "/freezer.state"); st && st->starts_with("FROZEN")) return Status::Paused;
-    if (auto fr = read_file(base + "/cgroup.freeze"); fr && fr->starts_with("1")) return Status::Paused;
-  }
+  // Paused: the freezer says so (v1 freezer.state FROZEN, v2 cgroup.freeze 1).
+  if (!s.freezer.empty())
+    if (auto f = read_file(s.freezer); f && (f->starts_with("FROZEN") || f->starts_with("1"))) return Status::Paused;
   return Status::Running;
 }
 

@@ -58,6 +58,13 @@ TEST(CgroupLayout, ContainerMountsForV1) {
   EXPECT_EQ(m[3].options, "memory");
 }
 
+TEST(CgroupLayout, FreezerFileWhereTheFreezerLives) {
+  std::string hybrid = std::string(kHybrid) + "38 30 0:34 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n";
+  EXPECT_EQ(Cgroup(parse_layout(hybrid), "/a/b").freezer_file(), "/sys/fs/cgroup/freezer/a/b/freezer.state");
+  EXPECT_EQ(Cgroup(parse_layout(kV2), "/a/b").freezer_file(), "/sys/fs/cgroup/a/b/cgroup.freeze");
+  EXPECT_EQ(Cgroup(parse_layout(kHybrid), "/a/b").freezer_file(), "") << "the hybrid unified tree is not the freezer";
+}
+
 TEST(CgroupPath, Forms) {
   EXPECT_EQ(*resolve_path("", "c1", false), "/nano-sandbox/c1");
   EXPECT_EQ(*resolve_path("/libpod_parent/libpod-abc", "c1", false), "/libpod_parent/libpod-abc");

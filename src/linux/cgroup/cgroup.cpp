@@ -201,19 +201,22 @@ const Hierarchy* Cgroup::home_of(sys::Kernel& k, const std::string& controller, 
   return nullptr;
 }
 
-Result<void> Cgroup::freeze(sys::Kernel& k, bool frozen) {
-  const Hierarchy* v1 = nullptr;
+std::string Cgroup::freezer_file() const {
   const Hierarchy* v2 = nullptr;
   for (auto& h : layout_.hierarchies) {
     if (!h.v2) {
       for (auto& c : split(h.controllers, ','))
-        if (c == "freezer") v1 = &h;
+        if (c == "freezer") return dir(h) + "/freezer.state";
     } else if (h.name.empty()) {
       v2 = &h;
     }
   }
-  if (v1) {
-    std::string file = dir(*v1) + "/freezer.state";
+  return v2 ? dir(*v2) + "/cgroup.freeze" : "";
+}
+
+Result<void> Cgroup::freeze(sys::Kernel& k, bool frozen) {
+  std::string file = freezer_file();
+  if (file.ends_with("/freezer.state")) {
     const char* want = frozen ? "FROZEN" : "THAWED";
     for (int attempt = 0; attempt < 1000; ++attempt) {
       TRY(k.write_file(file, want));
@@ -224,9 +227,9 @@ Result<void> Cgroup::freeze(sys::Kernel& k, bool frozen) {
     }
     return make_error(std::string("cgroup ") + path_ + " did not reach " + want);
   }
-  if (v2) {
-    std::string d = dir(*v2);
-    TRY(k.write_file(d + "/cgroup.freeze", frozen ? "1" : "0"));
+  if (!file.empty()) {
+    std::string d = path_dirname(file);
+    TRY(k.write_file(file, frozen ? "1" : "0"));
     for (int attempt = 0; attempt < 1000; ++attempt) {
       std::string events = TRY(k.read_file(d + "/cgroup.events"));
       if (events.find(frozen ? "frozen 1" : "frozen 0") != std::string::npos) return {};

@@ -63,6 +63,9 @@ class Cgroup {
   // (*is_v2 says which); nullptr when it is nowhere.
   const Hierarchy* home_of(sys::Kernel& k, const std::string& controller, bool* is_v2) const;
 
+  // The file that tells (and sets) whether the cgroup is frozen; empty when there is no freezer.
+  [[nodiscard]] std::string freezer_file() const;
+
   // The freezer: v1 freezer.state (FROZEN / THAWED, waiting out FREEZING), v2 cgroup.freeze.
   Result<void> freeze(sys::Kernel& k, bool frozen);
 
