@@ -152,7 +152,15 @@ Result<ns::oci::Process> exec_process(ns::runtime::Runtime& rt, const std::strin
 
 }  // namespace
 
+int run_cli(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  int code = run_cli(argc, argv);
+  ns::log::flush();
+  return code;
+}
+
+int run_cli(int argc, char** argv) {
   CLI::App app{"ns-runtime: an OCI container runtime that explains itself", "ns-runtime"};
   app.require_subcommand(1);
   app.set_version_flag("-v,--version",

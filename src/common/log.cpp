@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/file.hpp"
 
@@ -15,6 +16,9 @@ struct State {
   bool json = false;
   bool debug = false;
   Role role = Role::Host;
+  // json log file: warnings wait until we know the command succeeded, because engines read
+  // a failed command's log as exactly one error object (podman parses the whole file).
+  std::vector<std::string> held;
 };
 State g;
 
@@ -77,15 +81,31 @@ Result<void> init(const std::string& path, bool json, bool debug) {
   return {};
 }
 
-void set_role(Role role) { g.role = role; }
+void set_role(Role role) {
+  g.role = role;
+  // A child starts with a copy of the runtime's held warnings: they are the runtime's to write.
+  if (role == Role::Child) g.held.clear();
+}
 bool debug_enabled() { return g.debug; }
 int fd() { return g.fd; }
 
 void write(Level level, std::string_view msg) {
+  if (level == Level::Warn && g.json && g.fd >= 0) {
+    g.held.emplace_back(msg);
+    return;
+  }
   write_line(g.fd >= 0 ? g.fd : STDERR_FILENO, format(level, msg));
 }
 
+void flush() {
+  for (auto& m : g.held) write_line(g.fd, format(Level::Warn, m));
+  g.held.clear();
+}
+
 void fatal(std::string_view msg) {
+  // Held warnings go to stderr, so the log keeps its single error line.
+  for (auto& m : g.held) write_line(STDERR_FILENO, "ns-runtime: warning: " + m + "\n");
+  g.held.clear();
   std::string line = "ns-runtime: ";
   line += msg;
   line += '\n';

@@ -28,6 +28,10 @@ inline void debug(std::string_view msg) {
 inline void info(std::string_view msg) { write(Level::Info, msg); }
 inline void warn(std::string_view msg) { write(Level::Warn, msg); }
 
+// With a json log file, warnings are held until the command ends: flush() writes them (success),
+// fatal() moves them to stderr (failure), so a failed command's log is exactly one error line.
+void flush();
+
 // The one place a failing command reports: "ns-runtime: MSG" on stderr plus one error log line.
 void fatal(std::string_view msg);
 

@@ -77,6 +77,7 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   if (!send_message(ctx.sync_fd, Message{Msg::Ready, {}})) ::_exit(1);
   ::close(ctx.sync_fd);
+  log::flush();
   linux_process::exec_or_die(*exe, p.args, env);
 }
 

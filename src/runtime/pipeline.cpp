@@ -285,6 +285,7 @@ namespace {
 
   if (auto r = send_message(ctx.sync_fd, Message{Msg::Ready, {}}); !r) ::_exit(1);
   ::close(ctx.sync_fd);
+  log::flush();  // set-up succeeded: warnings held for a json log may be written now
 
   if (ctx.fifo_fd) {
     // Blocks until `start` opens the other end; then one byte says "go".

@@ -100,6 +100,19 @@ refused() {
   no_leftovers bad19
 }
 
+@test "with --log-format json a failed create leaves one line even after warnings" {
+  cfg '.linux.personality = {"domain": "LINUX"} | .mounts += [{"destination": "/x", "type": "no-such-fs", "source": "x"}]'
+  run "$NS_RUNTIME" --root "$ROOT" --log "$BATS_TEST_TMPDIR/log.json" --log-format json create --bundle "$BUNDLE" bad20
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"warning: config.json: linux.personality"* ]]
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/log.json")" -eq 1 ]
+  jq -e '.level == "error"' "$BATS_TEST_TMPDIR/log.json"
+  cfg 'del(.mounts[-1]) | .process.args = ["/bin/true"]'
+  run "$NS_RUNTIME" --root "$ROOT" --log "$BATS_TEST_TMPDIR/ok.json" --log-format json run --rm --bundle "$BUNDLE" ok20
+  [ "$status" -eq 0 ]
+  jq -e -s 'length == 1 and .[0].level == "warning"' "$BATS_TEST_TMPDIR/ok.json"
+}
+
 @test "text logs carry the level and the role" {
   set_args /bin/true
   run "$NS_RUNTIME" --root "$ROOT" --log "$BATS_TEST_TMPDIR/log.txt" --debug run --rm --bundle "$BUNDLE" c1
