@@ -1,5 +1,6 @@
 // ns-runtime: the runc-compatible command line. Flags are parsed here and nothing else happens
 // here: every verb is one call into ns::runtime::Runtime.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +156,10 @@ Result<ns::oci::Process> exec_process(ns::runtime::Runtime& rt, const std::strin
 int run_cli(int argc, char** argv);
 
 int main(int argc, char** argv) {
+  // A caller may start us with fd 0, 1 or 2 closed: the first fds we open would take their
+  // place and reach the container as its stdio. Fill any gap with /dev/null first.
+  for (int fd = 0; fd < 3; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF && ::open("/dev/null", O_RDWR) != fd) return 1;
   int code = run_cli(argc, argv);
   ns::log::flush();
   return code;

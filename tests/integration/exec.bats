@@ -72,7 +72,8 @@ JSON
 
 @test "exec with a tty: the master goes to --console-socket" {
   sock="$BATS_TEST_TMPDIR/c.sock"
-  "$NS_RECVTTY" "$sock" > "$BATS_TEST_TMPDIR/tty.out" 2>/dev/null &
+  # bounded, and off bats' fd 3: a failed create must not leave the test waiting forever
+  timeout 30 "$NS_RECVTTY" "$sock" > "$BATS_TEST_TMPDIR/tty.out" 2>/dev/null 3>&- &
   rpid=$!
   for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
   run rt exec -t --console-socket "$sock" --detach c1 /bin/sh -c 'tty; sleep 0.2'

@@ -94,6 +94,14 @@ teardown() { teardown_container_env; }
   [ "${lines[0]}" = "fds: 0 1 2" ]
 }
 
+@test "started with stdin closed, the runtime gives the container /dev/null, not one of its own fds" {
+  set_args /bin/ns-probe fds
+  run bash -c "exec 0<&-; '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "fds: 0 1 2" ]
+  [[ "$output" == *"fd 0: /dev/null"* ]]
+}
+
 @test "--preserve-fds passes exactly 3 .. 3+N-1" {
   set_args /bin/ns-probe fds
   run bash -c "exec 3<'$BUNDLE/config.json' 4>/dev/null 5</dev/null; '$NS_RUNTIME' --root '$ROOT' run --rm --preserve-fds 2 --bundle '$BUNDLE' c1"
@@ -115,7 +123,8 @@ teardown() { teardown_container_env; }
   cfg '.process.terminal = true'
   set_args /bin/sh -c 'tty; read line; echo "got $line"'
   sock="$BATS_TEST_TMPDIR/console.sock"
-  "$NS_RECVTTY" "$sock" $'typed-input\n' > "$BATS_TEST_TMPDIR/tty.out" 2> "$BATS_TEST_TMPDIR/tty.err" &
+  # bounded, and off bats' fd 3: a failed create must not leave the test waiting forever
+  timeout 30 "$NS_RECVTTY" "$sock" $'typed-input\n' > "$BATS_TEST_TMPDIR/tty.out" 2> "$BATS_TEST_TMPDIR/tty.err" 3>&- &
   rpid=$!
   for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
   run rt create --bundle "$BUNDLE" --console-socket "$sock" c1
