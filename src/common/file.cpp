@@ -30,7 +30,7 @@ Result<std::string> read_file(const std::string& path) {
   return out;
 }
 
-static Result<void> write_all(int fd, std::string_view content, const std::string& path) {
+Result<void> write_all(int fd, std::string_view content, const std::string& path) {
   while (!content.empty()) {
     ssize_t n = ::write(fd, content.data(), content.size());
     if (n < 0) {

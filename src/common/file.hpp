@@ -12,6 +12,8 @@
 namespace ns {
 
 Result<std::string> read_file(const std::string& path);
+// write(2) until all of CONTENT is out, retrying EINTR; PATH names the target in errors.
+Result<void> write_all(int fd, std::string_view content, const std::string& path);
 // Writes the whole content to an existing file (cgroup, /proc knobs): no create, no truncate dance.
 Result<void> write_file(const std::string& path, std::string_view content);
 // Writes to PATH.tmp and renames over PATH, so a reader sees the old or the new file, never half.

@@ -41,16 +41,7 @@ const char* role_name(Role r) {
   return "?";
 }
 
-void write_line(int fd, const std::string& line) {
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n <= 0) return;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
+void write_line(int fd, const std::string& line) { (void)write_all(fd, line, "log"); }
 
 std::string format(Level level, std::string_view msg) {
   if (g.json) {

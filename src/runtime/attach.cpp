@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/fd.hpp"
+#include "common/file.hpp"
 #include "linux/console/console.hpp"
 
 namespace ns::runtime {
@@ -19,22 +20,6 @@ int exit_code(int status) {
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
 }
-
-namespace {
-
-void write_all(int fd, const char* p, ssize_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, static_cast<size_t>(n));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    p += w;
-    n -= w;
-  }
-}
-
-}  // namespace
 
 // `run` attached: forward signals to init, relay the pty if we hold it, return the exit status.
 int wait_attached(pid_t pid, int master) {
@@ -91,14 +76,14 @@ int wait_attached(pid_t pid, int master) {
     if (master_idx >= 0 && (fds[master_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t r = ::read(master, buf, sizeof buf);
       if (r > 0)
-        write_all(STDOUT_FILENO, buf, r);
+        (void)write_all(STDOUT_FILENO, std::string_view(buf, static_cast<size_t>(r)), "stdout");
       else if (r == 0 || (errno != EINTR && errno != EAGAIN))
         master_open = false;  // EIO: every slave fd is closed
     }
     if (stdin_idx >= 0 && (fds[stdin_idx].revents & (POLLIN | POLLHUP))) {
       ssize_t r = ::read(STDIN_FILENO, buf, sizeof buf);
       if (r > 0)
-        write_all(master, buf, r);
+        (void)write_all(master, std::string_view(buf, static_cast<size_t>(r)), "pty");
       else
         stdin_open = false;
     }
