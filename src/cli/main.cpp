@@ -1,6 +1,7 @@
 // ns-runtime: the runc-compatible command line. Flags are parsed here and nothing else happens
 // here: every verb is one call into ns::runtime::Runtime.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,6 +161,9 @@ int main(int argc, char** argv) {
   // place and reach the container as its stdio. Fill any gap with /dev/null first.
   for (int fd = 0; fd < 3; ++fd)
     if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF && ::open("/dev/null", O_RDWR) != fd) return 1;
+  // A reader that goes away (`ns-runtime -E run ... 2>&1 | head`) must not kill us half-way
+  // through a create: writes fail with EPIPE instead. Every execve restores the default.
+  ::signal(SIGPIPE, SIG_IGN);
   int code = run_cli(argc, argv);
   ns::log::flush();
   return code;

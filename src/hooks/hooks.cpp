@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/fd.hpp"
+#include "linux/process/process.hpp"
 
 namespace ns::hooks {
 namespace {
@@ -44,13 +45,14 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& state) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    linux_process::restore_signal_defaults();
     ::execve(hook.path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   in_r.reset();
   out_w.reset();
-  // The state goes in whole or as far as the hook reads it; a hook may ignore stdin.
-  ::signal(SIGPIPE, SIG_IGN);
+  // The state goes in whole or as far as the hook reads it; a hook may ignore stdin (the
+  // runtime ignores SIGPIPE from main() on, so a closed stdin is EPIPE here, not death).
   (void)!::write(in_w.get(), state.data(), state.size());
   in_w.reset();
 

@@ -36,6 +36,7 @@ struct ExecOptions {
 struct Created {
   pid_t pid = 0;
   UniqueFd console_master;  // when keep_console
+  UniqueFd sync;            // to the blocked init, until commit()
 };
 
 class Backend {
@@ -46,6 +47,9 @@ class Backend {
   // Sets the container up to a blocked init (the `created` state). Fills the state fields it
   // owns (pid, pid start, cgroup). On failure nothing it made is left: no process, no cgroup.
   virtual Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) = 0;
+  // Tells the blocked init that the state is saved: from now on it outlives the runtime.
+  // Until then the runtime's death takes the half-made container with it.
+  virtual Result<void> commit(Created& c) = 0;
   // Releases the blocked init so it execs the user process.
   virtual Result<void> start(const state::State& st) = 0;
   virtual Result<void> kill(const state::State& st, int signal, bool all) = 0;

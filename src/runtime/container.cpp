@@ -214,6 +214,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   made = true;
   TRY(store_.save(st));
   if (!pid_file.empty()) TRY(write_pid_file(pid_file, c.pid));
+  TRY(ns_backend_.commit(c));
   cleanup.armed = false;
   return c;
 }

@@ -7,7 +7,8 @@
 //   cgroup join, id maps; Go ----------> namespaces, mounts, pivot_root, devices ...
 //          <---------------------------- ConsoleMaster (fd)   when process.terminal
 //          <---------------------------- Ready | Error
-//   writes state, pid file, exits        blocks on the exec fifo until `start`
+//   writes state, pid file; Go --------> (dies with the runtime until this Go: PDEATHSIG)
+//   exits                                blocks on the exec fifo until `start`
 #pragma once
 
 #include <cstdint>

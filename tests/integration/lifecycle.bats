@@ -294,3 +294,55 @@ teardown() { teardown_container_env; }
     and (.linux.namespaces | index("time") != null) and (.linux.capabilities | index("CAP_SYS_ADMIN") != null)
     and .linux.seccomp.enabled and (.linux.seccomp.actions | index("SCMP_ACT_ERRNO") != null)'
 }
+
+@test "a reader that goes away does not kill run half-way: the container runs and is removed" {
+  cfg '.hostname = "piped"'
+  set_args /bin/sh -c 'hostname > /tmp/x; echo ran'
+  run bash -c "'$NS_RUNTIME' --root '$ROOT' -E run --rm --bundle '$BUNDLE' demo 2>&1 | head -1"
+  [ "$status" -eq 0 ]
+  [ -n "$output" ]
+  no_leftovers demo
+}
+
+@test "the container's program gets SIGPIPE's default disposition, hooks or not" {
+  cfg '.hooks.createContainer = [{"path": "/bin/true"}] | .hooks.prestart = [{"path": "/bin/true"}]'
+  set_args /bin/grep SigIgn /proc/self/status
+  run rt run --rm --bundle "$BUNDLE" demo
+  [ "$status" -eq 0 ]
+  # bit 12 is SIGPIPE (13): it must not be ignored
+  local mask=${output##*$'\t'}
+  (( (16#$mask & 0x1000) == 0 )) || { echo "SIGPIPE ignored in the container: $output" >&2; return 1; }
+}
+
+@test "a runtime killed half-way through create leaves no process behind" {
+  set_sleeper
+  # killed while its child is still being set up: the createRuntime hook (a child of the runtime) kills it
+  cfg '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "kill -9 $PPID"]}]'
+  run rt create --bundle "$BUNDLE" demo
+  [ "$status" -ne 0 ]
+  cgroup_drains demo
+  rt delete --force demo
+  # killed after init said Ready, at the rename that saves state.json (strace injects SIGKILL there)
+  cfg 'del(.hooks)'
+  run strace -qq -o /dev/null -e trace=rename -e inject=rename:signal=SIGKILL \
+    "$NS_RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" demo >"$BATS_TEST_TMPDIR/out" 2>&1
+  [ "$status" -ne 0 ]
+  cgroup_drains demo
+  # the id is free again after delete --force
+  rt delete --force demo
+  rt create --bundle "$BUNDLE" demo
+  rt delete --force demo
+  no_leftovers demo
+}
+
+# cgroup_drains ID: the default cgroup of ID holds no process within 5 s.
+cgroup_drains() {
+  local i procs
+  for i in $(seq 50); do
+    procs=$(cat /sys/fs/cgroup/pids/nano-sandbox/"$1"/cgroup.procs /sys/fs/cgroup/nano-sandbox/"$1"/cgroup.procs 2>/dev/null || true)
+    [ -z "$procs" ] && return 0
+    sleep 0.1
+  done
+  echo "processes left in the cgroup of $1: $procs" >&2
+  return 1
+}

@@ -1,5 +1,7 @@
 #include "linux/process/process.hpp"
 
+#include <signal.h>
+
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/stat.h>
@@ -134,6 +136,12 @@ std::vector<std::string> build_env(const oci::Process& p, int listen_fds) {
   return env;
 }
 
+void restore_signal_defaults() {
+  // The runtime ignores SIGPIPE (a closed pipe on stderr must not kill it half-way through a
+  // create); an ignored signal stays ignored across execve, so hand the default back first.
+  ::signal(SIGPIPE, SIG_DFL);
+}
+
 void exec_or_die(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -141,6 +149,7 @@ void exec_or_die(const std::string& path, const std::vector<std::string>& args, 
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  restore_signal_defaults();
   ::execve(path.c_str(), argv.data(), envp.data());
   int err = errno;
   std::string msg = "ns-runtime: exec \"" + path + "\": " + errno_string(err) + "\n";

@@ -38,6 +38,9 @@ void close_fds_from(int first, std::vector<int> keep);
 // activation fds are passed.
 std::vector<std::string> build_env(const oci::Process& p, int listen_fds);
 
+// SIGPIPE back to its default: the runtime ignores it, and ignored signals survive execve.
+void restore_signal_defaults();
+// execve, or report on stderr and _exit(127 for ENOENT, else 126). Restores signal defaults first.
 [[noreturn]] void exec_or_die(const std::string& path, const std::vector<std::string>& args,
                               const std::vector<std::string>& env);
 
