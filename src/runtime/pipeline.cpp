@@ -248,9 +248,6 @@ namespace {
   // Our pid as the host sees it: /proc here is still the host's procfs.
   char self[32] = {0};
   if (::readlink("/proc/self", self, sizeof self - 1) > 0) ctx.host_pid = std::atoi(self);
-  // Die with the runtime until it has committed the container (see the commit below). Had it
-  // died before this line, the Go below reads EOF.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Wait until the runtime has put us in our cgroup and written our id maps.
   auto go = recv_message(ctx.sync_fd);
   if (!go || go->type != Msg::Go) ::_exit(1);
@@ -287,12 +284,11 @@ namespace {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 
   if (auto r = send_message(ctx.sync_fd, Message{Msg::Ready, {}}); !r) ::_exit(1);
-  // The runtime now saves state.json. Until it says so, its death (killed, or SIGPIPE'd on a
-  // closed stderr) must take us with it: nothing could ever start or delete a container
-  // that has no state. EOF instead of the commit means it died.
+  // The runtime now saves state.json. Until it says so, its death must take us with it:
+  // nothing could ever start or delete a container that has no state. EOF instead of the
+  // commit means it died. (Before this, a dead runtime shows as EOF at Go, or EPIPE at Ready.)
   auto committed = recv_message(ctx.sync_fd);
   if (!committed || committed->type != Msg::Go) ::_exit(1);
-  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   ::close(ctx.sync_fd);
   log::flush();  // set-up succeeded: warnings held for a json log may be written now
 

@@ -7,7 +7,7 @@
 //   cgroup join, id maps; Go ----------> namespaces, mounts, pivot_root, devices ...
 //          <---------------------------- ConsoleMaster (fd)   when process.terminal
 //          <---------------------------- Ready | Error
-//   writes state, pid file; Go --------> (dies with the runtime until this Go: PDEATHSIG)
+//   writes state, pid file; Go --------> (EOF instead: the runtime died; exit)
 //   exits                                blocks on the exec fifo until `start`
 #pragma once
 
