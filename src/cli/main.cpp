@@ -159,12 +159,14 @@ int run_cli(int argc, char** argv);
 int main(int argc, char** argv) {
   // A caller may start us with fd 0, 1 or 2 closed: the first fds we open would take their
   // place and reach the container as its stdio. Fill any gap with /dev/null first.
+  ns::explain::mark_start();
   for (int fd = 0; fd < 3; ++fd)
     if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF && ::open("/dev/null", O_RDWR) != fd) return 1;
   // A reader that goes away (`ns-runtime -E run ... 2>&1 | head`) must not kill us half-way
   // through a create: writes fail with EPIPE instead. Every execve restores the default.
   ::signal(SIGPIPE, SIG_IGN);
   int code = run_cli(argc, argv);
+  ns::explain::timeline();
   ns::log::flush();
   return code;
 }
@@ -327,13 +329,13 @@ int run_cli(int argc, char** argv) {
     if (explain_mode != "json" && explain_mode != "text" && explain_mode != "true")
       return fail(ns::Error{0, {}, {}, "--explain: \"" + explain_mode + "\" is neither text nor json", {}});
     ns::explain::set_mode(explain_mode == "json" ? ns::explain::Mode::Json : ns::explain::Mode::Text);
+    ns::explain::set_command(app.get_subcommands().front()->get_name());
   }
   if (systemd_cgroup) return fail(ns::Error{0, {}, {}, "systemd cgroup manager: systemd not running", {}});
   ns::runtime::Runtime rt({root, systemd_cgroup});
 
   if (*create) {
     auto r = rt.create(copts, pid_file);
-    ns::explain::timeline("create");
     if (!r) return fail(r.error());
     return 0;
   }

@@ -1,16 +1,19 @@
 #include "explain/explain.hpp"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "common/file.hpp"
+#include "linux/security/capabilities.hpp"
 #include "linux/security/seccomp.hpp"
 
 namespace ns::explain {
@@ -18,6 +21,46 @@ namespace {
 
 Mode g_mode = Mode::Off;
 std::vector<StageEvent> g_events;
+uint64_t g_start_ns = 0;
+std::string g_title = "ns-runtime";
+// Text mode: calls and notes of the stage in progress, per role, printed under its heading.
+std::map<std::string, std::vector<std::string>> g_pending;
+
+// Words wrapped at 100 columns, continuation lines indented by INDENT.
+std::string wrap(const std::string& text, size_t indent) {
+  std::string out, line;
+  size_t width = 100 - indent;
+  for (auto& word : split(text, ' ')) {
+    if (word.empty()) continue;
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n" + std::string(indent, ' ');
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return out + line;
+}
+
+std::string rlimit_name(int r) {
+  static const char* const names[] = {"RLIMIT_CPU",     "RLIMIT_FSIZE",   "RLIMIT_DATA",   "RLIMIT_STACK",
+                                      "RLIMIT_CORE",    "RLIMIT_RSS",     "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+                                      "RLIMIT_MEMLOCK", "RLIMIT_AS",      "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+                                      "RLIMIT_MSGQUEUE", "RLIMIT_NICE",   "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+  return r >= 0 && r < 16 ? names[r] : std::to_string(r);
+}
+
+std::string cap_text(int c) {
+  std::string n = linux_security::cap_name(c);
+  return n.empty() ? std::to_string(c) : n;
+}
+
+std::string cap_set_text(uint64_t mask) {
+  if (mask == 0) return "{}";
+  std::string s;
+  for (int c = 0; c < 64; ++c)
+    if (mask & (1ULL << c)) s += (s.empty() ? "" : ",") + cap_text(c);
+  return "{" + s + "}";
+}
 
 void out(const std::string& s) {
   std::string line = s + "\n";
@@ -114,7 +157,10 @@ class ExplainingKernel final : public sys::Kernel {
     return k_.write_file(p, c);
   }
   Result<std::string> read_file(const std::string& p) override { return k_.read_file(p); }
-  Result<void> unlinkat(int d, const std::string& n, int f) override { return k_.unlinkat(d, n, f); }
+  Result<void> unlinkat(int d, const std::string& n, int f) override {
+    say(std::string(f & AT_REMOVEDIR ? "rmdir(" : "unlink(") + q(resolve(sys::fd_path(d)) + "/" + n) + ")");
+    return k_.unlinkat(d, n, f);
+  }
   Result<void> sethostname(const std::string& n) override {
     say("sethostname(" + q(n) + ")");
     return k_.sethostname(n);
@@ -132,7 +178,7 @@ class ExplainingKernel final : public sys::Kernel {
     return k_.unshare(f);
   }
   Result<void> setrlimit(int r, uint64_t s, uint64_t h) override {
-    say("setrlimit(" + std::to_string(r) + ", soft=" + std::to_string(s) + ", hard=" + std::to_string(h) + ")");
+    say("setrlimit(" + rlimit_name(r) + ", soft=" + std::to_string(s) + ", hard=" + std::to_string(h) + ")");
     return k_.setrlimit(r, s, h);
   }
   Result<void> setgroups(const std::vector<gid_t>& g) override {
@@ -159,7 +205,7 @@ class ExplainingKernel final : public sys::Kernel {
   }
   int last_cap() override { return k_.last_cap(); }
   Result<void> drop_bounding_cap(int c) override {
-    say("prctl(PR_CAPBSET_DROP, " + std::to_string(c) + ")");
+    say("prctl(PR_CAPBSET_DROP, " + cap_text(c) + ")");
     return k_.drop_bounding_cap(c);
   }
   Result<void> set_keep_caps(bool keep) override {
@@ -167,11 +213,11 @@ class ExplainingKernel final : public sys::Kernel {
     return k_.set_keep_caps(keep);
   }
   Result<void> set_caps(uint64_t e, uint64_t p, uint64_t i) override {
-    say("capset(effective=" + hex(e) + ", permitted=" + hex(p) + ", inheritable=" + hex(i) + ")");
+    say("capset(effective=" + cap_set_text(e) + ", permitted=" + cap_set_text(p) + ", inheritable=" + cap_set_text(i) + ")");
     return k_.set_caps(e, p, i);
   }
   Result<void> raise_ambient_cap(int c) override {
-    say("prctl(PR_CAP_AMBIENT_RAISE, " + std::to_string(c) + ")");
+    say("prctl(PR_CAP_AMBIENT_RAISE, " + cap_text(c) + ")");
     return k_.raise_ambient_cap(c);
   }
   Result<void> set_no_new_privs() override {
@@ -209,55 +255,91 @@ uint64_t now_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+void mark_start() { g_start_ns = now_ns(); }
+
 void call(const std::string& role, const std::string& what) {
   if (g_mode == Mode::Json)
     out(nlohmann::json{{"event", "call"}, {"role", role}, {"call", what}}.dump());
   else if (g_mode == Mode::Text)
-    out("      " + what);
+    g_pending[role].push_back("      " + what);
+}
+
+void note(const std::string& role, const std::string& what) {
+  if (g_mode == Mode::Json)
+    out(nlohmann::json{{"event", "note"}, {"role", role}, {"note", what}}.dump());
+  else if (g_mode == Mode::Text)
+    g_pending[role].push_back("      - " + wrap(what, 8));
 }
 
 void stage(const StageEvent& e) {
   g_events.push_back(e);
   if (g_mode == Mode::Json) {
-    out(nlohmann::json{{"event", "stage"},     {"role", e.role},          {"stage", e.stage},
-                       {"why", e.why},         {"start_ns", e.start_ns}, {"end_ns", e.start_ns + e.duration_ns},
-                       {"duration_us", e.duration_ns / 1000}, {"ok", e.ok}}
+    out(nlohmann::json{{"event", "stage"},
+                       {"role", e.role},
+                       {"stage", e.stage},
+                       {"field", e.field},
+                       {"why", e.why},
+                       {"start_ns", e.start_ns},
+                       {"end_ns", e.start_ns + e.duration_ns},
+                       {"duration_us", e.duration_ns / 1000},
+                       {"ok", e.ok}}
             .dump());
   } else if (g_mode == Mode::Text) {
-    char head[160];
+    char head[200];
     std::snprintf(head, sizeof head, "[%s] %-22s %8.3f ms%s", e.role.c_str(), e.stage.c_str(), e.duration_ns / 1e6,
                   e.ok ? "" : "  FAILED");
-    out(std::string(head) + "\n      why: " + e.why);
+    std::string text = std::string(head);
+    if (!e.field.empty()) text += "   config.json: " + e.field;
+    text += "\n      why: " + wrap(e.why, 11);
+    for (auto& line : g_pending[e.role]) text += "\n" + line;
+    g_pending[e.role].clear();
+    out(text);
   }
 }
 
 void timeline(const std::string& title) {
   if (g_mode == Mode::Off || g_events.empty()) return;
-  uint64_t first = g_events.front().start_ns, last = first, sum = 0;
+  struct Clear {
+    ~Clear() {
+      g_events.clear();
+      g_start_ns = now_ns();  // a second timeline (run --rm's removal) starts where this one ends
+    }
+  } clear;
+  uint64_t start = g_start_ns ? g_start_ns : g_events.front().start_ns, end = now_ns(), sum = 0;
   for (auto& e : g_events) {
-    first = std::min(first, e.start_ns);
-    last = std::max(last, e.start_ns + e.duration_ns);
+    start = std::min(start, e.start_ns);
     sum += e.duration_ns;
   }
+  uint64_t wall = end - start, other = wall > sum ? wall - sum : 0;
   if (g_mode == Mode::Json) {
-    out(nlohmann::json{{"event", "timeline"}, {"title", title}, {"stages", g_events.size()},
-                       {"stages_us", sum / 1000}, {"wall_us", (last - first) / 1000}}
+    out(nlohmann::json{{"event", "timeline"}, {"title", title},         {"stages", g_events.size()},
+                       {"stages_us", sum / 1000}, {"other_us", other / 1000}, {"wall_us", wall / 1000}}
             .dump());
     return;
   }
-  out("\n" + title + ": where the time went");
-  for (auto& e : g_events) {
-    int bar = static_cast<int>(40.0 * static_cast<double>(e.duration_ns) / static_cast<double>(std::max<uint64_t>(1, last - first)));
+  auto row = [&](const std::string& role, const std::string& name, uint64_t ns) {
+    int bar = static_cast<int>(40.0 * static_cast<double>(ns) / static_cast<double>(std::max<uint64_t>(1, wall)));
     char line[200];
-    std::snprintf(line, sizeof line, "  %-7s %-22s %8.3f ms  %s", e.role.c_str(), e.stage.c_str(), e.duration_ns / 1e6,
+    std::snprintf(line, sizeof line, "  %-7s %-22s %8.3f ms  %s", role.c_str(), name.c_str(), ns / 1e6,
                   std::string(static_cast<size_t>(bar), '#').c_str());
     out(line);
-  }
-  char total[160];
-  std::snprintf(total, sizeof total, "  stages: %.3f ms of %.3f ms wall time from the first stage to the last",
-                sum / 1e6, (last - first) / 1e6);
+  };
+  out("\n" + title + ": where the time went");
+  for (auto& e : g_events) row(e.role, e.stage, e.duration_ns);
+  row("", "(between the stages)", other);
+  char total[200];
+  std::snprintf(total, sizeof total,
+                "  %.3f ms in all: %.3f ms in the stages above, %.3f ms between them (start-up, reading config.json "
+                "and state, waiting, narrating)",
+                wall / 1e6, sum / 1e6, other / 1e6);
   out(total);
 }
+
+void timeline() {
+  timeline(g_title);
+}
+
+void set_command(const std::string& name) { g_title = name; }
 
 std::unique_ptr<sys::Kernel> explaining_kernel(sys::Kernel& inner, std::function<void(const std::string&)> sink) {
   return std::make_unique<ExplainingKernel>(inner, std::move(sink));

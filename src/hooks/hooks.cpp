@@ -12,6 +12,25 @@
 #include "linux/process/process.hpp"
 
 namespace ns::hooks {
+
+namespace narration {
+const explain::Narration kRuntimeHooks{
+    "hooks", "hooks.prestart, hooks.createRuntime",
+    "Hooks are programs of the engine's (networking set-up, GPU injection) that the runtime runs at fixed points, "
+    "with the container's state as JSON on stdin. prestart and createRuntime run now, in the runtime's "
+    "namespaces: the container's namespaces exist, nothing is mounted in them yet."};
+const explain::Narration kCreateContainerHooks{
+    "create-container-hooks", "hooks.createContainer",
+    "createContainer hooks run in the container's mount namespace but before pivot_root, so they can still see "
+    "the host's paths and prepare the rootfs. They get the state on stdin like every hook; a failure fails create "
+    "and everything made so far is undone."};
+const explain::Narration kPoststart{
+    "poststart-hooks", "hooks.poststart",
+    "poststart hooks run once the program has been started; a failure is only a warning, the container runs."};
+const explain::Narration kPoststop{
+    "poststop-hooks", "hooks.poststop",
+    "poststop hooks run after the container is gone, to undo what the engine set up; a failure is a warning."};
+}  // namespace narration
 namespace {
 
 long long now_ms() {

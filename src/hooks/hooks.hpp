@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "oci/spec.hpp"
 
 namespace ns::hooks {
@@ -29,5 +30,9 @@ Result<void> run_hooks(const std::vector<oci::Hook>& hooks, const std::string& s
 // The state document hooks read: ociVersion, id, status, pid, bundle, annotations.
 std::string state_json(const std::string& oci_version, const std::string& id, const char* status, pid_t pid,
                        const std::string& bundle, const std::map<std::string, std::string>& annotations);
+
+namespace narration {
+extern const explain::Narration kRuntimeHooks, kCreateContainerHooks, kPoststart, kPoststop;
+}
 
 }  // namespace ns::hooks

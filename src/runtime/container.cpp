@@ -57,9 +57,25 @@ void run_warning_hooks(const state::State& st, std::vector<oci::Hook> oci::Hooks
   }
   const auto& list = (*hooks).*phase;
   if (list.empty()) return;
+  explain::Step step(phase == &oci::Hooks::poststart ? hooks::narration::kPoststart : hooks::narration::kPoststop);
   std::string s = hooks::state_json(st.oci_version, st.id, status, pid, st.bundle, st.annotations);
   if (auto r = hooks::run_hooks(list, s, name); !r) log::warn(r.error().to_string());
+  step.done();
 }
+
+const explain::Narration kLoadSpec{
+    "config", "",
+    "config.json is read and every field is type-checked before anything is made, so a mistake is reported by "
+    "the name of its field and nothing needs undoing."};
+const explain::Narration kSaveState{
+    "state", "",
+    "The container exists now. Its state (init pid and that process's start time, bundle, cgroup) is written to "
+    "state.json under --root, atomically (a temporary file renamed over it), where every later command finds it. "
+    "Then the init is told it may outlive this command."};
+const explain::Narration kRemoveState{
+    "state-remove", "",
+    "The container's state directory goes, and with it the id: it may be used again. The bundle and its rootfs "
+    "belong to whoever made them and are left as they are."};
 
 }  // namespace
 
@@ -168,6 +184,7 @@ Backend& Runtime::backend_for(const state::State&) { return ns_backend_; }
 Result<Created> Runtime::create_container(CreateOptions& opts, const std::string& pid_file) {
   TRY(state::validate_id(opts.id));
   opts.bundle = TRY(absolute(opts.bundle));
+  explain::Step load_step(kLoadSpec);
   oci::Spec spec = TRY(oci::load_spec(opts.bundle));
 
   std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : join_path(opts.bundle, spec.root.path);
@@ -181,6 +198,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   if (opts.preserve_fds < 0) return make_error("--preserve-fds must not be negative");
   for (auto& field : oci::unapplied_fields(spec))
     log::warn("config.json: " + field + " is not supported by this version of ns-runtime and is ignored");
+  load_step.done();
 
   UniqueFd lock = TRY(store_.create_dir(opts.id));
   state::State st;
@@ -212,9 +230,17 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
 
   Created c = TRY(ns_backend_.create(opts, spec, st));
   made = true;
+  explain::Step state_step(kSaveState);
   TRY(store_.save(st));
+  if (explain::on()) {
+    std::string file = store_.dir(st.id) + "/state.json";
+    explain::call("PARENT", "rename(\"" + file + ".tmp\", \"" + file + "\")");
+    if (!pid_file.empty()) explain::call("PARENT", "write(\"" + pid_file + "\", \"" + std::to_string(c.pid) + "\")");
+    explain::call("PARENT", "send(<sync socket>, Go): the state is saved");
+  }
   if (!pid_file.empty()) TRY(write_pid_file(pid_file, c.pid));
   TRY(ns_backend_.commit(c));
+  state_step.done();
   cleanup.armed = false;
   return c;
 }
@@ -232,12 +258,7 @@ Result<void> Runtime::start(const std::string& id) {
     case state::Status::Stopped: return make_error("cannot start a container that has stopped");
     default: return make_error("cannot start an already running container");
   }
-  uint64_t t0 = explain::on() ? explain::now_ns() : 0;
-  auto started = backend_for(st).start(st);
-  if (explain::on())
-    explain::stage({"PARENT", "start", "read one byte from the exec fifo: the blocked init goes on to execve",
-                    t0, explain::now_ns() - t0, started.has_value()});
-  if (!started) return started;
+  TRY(backend_for(st).start(st));
   run_warning_hooks(st, &oci::Hooks::poststart, "poststart", "running", st.pid);
   return {};
 }
@@ -253,6 +274,7 @@ Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool d
   }
   if (detach) return 0;
   int code = wait_attached(c.pid, c.console_master ? c.console_master.get() : -1);
+  explain::set_command("run --rm: removing the exited container");
   if (remove_after) TRY(remove(opts.id, true));
   return code;
 }
@@ -291,7 +313,11 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
   if (status == state::Status::Paused) (void)backend_for(st).freeze(st, false);
   TRY(backend_for(st).destroy(st));
   run_warning_hooks(st, &oci::Hooks::poststop, "poststop", "stopped", 0);
-  return store_.remove(id);
+  explain::Step step(kRemoveState);
+  TRY(store_.remove(id));
+  if (explain::on()) explain::call("PARENT", "rm -r \"" + store_.dir(id) + "\"");
+  step.done();
+  return {};
 }
 
 Result<void> Runtime::events(const std::string& id, bool stats, int interval_ms,

@@ -16,8 +16,12 @@
 
 #include <sched.h>
 
+#include <memory>
+
 #include "common/file.hpp"
 #include "common/log.hpp"
+#include "explain/explain.hpp"
+#include "linux/ns/namespaces.hpp"
 #include "linux/cgroup/cgroup.hpp"
 #include "linux/console/console.hpp"
 #include "linux/process/process.hpp"
@@ -90,16 +94,31 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
   for (auto& n : nss) keep.push_back(n.fd.get());
   linux_process::close_fds_from(3 + preserve_fds, keep);
 
+  std::unique_ptr<sys::Kernel> narrating;
+  if (explain::on()) narrate_over_sync(ctx, narrating);
+  auto reported = [&](const explain::Narration& n, uint64_t start, bool ok) {
+    if (ctx.on_stage) ctx.on_stage(n, start, explain::now_ns() - start, ok);
+  };
+
+  uint64_t start = ctx.on_stage ? explain::now_ns() : 0;
   for (auto& procs : cgroup_procs)
-    if (auto r = ctx.k->write_file(procs, "0"); !r) fail_child(ctx.sync_fd, r.error(), "cgroup");
+    if (auto r = ctx.k->write_file(procs, "0"); !r) {
+      reported(linux_cgroup::narration::kExecJoin, start, false);
+      fail_child(ctx.sync_fd, r.error(), "cgroup");
+    }
+  if (!cgroup_procs.empty()) reported(linux_cgroup::narration::kExecJoin, start, true);
+
+  start = ctx.on_stage ? explain::now_ns() : 0;
   for (auto& n : nss) {
     if (auto r = ctx.k->setns(n.fd.get(), n.type); !r) {
+      reported(linux_ns::narration::kJoinContainer, start, false);
       Error e = r.error();
       e.op = std::string("join ") + n.name + " namespace";
       fail_child(ctx.sync_fd, e, "namespaces");
     }
     n.fd.reset();
   }
+  reported(linux_ns::narration::kJoinContainer, start, true);
   pid_t pid = ::fork();
   if (pid < 0) fail_child(ctx.sync_fd, sys_error("fork").error(), "namespaces");
   if (pid == 0) exec_final(ctx, preserve_fds);
@@ -161,6 +180,7 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
       outcome.error().msg = "exec'd process exited before it was ready";
       break;
     }
+    if (relay_narration(*m, "CHILD")) continue;
     if (m->type == Msg::Pid) final_pid = static_cast<pid_t>(m->value);
     if (m->type == Msg::Ready) ready = true;
     if (m->type == Msg::Error) {

@@ -1,8 +1,7 @@
 #include "runtime/features.hpp"
 
-#include <sys/capability.h>
-
 #include "linux/fs/mount_options.hpp"
+#include "linux/security/capabilities.hpp"
 #include "linux/security/seccomp.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
@@ -14,13 +13,7 @@ nlohmann::json features() {
   using json = nlohmann::json;
   json caps = json::array();
   for (int c = 0; c <= sys::real_kernel().last_cap(); ++c) {
-    char* name = cap_to_name(c);
-    std::string n = name ? name : "";
-    cap_free(name);
-    if (n.starts_with("cap_")) {
-      for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      caps.push_back(n);
-    }
+    if (std::string n = linux_security::cap_name(c); !n.empty()) caps.push_back(n);
   }
   json namespaces = json::array();
   for (oci::NsType t : oci::kAllNamespaces) namespaces.push_back(oci::ns_type_name(t));

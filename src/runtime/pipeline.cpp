@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "common/file.hpp"
 #include "common/log.hpp"
@@ -131,6 +133,16 @@ Result<void> stage_seccomp(InitContext& c) {
 
 Result<void> stage_capabilities_bounding(InitContext& c) {
   if (!c.caps) return {};
+  if (c.on_note) {
+    std::string kept;
+    int dropped = 0;
+    for (int cap = 0; cap <= c.k->last_cap() && cap < 64; ++cap) {
+      if (c.caps->bounding & (uint64_t{1} << cap)) kept += (kept.empty() ? "" : ", ") + linux_security::cap_name(cap);
+      else ++dropped;
+    }
+    c.on_note("kept: " + (kept.empty() ? std::string("none") : kept) + "; dropped: " + std::to_string(dropped) +
+              " others, for good");
+  }
   return linux_security::prepare_caps(*c.k, *c.caps, c.k->last_cap());
 }
 
@@ -152,55 +164,52 @@ Result<void> stage_no_new_privileges(InitContext& c) {
   return c.k->set_no_new_privs();
 }
 
+namespace fs_n = linux_fs::narration;
+namespace ns_n = linux_ns::narration;
+namespace proc_n = linux_process::narration;
+namespace sec_n = linux_security::narration;
+
+// The init side, in order. Each narration (what the stage is for, in plain words) lives in the
+// module of the mechanism it narrates.
 constexpr InitStage kInitStages[] = {
-    {"namespaces", "join the namespaces config.json names by path; the user namespace first, it owns the rest",
-     stage_join_namespaces},
-    {"cgroup-namespace", "unshare the cgroup namespace only now, after the runtime put us in our cgroup, so it is our root",
-     stage_cgroup_namespace},
-    {"session", "a new session, detached from the caller's terminal; umask 0 so created nodes get exact modes",
-     stage_session},
-    {"loopback", "a new network namespace starts with lo down: bring it up as runc does", stage_loopback},
-    {"oom-score", "oom_score_adj is inherited by the container process", stage_oom_score},
-    {"rootfs", "make / slave so our mounts never reach the host; bind the rootfs so pivot_root accepts it",
-     stage_rootfs},
-    {"mounts", "every mount of config.json, destinations resolved inside the rootfs", stage_mounts},
-    {"devices", "/dev nodes and symlinks every program expects, plus linux.devices", stage_devices},
-    {"create-container-hooks", "createContainer hooks run in the container's mount namespace, before pivot_root",
-     stage_create_container_hooks},
-    {"cwd-create", "process.cwd must exist before the user switch may forbid creating it", stage_cwd_create},
-    {"pivot-root", "make the rootfs / and detach the host's root, so no path leads back out", stage_pivot_root},
-    {"hostname", "hostname and domainname live in the UTS namespace", stage_hostname},
-    {"sysctl", "per-namespace kernel knobs, written before /proc/sys turns read-only", stage_sysctl},
-    {"finalize-rootfs", "masked and read-only paths and the read-only root, once nothing more is mounted",
-     stage_finalize_rootfs},
-    {"console", "the pty is opened in the container's devpts and becomes stdio and controlling terminal",
-     stage_console},
-    {"rlimits", "resource limits, set while we may still raise them", stage_rlimits},
-    {"seccomp-privileged", "without no_new_privs a filter needs CAP_SYS_ADMIN: load it before the caps go",
-     stage_seccomp_privileged},
-    {"capabilities-bounding", "cut the bounding set while we still may, and keep caps across the uid switch",
-     stage_capabilities_bounding},
-    {"user", "groups, gid, uid (in that order: the uid switch drops the right to change the others); umask",
-     stage_user},
-    {"capabilities", "effective, permitted, inheritable, then ambient: exactly the sets config.json lists",
-     stage_capabilities},
-    {"cwd", "enter process.cwd as the container user", stage_cwd},
-    {"no-new-privileges", "from here on no execve can gain privileges (setuid bits, file capabilities)",
-     stage_no_new_privileges},
-    {"seccomp", "the syscall filter, as close to execve as possible", stage_seccomp},
+    {&ns_n::kJoinNamespaces, stage_join_namespaces},
+    {&ns_n::kCgroupNamespace, stage_cgroup_namespace},
+    {&proc_n::kSession, stage_session},
+    {&ns_n::kLoopback, stage_loopback},
+    {&proc_n::kOomScore, stage_oom_score},
+    {&fs_n::kRootfs, stage_rootfs},
+    {&fs_n::kMounts, stage_mounts},
+    {&linux_dev::narration::kDevices, stage_devices},
+    {&hooks::narration::kCreateContainerHooks, stage_create_container_hooks},
+    {&proc_n::kCwdCreate, stage_cwd_create},
+    {&fs_n::kPivotRoot, stage_pivot_root},
+    {&proc_n::kHostname, stage_hostname},
+    {&proc_n::kSysctl, stage_sysctl},
+    {&fs_n::kFinalizeRootfs, stage_finalize_rootfs},
+    {&linux_console::narration::kConsole, stage_console},
+    {&proc_n::kRlimits, stage_rlimits},
+    {&sec_n::kSeccompPrivileged, stage_seccomp_privileged},
+    {&sec_n::kBounding, stage_capabilities_bounding},
+    {&proc_n::kUser, stage_user},
+    {&sec_n::kCapabilities, stage_capabilities},
+    {&proc_n::kCwd, stage_cwd},
+    {&sec_n::kNoNewPrivileges, stage_no_new_privileges},
+    {&sec_n::kSeccomp, stage_seccomp},
 };
 
+// What an exec'd process runs once it is inside the container's namespaces and cgroup: the
+// process half of the list above.
 constexpr InitStage kExecStages[] = {
-    {"session", "a new session, detached from the caller's terminal", stage_session},
-    {"console", "a pty from the container's devpts when --tty", stage_console},
-    {"rlimits", "the process's resource limits", stage_rlimits},
-    {"seccomp-privileged", "the container's filter, before the caps go (no no_new_privs)", stage_seccomp_privileged},
-    {"capabilities-bounding", "cut the bounding set, keep caps across the uid switch", stage_capabilities_bounding},
-    {"user", "groups, gid, uid; umask", stage_user},
-    {"capabilities", "exactly the capability sets of the process", stage_capabilities},
-    {"cwd", "enter the process's cwd as its user", stage_cwd},
-    {"no-new-privileges", "no execve may gain privileges", stage_no_new_privileges},
-    {"seccomp", "the container's syscall filter, last", stage_seccomp},
+    {&proc_n::kSession, stage_session},
+    {&linux_console::narration::kConsole, stage_console},
+    {&proc_n::kRlimits, stage_rlimits},
+    {&sec_n::kSeccompPrivileged, stage_seccomp_privileged},
+    {&sec_n::kBounding, stage_capabilities_bounding},
+    {&proc_n::kUser, stage_user},
+    {&sec_n::kCapabilities, stage_capabilities},
+    {&proc_n::kCwd, stage_cwd},
+    {&sec_n::kNoNewPrivileges, stage_no_new_privileges},
+    {&sec_n::kSeccomp, stage_seccomp},
 };
 
 Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
@@ -217,9 +226,9 @@ Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
   for (const InitStage& s : stages) {
     uint64_t start = ctx.on_stage ? explain::now_ns() : 0;
     auto r = s.run(ctx);
-    if (ctx.on_stage) ctx.on_stage(s.name, s.why, start, explain::now_ns() - start, r.has_value());
-    if (!r) return with_stage(r.error(), s.name);
-    if (log::debug_enabled()) log::debug(std::string("stage ") + s.name + " done");
+    if (ctx.on_stage) ctx.on_stage(*s.narration, start, explain::now_ns() - start, r.has_value());
+    if (!r) return with_stage(r.error(), s.name());
+    if (log::debug_enabled()) log::debug(std::string("stage ") + s.name() + " done");
   }
   return {};
 }
@@ -230,6 +239,40 @@ std::span<const InitStage> init_stages() { return kInitStages; }
 std::span<const InitStage> exec_stages() { return kExecStages; }
 Result<void> run_init_stages(InitContext& ctx) { return run_stages(ctx, kInitStages); }
 Result<void> run_exec_stages(InitContext& ctx) { return run_stages(ctx, kExecStages); }
+
+void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder) {
+  int sync = ctx.sync_fd;
+  auto send_text = [sync](Msg type, const std::string& text) {
+    Message m{type, {}};
+    m.error.msg = text;
+    (void)send_message(sync, m);
+  };
+  holder = explain::explaining_kernel(*ctx.k, [send_text](const std::string& what) { send_text(Msg::ExplainCall, what); });
+  ctx.k = holder.get();
+  ctx.on_note = [send_text](const std::string& what) { send_text(Msg::ExplainNote, what); };
+  ctx.on_stage = [sync](const explain::Narration& n, uint64_t start, uint64_t duration, bool ok) {
+    Message m{Msg::ExplainStage, {}};
+    m.error.stage = n.stage;
+    m.error.op = n.field;
+    m.error.msg = n.why;
+    m.error.err = ok ? 0 : 1;
+    m.value = static_cast<int64_t>(duration);
+    m.value2 = static_cast<int64_t>(start);
+    (void)send_message(sync, m);
+  };
+}
+
+bool relay_narration(const Message& m, const char* role) {
+  switch (m.type) {
+    case Msg::ExplainCall: explain::call(role, m.error.msg); return true;
+    case Msg::ExplainNote: explain::note(role, m.error.msg); return true;
+    case Msg::ExplainStage:
+      explain::stage({role, m.error.stage, m.error.op, m.error.msg, static_cast<uint64_t>(m.value2),
+                      static_cast<uint64_t>(m.value), m.error.err == 0});
+      return true;
+    default: return false;
+  }
+}
 
 namespace {
 
@@ -253,24 +296,7 @@ namespace {
   if (!go || go->type != Msg::Go) ::_exit(1);
 
   std::unique_ptr<sys::Kernel> narrating;
-  if (explain::on()) {
-    int sync = ctx.sync_fd;
-    narrating = explain::explaining_kernel(*ctx.k, [sync](const std::string& what) {
-      Message m{Msg::ExplainCall, {}};
-      m.error.msg = what;
-      (void)send_message(sync, m);
-    });
-    ctx.k = narrating.get();
-    ctx.on_stage = [sync](const char* stage, const char* why, uint64_t start, uint64_t duration, bool ok) {
-      Message m{Msg::ExplainStage, {}};
-      m.error.stage = stage;
-      m.error.msg = why;
-      m.error.err = ok ? 0 : 1;
-      m.value = static_cast<int64_t>(duration);
-      m.value2 = static_cast<int64_t>(start);
-      (void)send_message(sync, m);
-    };
-  }
+  if (explain::on()) narrate_over_sync(ctx, narrating);
   if (auto r = run_init_stages(ctx); !r) fail(r.error());
 
   const oci::Process& p = *ctx.spec->process;
@@ -316,27 +342,6 @@ namespace {
   linux_process::exec_or_die(*exe, p.args, env);
 }
 
-// A runtime-side step: with --explain it is timed and narrated as a PARENT stage when done()
-// is called, or as failed if it is left without done() (an early error return).
-class ParentStage {
- public:
-  ParentStage(const char* name, const char* why) : name_(name), why_(why), start_(explain::on() ? explain::now_ns() : 0) {}
-  ParentStage(const ParentStage&) = delete;
-  ParentStage& operator=(const ParentStage&) = delete;
-  ~ParentStage() { finish(false); }
-  void done() { finish(true); }
-
- private:
-  void finish(bool ok) {
-    if (finished_ || !explain::on()) return;
-    finished_ = true;
-    explain::stage({"PARENT", name_, why_, start_, explain::now_ns() - start_, ok});
-  }
-  const char* name_;
-  const char* why_;
-  uint64_t start_;
-  bool finished_ = false;
-};
 
 struct CloneArgs {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
@@ -377,6 +382,52 @@ bool wait_gone(pid_t pid, unsigned long long start, int timeout_ms) {
   return state::process_start_time(pid) != start;
 }
 
+const explain::Narration kExecFifo{
+    "exec-fifo", "",
+    "create and start are two commands: an engine creates the container, sets up its network, and only then starts "
+    "it. The init will block opening this fifo for writing; start opens it for reading, which lets the init go on "
+    "to exec the program."};
+const explain::Narration kStart{
+    "start", "process.args",
+    "start opens the exec fifo for reading: the init, blocked writing it, goes on to run the startContainer hooks "
+    "and exec the program of process.args."};
+
+// --explain: what each cgroup file written means. The device rules (a dozen defaults) are one note.
+void explain_writes(sys::Kernel& k, const linux_cgroup::Cgroup& cg, const std::vector<linux_cgroup::Write>& writes) {
+  int device_rules = 0;
+  for (auto& w : writes) {
+    bool v2 = false;
+    if (!cg.home_of(k, w.controller, &v2) || (v2 ? w.v2_file : w.v1_file).empty()) continue;
+    if (w.controller == "devices") {
+      ++device_rules;
+      continue;
+    }
+    explain::note("PARENT", linux_cgroup::describe(w, v2));
+  }
+  if (device_rules)
+    explain::note("PARENT", std::to_string(device_rules) +
+                                " devices rules: which device nodes (type major:minor) the container may read, write or "
+                                "mknod; all others are refused, whatever the node's permissions say");
+}
+
+const explain::Narration kKill{
+    "kill", "",
+    "The signal goes to the container's init through a pidfd, a handle on that very process: a pid that was "
+    "recycled for someone else can never be hit. With --all, every process in the container's cgroup gets it."};
+const explain::Narration kKillLeftovers{
+    "kill", "",
+    "The container's init gets SIGKILL, which it cannot catch or ignore; since it is pid 1 of its pid namespace, "
+    "the kernel then kills every other process in it. Whatever is still in the cgroup (a process that joined "
+    "only the cgroup) is killed too, until the cgroup is empty."};
+
+// The real kernel, narrating its calls as PARENT lines when --explain is on.
+struct Narrated {
+  std::unique_ptr<sys::Kernel> wrapper =
+      explain::on() ? explain::explaining_kernel(sys::real_kernel(), [](const std::string& what) { explain::call("PARENT", what); })
+                    : nullptr;
+  sys::Kernel& k = wrapper ? *wrapper : sys::real_kernel();
+};
+
 class NamespaceBackend final : public Backend {
  public:
   explicit NamespaceBackend(std::string root) : store_(std::move(root)) {}
@@ -384,15 +435,12 @@ class NamespaceBackend final : public Backend {
 
   Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) override {
     sys::Kernel& real = sys::real_kernel();
-    std::unique_ptr<sys::Kernel> narrating;
-    if (explain::on())
-      narrating = explain::explaining_kernel(real, [](const std::string& what) { explain::call("PARENT", what); });
-    sys::Kernel& k = narrating ? *narrating : real;
+    Narrated n;
+    sys::Kernel& k = n.k;
     const oci::Linux& l = spec.linux ? *spec.linux : kNoLinux;
 
     // 1. cgroup: made before the child exists, so it is counted and limited from its first step.
-    ParentStage cgroup_stage("cgroup",
-                             "a cgroup of the container's own in every hierarchy, limits written before it holds anything");
+    explain::Step cgroup_stage(linux_cgroup::narration::kCreate);
     auto resources = linux_cgroup::parse_resources(l.resources);
     if (!resources) return with_stage(resources.error(), "cgroup");
     linux_cgroup::add_default_device_rules(*resources);
@@ -419,6 +467,7 @@ class NamespaceBackend final : public Backend {
         (void)cg.destroy(k);
         return with_stage(applied.error(), "cgroup");
       }
+      if (explain::on()) explain_writes(k, cg, writes);
     } else if (!writes.empty()) {
       log::warn("linux.resources not applied: the container has no cgroup");
     }
@@ -433,7 +482,7 @@ class NamespaceBackend final : public Backend {
     cgroup_stage.done();
 
     // 2. the exec fifo: init blocks writing it until `start` reads it.
-    ParentStage fifo_stage("exec-fifo", "init will block writing this fifo: that is the created state, until start reads it");
+    explain::Step fifo_stage(kExecFifo);
     std::string fifo = store_.fifo_path(opts.id);
     // 0622 whatever our umask: init opens it for writing after switching to the container user.
     if (::mkfifo(fifo.c_str(), 0622) < 0 || ::chmod(fifo.c_str(), 0622) < 0)
@@ -446,7 +495,7 @@ class NamespaceBackend final : public Backend {
     TRY(make_sync_pair(parent_end, child_end));
 
     // 4. pid/time namespaces by path, or a new time namespace, apply to our children only.
-    ParentStage ns_stage("parent-namespaces", "pid and time namespaces apply to children: join or make them before clone");
+    explain::Step ns_stage(linux_ns::narration::kParentNamespaces);
     if (auto r = linux_ns::enter_parent_side(k, l); !r) return with_stage(r.error(), "namespaces");
     ns_stage.done();
 
@@ -468,11 +517,14 @@ class NamespaceBackend final : public Backend {
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
 
     // 5. clone: the child gets its new namespaces at birth.
-    ParentStage clone_stage("clone", "a child born in its new namespaces; it waits for Go on the sync socket");
+    explain::Step clone_stage(linux_ns::narration::kClone);
     if (explain::on()) {
       char flags[32];
       std::snprintf(flags, sizeof flags, "0x%lx", linux_ns::clone_flags(l));
-      explain::call("PARENT", std::string("clone3(flags=") + flags + " (CLONE_NEW* of config.json), exit_signal=SIGCHLD)");
+      explain::call("PARENT", std::string("clone3(flags=") + flags + ", exit_signal=SIGCHLD)");
+      for (auto& n : l.namespaces)
+        if (n.path.empty()) explain::note("PARENT", linux_ns::purpose(n.type));
+      explain::note("PARENT", "socketpair(AF_UNIX, SOCK_SEQPACKET): the sync channel; the exec fifo's fd goes along");
     }
     pid_t pid = TRY(clone_child(linux_ns::clone_flags(l)));
     if (pid == 0) {
@@ -490,17 +542,24 @@ class NamespaceBackend final : public Backend {
     } child_guard{pid};
 
     // 6. runtime side, while the child waits for Go.
-    ParentStage join_stage("cgroup-join", "the child enters its cgroup before it runs anything; uid/gid maps; hooks");
+    explain::Step join_stage(linux_cgroup::narration::kJoin);
     if (use_cgroup)
       if (auto r = cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");
-    if (l.has_new_namespace(oci::NsType::User))
-      if (auto r = linux_ns::write_id_maps(k, pid, l); !r) return with_stage(r.error(), "id-maps");
-    // prestart and createRuntime hooks: the namespaces exist, nothing is mounted yet.
-    std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
-    if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
-    if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
-      return with_stage(r.error(), "hooks");
     join_stage.done();
+    if (l.has_new_namespace(oci::NsType::User)) {
+      explain::Step maps_stage(linux_ns::narration::kIdMaps);
+      if (auto r = linux_ns::write_id_maps(k, pid, l); !r) return with_stage(r.error(), "id-maps");
+      maps_stage.done();
+    }
+    // prestart and createRuntime hooks: the namespaces exist, nothing is mounted yet.
+    if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
+      explain::Step hooks_stage(hooks::narration::kRuntimeHooks);
+      std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
+      if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
+      if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
+        return with_stage(r.error(), "hooks");
+      hooks_stage.done();
+    }
     TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
 
     // 7. wait for Ready (or the error that stopped the child), handing on the console master.
@@ -515,10 +574,7 @@ class NamespaceBackend final : public Backend {
       }
       if (m->type == Msg::Error) return std::unexpected(m->error);
       if (m->type == Msg::Ready) break;
-      if (m->type == Msg::ExplainCall) explain::call("CHILD", m->error.msg);
-      if (m->type == Msg::ExplainStage)
-        explain::stage({"CHILD", m->error.stage, m->error.msg, static_cast<uint64_t>(m->value2),
-                        static_cast<uint64_t>(m->value), m->error.err == 0});
+      if (relay_narration(*m, "CHILD")) continue;
       if (m->type == Msg::ConsoleMaster) {
         if (!opts.console_socket.empty()) {
           if (auto r = linux_console::send_to_console_socket(opts.console_socket, fd.get()); !r)
@@ -548,6 +604,7 @@ class NamespaceBackend final : public Backend {
   }
 
   Result<void> start(const state::State& st) override {
+    explain::Step step(kStart);
     std::string fifo = store_.fifo_path(st.id);
     UniqueFd fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fd) {
@@ -569,10 +626,25 @@ class NamespaceBackend final : public Backend {
         return make_error("cannot start a container that has stopped");
     }
     ::unlink(fifo.c_str());
+    if (explain::on()) explain::call("PARENT", "open(\"" + fifo + "\", O_RDONLY), read 1 byte, unlink");
+    step.done();
     return {};
   }
 
   Result<void> kill(const state::State& st, int sig, bool all) override {
+    explain::Step step(kKill);
+    auto r = signal(st, sig, all);
+    if (r) step.done();
+    return r;
+  }
+
+  Result<void> signal(const state::State& st, int sig, bool all) {
+    if (explain::on()) {
+      const char* abbrev = ::sigabbrev_np(sig);
+      std::string name = abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
+      explain::call("PARENT", all ? "kill(<every pid in cgroup " + st.cgroup_path + ">, " + name + ")"
+                                  : "pidfd_send_signal(pidfd_open(" + std::to_string(st.pid) + "), " + name + ")");
+    }
     if (all && !st.cgroup_path.empty()) {
       for (pid_t p : TRY(pids(st)))
         if (::kill(p, sig) < 0 && errno != ESRCH) return sys_error("kill", std::to_string(p));
@@ -610,42 +682,56 @@ class NamespaceBackend final : public Backend {
 
   Result<void> freeze(const state::State& st, bool frozen) override {
     if (st.cgroup_path.empty()) return make_error("container \"" + st.id + "\" has no cgroup to freeze");
-    sys::Kernel& k = sys::real_kernel();
-    auto layout = TRY(linux_cgroup::detect_layout(k));
-    return linux_cgroup::Cgroup(layout, st.cgroup_path).freeze(k, frozen);
+    Narrated n;
+    explain::Step step(frozen ? linux_cgroup::narration::kFreeze : linux_cgroup::narration::kThaw);
+    auto layout = TRY(linux_cgroup::detect_layout(n.k));
+    TRY(linux_cgroup::Cgroup(layout, st.cgroup_path).freeze(n.k, frozen));
+    step.done();
+    return {};
   }
 
   Result<void> update(const state::State& st, const nlohmann::json& resources) override {
     if (st.cgroup_path.empty()) return make_error("container \"" + st.id + "\" has no cgroup to update");
-    sys::Kernel& k = sys::real_kernel();
+    Narrated n;
+    sys::Kernel& k = n.k;
+    explain::Step step(linux_cgroup::narration::kUpdate);
     auto r = TRY(linux_cgroup::parse_resources(resources));
     auto writes = linux_cgroup::plan_writes(r, /*skip_zero=*/true);
     auto layout = TRY(linux_cgroup::detect_layout(k));
     linux_cgroup::Cgroup cg(layout, st.cgroup_path);
     TRY(linux_cgroup::enable_v2_controllers(k, cg, writes));
-    return linux_cgroup::apply(k, cg, writes);
+    TRY(linux_cgroup::apply(k, cg, writes));
+    if (explain::on()) explain_writes(k, cg, writes);
+    step.done();
+    return {};
   }
 
   Result<void> destroy(const state::State& st) override {
-    sys::Kernel& k = sys::real_kernel();
+    Narrated n;
+    sys::Kernel& k = n.k;
+    explain::Step kill_step(kKillLeftovers);
     bool alive = state::process_start_time(st.pid) == st.pid_start;
-    if (alive) (void)kill(st, SIGKILL, false);
+    if (alive) (void)signal(st, SIGKILL, false);
+    std::optional<linux_cgroup::Cgroup> cg;
     if (!st.cgroup_path.empty()) {
-      auto layout = TRY(linux_cgroup::detect_layout(k));
-      linux_cgroup::Cgroup cg(layout, st.cgroup_path);
+      cg.emplace(TRY(linux_cgroup::detect_layout(k)), st.cgroup_path);
       // Leftovers (the container's init may have shared the host pid namespace): kill until empty.
       for (int round = 0; round < 100; ++round) {
-        auto left = TRY(cg.pids(k));
+        auto left = TRY(cg->pids(k));
         if (left.empty()) break;
+        if (explain::on()) explain::call("PARENT", "kill(<" + std::to_string(left.size()) + " pids left in the cgroup>, SIGKILL)");
         for (pid_t p : left) ::kill(p, SIGKILL);
         struct timespec ts{0, 10'000'000};
         ::nanosleep(&ts, nullptr);
       }
-      if (alive && !wait_gone(st.pid, st.pid_start, 10'000))
-        return make_error("container init " + std::to_string(st.pid) + " did not exit after SIGKILL");
-      TRY(cg.destroy(k));
-    } else if (alive && !wait_gone(st.pid, st.pid_start, 10'000)) {
+    }
+    if (alive && !wait_gone(st.pid, st.pid_start, 10'000))
       return make_error("container init " + std::to_string(st.pid) + " did not exit after SIGKILL");
+    kill_step.done();
+    if (cg) {
+      explain::Step rm_step(linux_cgroup::narration::kRemove);
+      TRY(cg->destroy(k));
+      rm_step.done();
     }
     return {};
   }

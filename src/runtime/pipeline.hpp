@@ -4,12 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "explain/narration.hpp"
 #include "linux/fs/rootfs.hpp"
 #include "linux/security/capabilities.hpp"
 #include "linux/security/seccomp.hpp"
@@ -32,13 +34,16 @@ struct InitContext {
   std::optional<linux_security::CapSets> caps;
   std::optional<linux_security::SeccompFilter> seccomp;
   // --explain: where a finished stage is reported (the child sends it to the runtime).
-  std::function<void(const char* stage, const char* why, uint64_t start_ns, uint64_t duration_ns, bool ok)> on_stage;
+  std::function<void(const explain::Narration&, uint64_t start_ns, uint64_t duration_ns, bool ok)> on_stage;
+  // --explain: a plain-words remark on the current stage (kept capabilities, ...).
+  std::function<void(const std::string&)> on_note;
 };
 
+// A stage: what it is for (its narration, owned by the mechanism's module) and what it does.
 struct InitStage {
-  const char* name;
-  const char* why;
+  const explain::Narration* narration;
   Result<void> (*run)(InitContext&);
+  [[nodiscard]] const char* name() const { return narration->stage; }
 };
 
 // The init side, in order: what `ns-runtime create` makes the child do before it blocks on the
@@ -47,6 +52,14 @@ std::span<const InitStage> init_stages();
 
 // Runs the stages in order; an error carries the stage name.
 Result<void> run_init_stages(InitContext& ctx);
+
+// --explain inside a child (init, or exec's processes): wraps ctx.k in a narrating kernel whose
+// calls, and ctx.on_stage's stages, travel to the runtime over the sync socket. HOLDER keeps
+// the wrapper alive.
+void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder);
+// Runtime side: prints an ExplainCall / ExplainNote / ExplainStage message from ROLE; false
+// for any other message.
+bool relay_narration(const struct Message& m, const char* role);
 
 // The stages an `exec`'d process runs after joining the container's namespaces: the process
 // part of the init pipeline (console, rlimits, capabilities, user, cwd, no_new_privs).

@@ -26,7 +26,8 @@ enum class Msg : uint32_t {
   Error,          // child -> parent: set-up failed; the error travels in the message
   Pid,            // exec's intermediate -> runtime: the pid of the process it forked
   ExplainCall,    // child -> parent (--explain): a kernel call a stage made, in error.msg
-  ExplainStage,   // child -> parent (--explain): a finished stage: name, why, start, duration
+  ExplainStage,   // child -> parent (--explain): a finished stage: name, field, why, start, duration
+  ExplainNote,    // child -> parent (--explain): a plain-words remark on the stage's calls, in error.msg
 };
 
 struct Message {

@@ -18,6 +18,7 @@
 #include <grp.h>
 
 #include "common/file.hpp"
+#include "linux/security/capabilities.hpp"
 #include "linux/security/seccomp.hpp"
 #include "sys/kernel.hpp"
 
@@ -25,10 +26,8 @@ namespace ns::sys {
 namespace {
 
 std::string cap_name(int cap) {
-  char* n = cap_to_name(cap);
-  std::string out = n ? n : std::to_string(cap);
-  cap_free(n);
-  return out;
+  std::string n = linux_security::cap_name(cap);
+  return n.empty() ? std::to_string(cap) : n;
 }
 
 class RealKernel final : public Kernel {

@@ -1,6 +1,9 @@
 // The init-side pipeline on the recording fake kernel: the order of the kernel calls is the
 // design ("make / slave before any mount", "pivot_root after the mounts", "uid last").
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -117,12 +120,31 @@ TEST_F(PipelineTest, AnUnknownCapabilityIsAnError) {
   EXPECT_TRUE(k.calls.empty()) << "nothing may run before the whole config is understood";
 }
 
-TEST_F(PipelineTest, EveryStageHasANameAndAReason) {
+TEST_F(PipelineTest, EveryStageHasANameAndAReasonInPlainSentences) {
   ASSERT_FALSE(runtime::init_stages().empty());
-  for (auto& s : runtime::init_stages()) {
-    EXPECT_NE(std::string(s.name), "");
-    EXPECT_GT(std::string(s.why).size(), 10u) << s.name;
+  std::set<std::string> names;
+  for (auto stages : {runtime::init_stages(), runtime::exec_stages()}) {
+    for (auto& s : stages) {
+      std::string why = s.narration->why;
+      EXPECT_NE(std::string(s.name()), "");
+      EXPECT_TRUE(why.ends_with(".")) << s.name() << ": " << why;
+      EXPECT_GE(std::count(why.begin(), why.end(), '.'), 2) << s.name() << " explains itself in one sentence";
+      EXPECT_LE(why.size(), 480u) << s.name() << ": two or three sentences, not an essay";
+    }
   }
+  for (auto& s : runtime::init_stages()) EXPECT_TRUE(names.insert(s.name()).second) << "two stages named " << s.name();
+}
+
+TEST_F(PipelineTest, WithNarrationOnEveryStageIsReportedInOrderWithItsConfigField) {
+  std::vector<std::string> seen;
+  ctx.on_stage = [&](const explain::Narration& n, uint64_t, uint64_t, bool ok) {
+    EXPECT_TRUE(ok) << n.stage;
+    seen.push_back(n.stage);
+  };
+  ASSERT_TRUE(runtime::run_init_stages(ctx));
+  ASSERT_EQ(seen.size(), runtime::init_stages().size());
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], runtime::init_stages()[i].name());
+  EXPECT_STREQ(linux_fs::narration::kMounts.field, "mounts");
 }
 
 TEST_F(PipelineTest, AFailingMountStopsThePipelineAndNamesTheStage) {

@@ -10,6 +10,40 @@
 #include "common/file.hpp"
 
 namespace ns::linux_cgroup {
+
+namespace narration {
+const explain::Narration kCreate{
+    "cgroup", "linux.cgroupsPath, linux.resources",
+    "A cgroup is a group of processes the kernel counts and limits together: memory, CPU time, number of "
+    "processes, disk I/O, which devices may be opened. The container gets a cgroup of its own in every hierarchy "
+    "(cgroup v1 has one tree per controller, v2 a single tree), and its limits are written before any process is "
+    "in it."};
+const explain::Narration kJoin{
+    "cgroup-join", "linux.cgroupsPath",
+    "Writing a pid into cgroup.procs moves that process into the cgroup. The runtime does it while the child "
+    "still waits for Go, so the container is counted and limited from its very first step; everything it forks "
+    "later is born inside."};
+const explain::Narration kExecJoin{
+    "cgroup-join", "linux.cgroupsPath",
+    "A process exec'd into the container must be counted and limited with it, so before anything else it writes "
+    "itself (\"0\" means the writer) into the container's cgroup.procs in every hierarchy."};
+const explain::Narration kRemove{
+    "cgroup-remove", "linux.cgroupsPath",
+    "A cgroup is removed with rmdir once no process is left in it; the kernel then frees its counters. The "
+    "processes were killed first: a process that left the container's pid namespace is still in its cgroup, so "
+    "the cgroup is what is swept."};
+const explain::Narration kFreeze{
+    "freeze", "",
+    "The freezer stops every process of the cgroup at once, where it stands, without a signal the processes "
+    "could see or catch (v1: freezer.state = FROZEN; v2: cgroup.freeze = 1). They keep their memory and open "
+    "files, and go on exactly where they were when thawed."};
+const explain::Narration kThaw{
+    "thaw", "", "The freezer lets every process of the cgroup run again, from exactly where it stopped."};
+const explain::Narration kUpdate{
+    "cgroup-update", "linux.resources",
+    "Limits can change while the container runs: the same cgroup files are written again with the new values. "
+    "A value left out (or 0 from Docker) leaves that setting as it is."};
+}  // namespace narration
 namespace {
 
 bool is_controller_option(const std::string& o) {

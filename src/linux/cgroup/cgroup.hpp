@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "linux/fs/rootfs.hpp"
 #include "sys/kernel.hpp"
 
@@ -77,5 +78,9 @@ class Cgroup {
   Layout layout_;
   std::string path_;
 };
+
+namespace narration {
+extern const explain::Narration kCreate, kJoin, kExecJoin, kRemove, kFreeze, kThaw, kUpdate;
+}
 
 }  // namespace ns::linux_cgroup

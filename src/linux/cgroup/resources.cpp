@@ -34,6 +34,48 @@ std::string v2_limit(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
 
 }  // namespace
 
+std::string describe(const Write& w, bool v2) {
+  const std::string& file = v2 ? w.v2_file : w.v1_file;
+  const std::string& value = v2 ? w.v2_value : w.v1_value;
+  auto has = [&](const char* s) { return file.find(s) != std::string::npos; };
+  std::string what;
+  if (w.controller == "memory") {
+    if (has("soft_limit") || has("memory.low")) what = "memory the kernel tries to leave the container when the host runs short";
+    else if (has("memsw")) what = "memory plus swap the container may use (v1 counts them together)";
+    else if (has("swap.max")) what = "swap the container may use on top of its memory";
+    else if (has("kmem.tcp")) what = "kernel memory for TCP buffers";
+    else if (has("kmem")) what = "kernel memory (page tables, dentries) the container may pin";
+    else if (has("swappiness")) what = "how eagerly the container's memory is swapped out (0-100)";
+    else if (has("oom_control")) what = "1 switches the OOM killer off for the container: its processes wait for memory instead";
+    else what = "the most memory the container may use; past it the kernel reclaims, then the OOM killer ends one of its processes";
+  } else if (w.controller == "cpu") {
+    if (has("shares") || has("weight")) what = "the container's share of CPU time when CPUs are contended (v1 shares 2-262144 map to v2 weight 1-10000)";
+    else if (has("cpu.max.burst") || has("burst")) what = "unused quota the container may save up and spend in a burst";
+    else if (has("cpu.max") || has("quota") || has("period")) what = "CPU time allowed per period, in microseconds: 50000 of 100000 is half a CPU";
+    else if (has("rt_")) what = "real-time CPU time allowed per period";
+    else if (has("idle")) what = "1 makes the container's processes run only when nothing else wants the CPU";
+  } else if (w.controller == "cpuset") {
+    what = has("mems") ? "the memory nodes the container may allocate from" : "the CPUs the container may run on";
+  } else if (w.controller == "pids") {
+    what = "the most processes and threads the container may have at once; past it fork fails with EAGAIN";
+  } else if (w.controller == "blkio" || w.controller == "io") {
+    if (has("weight")) what = "the container's share of disk time when disks are contended";
+    else what = "a ceiling on disk bytes or operations per second for one device (major:minor)";
+  } else if (w.controller == "hugetlb") {
+    what = "the most huge pages of this size the container may use";
+  } else if (w.controller == "devices") {
+    what = std::string(has("deny") ? "forbids" : "allows") + " opening device nodes of this type major:minor with these rights (r, w, m = mknod)";
+  } else if (w.controller == "net_cls") {
+    what = "a class id that marks the container's packets for traffic control";
+  } else if (w.controller == "net_prio") {
+    what = "the priority of the container's packets on one interface";
+  } else if (w.controller == "rdma") {
+    what = "the most RDMA handles and objects the container may hold";
+  }
+  if (what.empty()) what = "set as linux.resources.unified gives it";
+  return file + " = " + value + ": " + what;
+}
+
 uint64_t shares_to_weight(uint64_t shares) {
   if (shares == 0) return 0;
   shares = std::clamp<uint64_t>(shares, 2, 262144);

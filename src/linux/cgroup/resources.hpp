@@ -87,6 +87,9 @@ struct Write {
 // a zero value means "leave unchanged".
 std::vector<Write> plan_writes(const Resources& r, bool skip_zero = false);
 
+// What a write does, in plain words, for --explain: "memory.max = 268435456: the most memory ...".
+std::string describe(const Write& w, bool v2);
+
 // runc's conversions.
 uint64_t shares_to_weight(uint64_t shares);        // cpu.shares [2, 262144] -> cpu.weight [1, 10000]
 uint64_t blkio_to_io_weight(uint64_t weight);      // blkio.weight [10, 1000] -> io.weight [1, 10000]

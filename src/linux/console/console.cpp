@@ -13,6 +13,14 @@
 
 namespace ns::linux_console {
 
+namespace narration {
+const explain::Narration kConsole{
+    "console", "process.terminal, process.consoleSize",
+    "With a terminal, a pseudo-terminal pair is opened from the container's own devpts. The slave end becomes the "
+    "container's stdin, stdout, stderr and controlling terminal; the master end goes to whoever asked, through "
+    "--console-socket, and that is where the user's keystrokes come from."};
+}  // namespace narration
+
 static_assert(sizeof(struct termios) <= 64);
 
 Result<Pty> open_pty(const std::optional<oci::ConsoleSize>& size) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "common/fd.hpp"
 #include "oci/spec.hpp"
 
@@ -41,5 +42,9 @@ class RawTerminal {
 
 // Copies the size of the caller's terminal (fd 0) to the pty master.
 void copy_window_size(int master);
+
+namespace narration {
+extern const explain::Narration kConsole;
+}
 
 }  // namespace ns::linux_console

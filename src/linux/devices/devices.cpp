@@ -10,6 +10,15 @@
 #include "linux/fs/rootfs.hpp"
 
 namespace ns::linux_dev {
+
+namespace narration {
+const explain::Narration kDevices{
+    "devices", "linux.devices",
+    "The tmpfs on /dev starts empty. The nodes every program expects (null, zero, full, random, urandom, tty) are "
+    "made with mknod, or bind-mounted from the host inside a user namespace, where mknod is not allowed; then "
+    "the symlinks /dev/fd, stdin, stdout, stderr, ptmx and the devices config.json lists. Whether the container "
+    "may open a node is decided by the devices cgroup, not by the node."};
+}  // namespace narration
 namespace {
 
 bool dev_is_bind_mounted(const oci::Spec& spec) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
 
@@ -18,5 +19,9 @@ std::vector<oci::Device> default_devices();
 // Creates every device (defaults first, then SPEC's) and the symlinks under ROOT_FD's /dev.
 // Skipped when /dev is a bind mount of the host's.
 Result<void> setup_dev(sys::Kernel& k, const oci::Spec& spec, int root_fd, bool in_userns);
+
+namespace narration {
+extern const explain::Narration kDevices;
+}
 
 }  // namespace ns::linux_dev

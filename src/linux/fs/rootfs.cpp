@@ -10,6 +10,29 @@
 #include "linux/fs/mount_options.hpp"
 
 namespace ns::linux_fs {
+
+namespace narration {
+const explain::Narration kRootfs{
+    "rootfs", "root.path, linux.rootfsPropagation",
+    "Our mount namespace is a copy of the host's, and with shared propagation a mount made in it would appear on "
+    "the host too. So / is made slave first (mounts flow in from the host, never back out). Then the rootfs is "
+    "bind-mounted onto itself, because pivot_root needs the new root to be a mount point."};
+const explain::Narration kMounts{
+    "mounts", "mounts",
+    "Every entry of config.json's mounts, in order: proc, a tmpfs for /dev, devpts, sysfs, binds from the host. "
+    "Each destination is resolved inside the rootfs (openat2 with RESOLVE_IN_ROOT) and mounted through the fd "
+    "that names it, so a symlink planted in the image cannot aim a mount at the host."};
+const explain::Narration kPivotRoot{
+    "pivot-root", "root.path",
+    "pivot_root makes the rootfs the root of our mount namespace and puts the old root under it, where it is "
+    "unmounted at once: no path leads back to the host any more. chroot (used only with --no-pivot) would "
+    "change how this process looks paths up but leave the host's root mounted and reachable."};
+const explain::Narration kFinalizeRootfs{
+    "finalize-rootfs", "linux.maskedPaths, linux.readonlyPaths, root.readonly",
+    "Some files under /proc and /sys describe or control the whole host. Masked paths get /dev/null or an empty "
+    "read-only tmpfs mounted over them; read-only paths are bound onto themselves and remounted read-only. Last, "
+    "with root.readonly, the rootfs itself becomes read-only: once nothing more needs mounting."};
+}  // namespace narration
 namespace {
 
 // Flags a remount must keep: the kernel refuses to clear nosuid/nodev/noexec (and the atime

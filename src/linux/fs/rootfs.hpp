@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "common/fd.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
@@ -47,5 +48,9 @@ Result<void> finalize_rootfs(sys::Kernel& k, const RootfsContext& ctx);
 
 Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths);
 Result<void> readonly_paths(sys::Kernel& k, const std::vector<std::string>& paths);
+
+namespace narration {
+extern const explain::Narration kRootfs, kMounts, kPivotRoot, kFinalizeRootfs;
+}
 
 }  // namespace ns::linux_fs

@@ -7,6 +7,44 @@
 
 namespace ns::linux_ns {
 
+namespace narration {
+const explain::Narration kParentNamespaces{
+    "parent-namespaces", "linux.namespaces (pid, time)",
+    "A new pid or time namespace applies to the children of the process that makes it, never to that process "
+    "itself. So the runtime joins (setns) or makes these before clone, and the child is born inside them."};
+const explain::Narration kClone{
+    "clone", "linux.namespaces",
+    "A container is an ordinary process that sees its own view of the system; each view is a namespace. clone3 "
+    "starts the child directly inside the new namespaces config.json asks for, one CLONE_NEW* flag each. The "
+    "child and the runtime keep a socket pair between them (the sync channel): the child waits on it for Go, "
+    "and reports an error (errno, operation, path) or Ready back through it."};
+const explain::Narration kJoinNamespaces{
+    "namespaces", "linux.namespaces[].path",
+    "Namespaces config.json names by path are shared with something else (a pod's network, say): the child "
+    "joins them with setns. The user namespace comes first, because it owns the others and decides what we may "
+    "do in them."};
+const explain::Narration kCgroupNamespace{
+    "cgroup-namespace", "linux.namespaces (cgroup)",
+    "The cgroup namespace makes the container's own cgroup look like the root of the tree, in /proc/self/cgroup "
+    "and in a cgroup mount. It is unshared only now, after the runtime moved us into our cgroup, so that this "
+    "cgroup is the one that becomes our root."};
+const explain::Narration kLoopback{
+    "loopback", "linux.namespaces (network)",
+    "A new network namespace holds only a loopback device, and it starts down. Programs expect 127.0.0.1 to "
+    "work, so the runtime brings lo up as runc does; any other interface is for the engine to add (CNI)."};
+const explain::Narration kJoinContainer{
+    "join-namespaces", "",
+    "exec does not make namespaces, it joins the container's: setns on each /proc/<init>/ns/* that differs from "
+    "ours, the user namespace first (it owns the others) and the mount namespace last (after it, host paths are "
+    "gone). A pid namespace is entered only by children, so the process forks once more: that child is the one "
+    "that runs in the container."};
+const explain::Narration kIdMaps{
+    "id-maps", "linux.uidMappings, linux.gidMappings",
+    "A new user namespace starts with no user ids at all. Its uid_map and gid_map say which host ids its ids "
+    "stand for (0 inside may be 100000 outside), and only a process outside the namespace may write them, so "
+    "the runtime does it while the child waits."};
+}  // namespace narration
+
 using oci::NsType;
 
 int clone_flag(NsType t) {
@@ -21,6 +59,20 @@ int clone_flag(NsType t) {
     case NsType::Time: return CLONE_NEWTIME;
   }
   return 0;
+}
+
+const char* purpose(NsType t) {
+  switch (t) {
+    case NsType::Pid: return "CLONE_NEWPID: its own process numbers; the container's first process is pid 1 and sees only its descendants";
+    case NsType::Network: return "CLONE_NEWNET: its own network devices, addresses, routes and ports";
+    case NsType::Mount: return "CLONE_NEWNS: its own mount table, so mounting the rootfs and /proc changes nothing on the host";
+    case NsType::Ipc: return "CLONE_NEWIPC: its own System V IPC objects and POSIX message queues";
+    case NsType::Uts: return "CLONE_NEWUTS: its own hostname and domain name";
+    case NsType::User: return "CLONE_NEWUSER: its own user and group ids, so root inside need not be root outside";
+    case NsType::Cgroup: return "CLONE_NEWCGROUP: its own cgroup appears as the root of the cgroup tree (unshared after the cgroup join)";
+    case NsType::Time: return "CLONE_NEWTIME: its own offsets for the monotonic and boot clocks";
+  }
+  return "";
 }
 
 unsigned long clone_flags(const oci::Linux& l) {

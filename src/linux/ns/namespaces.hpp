@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
 
@@ -30,5 +31,13 @@ Result<void> unshare_cgroup(sys::Kernel& k, const oci::Linux& l);
 
 // Writes /proc/PID/{uid_map,gid_map} for a new user namespace (runtime side, as root).
 Result<void> write_id_maps(sys::Kernel& k, int pid, const oci::Linux& l);
+
+// What each namespace gives the container, one sentence each: the clone narration lists them.
+const char* purpose(oci::NsType t);
+
+namespace narration {
+extern const explain::Narration kParentNamespaces, kClone, kJoinNamespaces, kCgroupNamespace, kLoopback, kIdMaps,
+    kJoinContainer;
+}
 
 }  // namespace ns::linux_ns

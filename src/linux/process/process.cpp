@@ -16,6 +16,43 @@
 
 namespace ns::linux_process {
 
+namespace narration {
+const explain::Narration kSession{
+    "session", "process.terminal",
+    "setsid makes the child the leader of a new session with no controlling terminal, so the caller's terminal "
+    "and its job-control signals stay outside. umask 0 for now, so every node we create gets exactly the mode we "
+    "ask for; the container's own umask comes with its user."};
+const explain::Narration kOomScore{
+    "oom-score", "process.oomScoreAdj",
+    "oom_score_adj tells the kernel's out-of-memory killer how willing it should be to pick this process. Set "
+    "here, it is inherited by the container's program."};
+const explain::Narration kCwdCreate{
+    "cwd-create", "process.cwd",
+    "The working directory must exist. It is made now, as root, because after the user switch the container's "
+    "user may not be allowed to create it."};
+const explain::Narration kHostname{
+    "hostname", "hostname, domainname",
+    "The hostname and the domain name live in the UTS namespace: setting them here changes them for the "
+    "container only. Without a UTS namespace of its own the container would rename the host."};
+const explain::Narration kSysctl{
+    "sysctl", "linux.sysctl",
+    "Kernel settings that belong to a namespace (net.*, kernel.shm*, ...) are written under /proc/sys now, before "
+    "/proc/sys turns read-only."};
+const explain::Narration kRlimits{
+    "rlimits", "process.rlimits",
+    "Resource limits of the process (open files, processes, core size, ...) are set now, while we still have the "
+    "privilege to raise a hard limit."};
+const explain::Narration kUser{
+    "user", "process.user",
+    "Supplementary groups, then gid, then uid: in that order, because once the uid is no longer 0 the process may "
+    "not change its groups. Then the container's umask."};
+const explain::Narration kCwd{
+    "cwd", "process.cwd",
+    "The process enters its working directory as the container's user, so the directory's permissions are "
+    "checked as that user. This is also the last moment any host directory could still be our cwd: from here on "
+    "it is one inside the container."};
+}  // namespace narration
+
 Result<void> set_hostname(sys::Kernel& k, const oci::Spec& spec) {
   if (!spec.hostname.empty()) TRY(k.sethostname(spec.hostname));
   if (!spec.domainname.empty()) TRY(k.setdomainname(spec.domainname));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
 
@@ -43,5 +44,9 @@ void restore_signal_defaults();
 // execve, or report on stderr and _exit(127 for ENOENT, else 126). Restores signal defaults first.
 [[noreturn]] void exec_or_die(const std::string& path, const std::vector<std::string>& args,
                               const std::vector<std::string>& env);
+
+namespace narration {
+extern const explain::Narration kSession, kOomScore, kCwdCreate, kHostname, kSysctl, kRlimits, kUser, kCwd;
+}
 
 }  // namespace ns::linux_process

@@ -2,9 +2,47 @@
 
 #include <sys/capability.h>
 
+#include <cctype>
+
 #include "common/log.hpp"
 
 namespace ns::linux_security {
+
+namespace narration {
+const explain::Narration kBounding{
+    "capabilities-bounding", "process.capabilities.bounding",
+    "Root's power is split into about forty capabilities (CAP_NET_ADMIN, CAP_SYS_ADMIN, ...). The bounding set is "
+    "the ceiling: no later execve, not even of a setuid binary, can gain a capability outside it. Everything not "
+    "listed is dropped now, while we still hold CAP_SETPCAP, and KEEPCAPS keeps the permitted set across the uid "
+    "switch that follows."};
+const explain::Narration kCapabilities{
+    "capabilities", "process.capabilities",
+    "Exactly the effective, permitted and inheritable sets config.json lists are installed in one capset call. "
+    "Ambient capabilities are raised last: they let a program that is not root keep those capabilities across "
+    "execve."};
+const explain::Narration kNoNewPrivileges{
+    "no-new-privileges", "process.noNewPrivileges",
+    "no_new_privs makes the kernel refuse to grant privileges at execve: setuid bits and file capabilities stop "
+    "working. It can never be unset, and it allows an unprivileged process to load a seccomp filter."};
+const explain::Narration kSeccompPrivileged{
+    "seccomp-privileged", "linux.seccomp",
+    "Without no_new_privs, loading a seccomp filter requires CAP_SYS_ADMIN, so in that case the filter is loaded "
+    "here, before the capabilities go. With no_new_privs this stage does nothing and the filter comes last."};
+const explain::Narration kSeccomp{
+    "seccomp", "linux.seccomp",
+    "A seccomp filter is a small BPF program the kernel runs on every system call of the process: it allows the "
+    "call, fails it with an errno, logs it or kills the process. It is loaded as late as possible, so that only "
+    "execve is left of the runtime's own calls to pass through it."};
+}  // namespace narration
+
+std::string cap_name(int cap) {
+  char* n = cap_to_name(cap);
+  std::string out = n ? n : "";
+  cap_free(n);
+  if (!out.starts_with("cap_")) return "";
+  for (auto& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
 
 Result<CapSets> resolve_caps(const oci::Capabilities& caps, int last_cap) {
   CapSets out;

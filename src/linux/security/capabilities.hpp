@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "explain/narration.hpp"
 #include "oci/spec.hpp"
 #include "sys/kernel.hpp"
 
@@ -23,6 +24,9 @@ struct CapSets {
   uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
 };
 
+// 5 -> "CAP_KILL"; "" for a number libcap has no name for.
+std::string cap_name(int cap);
+
 // "CAP_KILL" -> 5; unknown names are an error naming the set and the name. Capabilities the
 // running kernel does not have (beyond LAST_CAP) are left out.
 Result<CapSets> resolve_caps(const oci::Capabilities& caps, int last_cap);
@@ -31,5 +35,9 @@ Result<CapSets> resolve_caps(const oci::Capabilities& caps, int last_cap);
 Result<void> prepare_caps(sys::Kernel& k, const CapSets& sets, int last_cap);
 // After the uid switch: the effective/permitted/inheritable sets, then ambient.
 Result<void> apply_caps(sys::Kernel& k, const CapSets& sets, int last_cap);
+
+namespace narration {
+extern const explain::Narration kBounding, kCapabilities, kNoNewPrivileges, kSeccompPrivileged, kSeccomp;
+}
 
 }  // namespace ns::linux_security
