@@ -31,9 +31,10 @@ int fail(const ns::Error& e) {
   return 1;
 }
 
-void print(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
+// stdout, flushed; false when it cannot be written (a closed pipe: SIGPIPE is ignored).
+bool print(const std::string& s) {
+  bool ok = std::fwrite(s.data(), 1, s.size(), stdout) == s.size();
+  return std::fflush(stdout) == 0 && ok;
 }
 
 // "256m" -> 268435456; plain numbers are bytes; -1 stays -1 (unlimited).
@@ -407,7 +408,7 @@ int run_cli(int argc, char** argv) {
   if (*events) {
     auto ms = parse_interval(interval);
     if (!ms) return fail(ms.error());
-    auto r = rt.events(id, events_stats, *ms, [](const std::string& line) { print(line + "\n"); });
+    auto r = rt.events(id, events_stats, *ms, [](const std::string& line) { return print(line + "\n"); });
     if (!r) return fail(r.error());
     return 0;
   }

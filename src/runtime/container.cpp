@@ -321,7 +321,7 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
 }
 
 Result<void> Runtime::events(const std::string& id, bool stats, int interval_ms,
-                             const std::function<void(const std::string&)>& emit) {
+                             const std::function<bool(const std::string&)>& emit) {
   state::State st = TRY(store_.load(id));
   if (store_.status(st) == state::Status::Stopped) return make_error("container not running");
   if (st.cgroup_path.empty()) return make_error("container \"" + id + "\" has no cgroup to report on");
@@ -337,9 +337,9 @@ Result<void> Runtime::events(const std::string& id, bool stats, int interval_ms,
   uint64_t ooms = linux_cgroup::oom_kills(k, cg);
   while (store_.status(st) != state::Status::Stopped) {
     uint64_t now = linux_cgroup::oom_kills(k, cg);
-    if (now > ooms) emit(nlohmann::json{{"type", "oom"}, {"id", id}}.dump());
+    if (now > ooms && !emit(nlohmann::json{{"type", "oom"}, {"id", id}}.dump())) return {};
     ooms = now;
-    emit(stats_event());
+    if (!emit(stats_event())) return {};  // the reader went away (`events ID | head -1`)
     struct timespec ts{interval_ms / 1000, (interval_ms % 1000) * 1000000L};
     ::nanosleep(&ts, nullptr);
   }

@@ -42,7 +42,7 @@ class Runtime {
   // "oom" event when the OOM killer acts, until the container stops. Each event is one JSON line
   // handed to EMIT.
   Result<void> events(const std::string& id, bool stats, int interval_ms,
-                      const std::function<void(const std::string&)>& emit);
+                      const std::function<bool(const std::string&)>& emit);
   Result<void> pause(const std::string& id);
   Result<void> resume(const std::string& id);
   // update: RESOURCES is linux.resources JSON; zero values leave a setting unchanged (Docker).

@@ -130,6 +130,7 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
 
 Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, const oci::Process& process) {
   sys::Kernel& k = sys::real_kernel();
+  log::set_role(log::Role::Parent);
   if (process.terminal && opts.console_socket.empty() && opts.detach)
     return make_error("cannot allocate tty if ns-runtime will detach without setting console socket");
   if (!process.terminal && !opts.console_socket.empty())

@@ -434,6 +434,7 @@ class NamespaceBackend final : public Backend {
   const char* name() const override { return "namespaces"; }
 
   Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) override {
+    log::set_role(log::Role::Parent);  // log lines from here on are the runtime driving a container
     sys::Kernel& real = sys::real_kernel();
     Narrated n;
     sys::Kernel& k = n.k;
