@@ -72,6 +72,12 @@ const explain::Narration kSaveState{
     "The container exists now. Its state (init pid and that process's start time, bundle, cgroup) is written to "
     "state.json under --root, atomically (a temporary file renamed over it), where every later command finds it. "
     "Then the init is told it may outlive this command."};
+const explain::Narration kStatus{
+    "status", "",
+    "A container's status is never stored, because a process can die at any moment without telling anyone. It is "
+    "worked out each time: the init pid recorded at create must still run with the same start time (so a pid "
+    "reused by another process does not count), then the exec fifo and the freezer tell created and paused "
+    "apart from running."};
 const explain::Narration kRemoveState{
     "state-remove", "",
     "The container's state directory goes, and with it the id: it may be used again. The bundle and its rootfs "
@@ -280,8 +286,23 @@ Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool d
 }
 
 Result<std::string> Runtime::state(const std::string& id) {
+  explain::Step step(kStatus);
   state::State st = TRY(store_.load(id));
-  return state::oci_state(st, store_.status(st)).dump(2);
+  state::Status status = store_.status(st);
+  if (explain::on()) {
+    explain::call("PARENT", "read(\"" + store_.dir(id) + "/state.json\")");
+    explain::call("PARENT", "read(\"/proc/" + std::to_string(st.pid) + "/stat\"): field 22, the start time");
+    std::string why;
+    switch (status) {
+      case state::Status::Stopped: why = "no process " + std::to_string(st.pid) + " with the recorded start time: stopped"; break;
+      case state::Status::Created: why = "init alive and exec.fifo still there (start has not read it): created"; break;
+      case state::Status::Paused: why = "init alive, its cgroup frozen (" + st.freezer + "): paused"; break;
+      default: why = "init alive, no exec.fifo, cgroup not frozen: running"; break;
+    }
+    explain::note("PARENT", why);
+  }
+  step.done();
+  return state::oci_state(st, status).dump(2);
 }
 
 Result<void> Runtime::kill(const std::string& id, int signal, bool all) {

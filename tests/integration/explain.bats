@@ -83,7 +83,7 @@ PARENT_STAGES="config cgroup exec-fifo parent-namespaces clone cgroup-join state
   no_leftovers demo
 }
 
-@test "exec, pause, resume, kill and delete narrate their own steps" {
+@test "exec, state, pause, resume, kill and delete narrate their own steps" {
   set_sleeper
   rt run -d --bundle "$BUNDLE" demo
   run bash -c "'$NS_RUNTIME' --root '$ROOT' -E exec demo /bin/true 2>&1"
@@ -93,6 +93,8 @@ PARENT_STAGES="config cgroup exec-fifo parent-namespaces clone cgroup-join state
   done
   [[ "$output" == *'setns("mnt:['* ]]
   [[ "$output" == *"exec: where the time went"* ]]
+  run bash -c "'$NS_RUNTIME' --root '$ROOT' -E state demo 2>&1 >/dev/null"
+  [[ "$output" == *"[PARENT] status"*"/stat\"): field 22, the start time"*"- init alive, no exec.fifo, cgroup not frozen: running"* ]]
   run bash -c "'$NS_RUNTIME' --root '$ROOT' -E pause demo 2>&1"
   [[ "$output" == *"[PARENT] freeze"*'"FROZEN"'* ]]
   run bash -c "'$NS_RUNTIME' --root '$ROOT' -E resume demo 2>&1"
