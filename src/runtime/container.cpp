@@ -202,6 +202,9 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   if (!spec.process->terminal && !opts.console_socket.empty())
     return make_error("cannot use console socket if ns-runtime will not allocate tty");
   if (opts.preserve_fds < 0) return make_error("--preserve-fds must not be negative");
+  if (::geteuid() != 0 && !(spec.linux && spec.linux->find_namespace(oci::NsType::User)))
+    return make_error("rootless container requires a user namespace: without root, config.json needs "
+                      "linux.namespaces \"user\" with uidMappings and gidMappings (ns-runtime spec --rootless writes them)");
   for (auto& field : oci::unapplied_fields(spec))
     log::warn("config.json: " + field + " is not supported by this version of ns-runtime and is ignored");
   load_step.done();

@@ -280,9 +280,6 @@ namespace {
 // `start`, then execs the user process. Never returns.
 [[noreturn]] void init_main(InitContext& ctx, int listen_fds, int preserve_fds) {
   log::set_role(log::Role::Child);
-  // Until execve this process is ns-runtime: nothing in the container may open our
-  // /proc/PID/exe or memory (CVE-2019-5736). execve resets it for the container's program.
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   linux_process::close_fds_from(3 + preserve_fds + listen_fds, {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
   auto fail = [&](Error e) {
     (void)send_message(ctx.sync_fd, Message{Msg::Error, std::move(e)});
@@ -292,8 +289,14 @@ namespace {
   char self[32] = {0};
   if (::readlink("/proc/self", self, sizeof self - 1) > 0) ctx.host_pid = std::atoi(self);
   // Wait until the runtime has put us in our cgroup and written our id maps.
+  // (Dumpable until then: a runtime without root may write the maps of a user namespace only
+  // into /proc/PID files that it owns, and a non-dumpable process's files belong to root.)
   auto go = recv_message(ctx.sync_fd);
   if (!go || go->type != Msg::Go) ::_exit(1);
+  // From here until execve this process is ns-runtime inside the container's namespaces:
+  // nothing in the container may open our /proc/PID/exe or memory (CVE-2019-5736). execve
+  // resets it for the container's program.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   std::unique_ptr<sys::Kernel> narrating;
   if (explain::on()) narrate_over_sync(ctx, narrating);

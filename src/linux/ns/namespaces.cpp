@@ -1,9 +1,14 @@
 #include "linux/ns/namespaces.hpp"
 
 #include <fcntl.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <ctime>
+
+#include "common/fd.hpp"
 
 namespace ns::linux_ns {
 
@@ -132,6 +137,64 @@ Result<void> unshare_cgroup(sys::Kernel& k, const oci::Linux& l) {
   return k.unshare(CLONE_NEWCGROUP);
 }
 
+namespace {
+
+// A map an unprivileged process may write itself: one line, its own id, size 1.
+bool own_id_only(const std::vector<oci::IdMapping>& maps, unsigned id) {
+  return maps.size() == 1 && maps[0].size == 1 && maps[0].host_id == id;
+}
+
+// newuidmap / newgidmap (Debian's uidmap package): setuid helpers that write the ranges
+// /etc/subuid and /etc/subgid grant us. Their complaint, if any, becomes the error.
+Result<void> run_map_helper(const char* tool, int pid, const std::vector<oci::IdMapping>& maps) {
+  std::string path;
+  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"})
+    if (::access((std::string(dir) + tool).c_str(), X_OK) == 0) {
+      path = std::string(dir) + tool;
+      break;
+    }
+  if (path.empty())
+    return make_error(std::string(tool) + " not found: without root, mapping more than your own id needs the setuid "
+                      "helpers of Debian's uidmap package, and ranges for you in /etc/subuid and /etc/subgid");
+  std::vector<std::string> args = {path, std::to_string(pid)};
+  for (auto& m : maps) {
+    args.push_back(std::to_string(m.container_id));
+    args.push_back(std::to_string(m.host_id));
+    args.push_back(std::to_string(m.size));
+  }
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) < 0) return sys_error("pipe");
+  UniqueFd rd(out[0]), wr(out[1]);
+  pid_t child = ::fork();
+  if (child < 0) return sys_error("fork", path);
+  if (child == 0) {
+    ::dup2(wr.get(), 1);
+    ::dup2(wr.get(), 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execv(path.c_str(), argv.data());
+    ::_exit(127);
+  }
+  wr.reset();
+  std::string said;
+  char buf[512];
+  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    said.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+  return make_error(std::string(tool) + " failed" + (said.empty() ? "" : ": " + said));
+}
+
+}  // namespace
+
 Result<void> write_id_maps(sys::Kernel& k, int pid, const oci::Linux& l) {
   auto render = [](const std::vector<oci::IdMapping>& maps) {
     std::string out;
@@ -140,8 +203,22 @@ Result<void> write_id_maps(sys::Kernel& k, int pid, const oci::Linux& l) {
     return out;
   };
   std::string base = "/proc/" + std::to_string(pid);
-  TRY(k.write_file(base + "/uid_map", render(l.uid_mappings)));
-  TRY(k.write_file(base + "/gid_map", render(l.gid_mappings)));
+  if (::geteuid() == 0) {
+    TRY(k.write_file(base + "/uid_map", render(l.uid_mappings)));
+    TRY(k.write_file(base + "/gid_map", render(l.gid_mappings)));
+    return {};
+  }
+  // Without root: our own id we may map ourselves; anything more goes through newuidmap.
+  if (own_id_only(l.uid_mappings, ::geteuid())) TRY(k.write_file(base + "/uid_map", render(l.uid_mappings)));
+  else TRY(run_map_helper("newuidmap", pid, l.uid_mappings));
+  if (own_id_only(l.gid_mappings, ::getegid())) {
+    // The kernel lets us write gid_map only once setgroups is denied in the new namespace
+    // (else a process could drop a group that was denying it access), as runc does.
+    TRY(k.write_file(base + "/setgroups", "deny"));
+    TRY(k.write_file(base + "/gid_map", render(l.gid_mappings)));
+  } else {
+    TRY(run_map_helper("newgidmap", pid, l.gid_mappings));
+  }
   return {};
 }
 
