@@ -15,6 +15,8 @@
 
 #include "common/file.hpp"
 #include "common/log.hpp"
+#include "hooks/hooks.hpp"
+#include "linux/security/exe_guard.hpp"
 #include "oci/default_spec.hpp"
 #include "explain/explain.hpp"
 #include "runtime/container.hpp"
@@ -157,6 +159,20 @@ Result<ns::oci::Process> exec_process(ns::runtime::Runtime& rt, const std::strin
 
 int run_cli(int argc, char** argv);
 
+// Whether the verb (the first word that is not a global flag or its value) is create, run or exec.
+bool enters_container(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--root" || a == "--log" || a == "--log-format") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-")) continue;
+    return a == "create" || a == "run" || a == "exec";
+  }
+  return false;
+}
+
 int main(int argc, char** argv) {
   // A caller may start us with fd 0, 1 or 2 closed: the first fds we open would take their
   // place and reach the container as its stdio. Fill any gap with /dev/null first.
@@ -166,6 +182,15 @@ int main(int argc, char** argv) {
   // A reader that goes away (`ns-runtime -E run ... 2>&1 | head`) must not kill us half-way
   // through a create: writes fail with EPIPE instead. Every execve restores the default.
   ::signal(SIGPIPE, SIG_IGN);
+  // Verbs that put processes of ours into a container run the binary through a read-only mount
+  // (CVE-2019-5736). That may re-execute us: do it first, before any fd is opened or any work
+  // (parsing the command line) is done twice.
+  if (enters_container(argc, argv))
+    if (auto r = ns::linux_security::protect_runtime_binary(argv); !r) {
+      ns::log::fatal(r.error().to_string());
+      return 1;
+    }
+  ns::hooks::set_runtime_mount_ns(ns::linux_security::adopt_host_mount_ns());
   int code = run_cli(argc, argv);
   ns::explain::timeline();
   ns::log::flush();

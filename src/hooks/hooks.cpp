@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,6 +42,12 @@ long long now_ms() {
 
 }  // namespace
 
+namespace {
+int g_runtime_mount_ns = -1;
+}
+
+void set_runtime_mount_ns(int fd) { g_runtime_mount_ns = fd; }
+
 Result<void> run_hook(const oci::Hook& hook, const std::string& state) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) < 0) return sys_error("pipe");
@@ -58,6 +65,12 @@ Result<void> run_hook(const oci::Hook& hook, const std::string& state) {
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork hook", hook.path);
   if (pid == 0) {
+    if (g_runtime_mount_ns >= 0) {
+      char cwd[4096];
+      bool have_cwd = ::getcwd(cwd, sizeof cwd) != nullptr;
+      if (::setns(g_runtime_mount_ns, CLONE_NEWNS) < 0) ::_exit(126);
+      if (have_cwd) (void)::chdir(cwd);
+    }
     ::dup2(in_r.get(), 0);
     ::dup2(out_w.get(), 1);
     ::dup2(out_w.get(), 2);

@@ -22,6 +22,12 @@
 
 namespace ns::hooks {
 
+// Where runtime-side hooks run when the runtime has moved itself into a private mount namespace
+// (see linux/security/exe_guard.hpp): the fd of the namespace it came from; -1: where we are.
+// The container's init sets it back to -1: createContainer and startContainer hooks run in the
+// container's mount namespace.
+void set_runtime_mount_ns(int fd);
+
 // Runs one hook with STATE on stdin; its output is returned in the error when it fails.
 Result<void> run_hook(const oci::Hook& hook, const std::string& state);
 // Runs HOOKS in order; the first failure is returned, naming PHASE ("createRuntime").

@@ -280,6 +280,7 @@ namespace {
 // `start`, then execs the user process. Never returns.
 [[noreturn]] void init_main(InitContext& ctx, int listen_fds, int preserve_fds) {
   log::set_role(log::Role::Child);
+  hooks::set_runtime_mount_ns(-1);  // our hooks run in the container's mount namespace
   linux_process::close_fds_from(3 + preserve_fds + listen_fds, {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
   auto fail = [&](Error e) {
     (void)send_message(ctx.sync_fd, Message{Msg::Error, std::move(e)});

@@ -4,6 +4,9 @@
  *                          oom mounts env all (default all)
  *   ns-probe write PATH    try to open PATH for writing; prints "write PATH: ok" or the errno
  *   ns-probe sleep N       sleep N seconds (a long-lived init for tests)
+ *   ns-probe grab-exe PID  the CVE-2019-5736 move: hold /proc/PID/exe (O_PATH), then keep trying
+ *                          to reopen it for writing while it is busy (ETXTBSY), up to 10 s;
+ *                          prints "exe writable" (nothing is written) or "exe refused: ERR"
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -142,6 +145,32 @@ int main(int argc, char** argv) {
     else
       printf("write %s: ok\n", argv[2]);
     return fd < 0 ? 1 : 0;
+  }
+  if (argc >= 3 && !strcmp(argv[1], "grab-exe")) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%s/exe", argv[2]);
+    int held = open(path, O_PATH);
+    if (held < 0) {
+      printf("exe refused: %s (grab)\n", strerror(errno));
+      return 1;
+    }
+    char again[64];
+    snprintf(again, sizeof again, "/proc/self/fd/%d", held);
+    for (int i = 0; i < 200; i++) {
+      int w = open(again, O_WRONLY);
+      if (w >= 0) {
+        printf("exe writable\n");
+        close(w);
+        return 0;
+      }
+      if (errno != ETXTBSY) {
+        printf("exe refused: %s\n", strerror(errno));
+        return 1;
+      }
+      usleep(50000);
+    }
+    printf("exe refused: still busy after 10 s\n");
+    return 1;
   }
   if (argc >= 3 && !strcmp(argv[1], "sleep")) {
     sleep((unsigned)atoi(argv[2]));

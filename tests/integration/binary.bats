@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# The runtime binary is out of the container's reach (the CVE-2019-5736 class): a process in the
+# container that holds /proc/PID/exe of a runtime-owned process cannot reopen it for writing.
+
+load helpers
+
+setup() {
+  setup_container_env
+  # A copy of the runtime on a writable mount, run by nothing else: what an attacker would want.
+  RT="$BATS_TEST_TMPDIR/ns-runtime"
+  cp "$NS_RUNTIME" "$RT"
+}
+teardown() { teardown_container_env; }
+
+@test "a container cannot reopen the runtime binary for writing through /proc/PID/exe" {
+  set_sleeper
+  "$RT" --root "$ROOT" create --bundle "$BUNDLE" c1 >/dev/null 2>&1
+  # Until start, pid 1 of the container is ns-runtime. A process exec'd with CAP_SYS_PTRACE (so
+  # that even a non-dumpable process's exe can be opened) holds that exe, and once start has
+  # made pid 1 exec the container's program, nothing runs the binary: it tries to write it.
+  "$RT" --root "$ROOT" exec -d --cap CAP_SYS_PTRACE c1 /bin/ns-probe grab-exe 1 >"$BATS_TEST_TMPDIR/grab" 2>&1
+  sleep 0.3
+  "$RT" --root "$ROOT" start c1
+  for i in $(seq 150); do [ -s "$BATS_TEST_TMPDIR/grab" ] && break; sleep 0.1; done
+  run cat "$BATS_TEST_TMPDIR/grab"
+  echo "$output"
+  [ "$output" = "exe refused: Read-only file system" ]
+  # and the binary is untouched
+  cmp "$NS_RUNTIME" "$RT"
+}
+
+@test "the protection leaves the host's mounts alone" {
+  set_args /bin/true
+  before=$(grep -c . /proc/self/mountinfo)
+  "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c2
+  after=$(grep -c . /proc/self/mountinfo)
+  [ "$before" = "$after" ]
+  ! grep -q " $RT " /proc/self/mountinfo
+}
+
+@test "a runtime binary on a read-only mount is run as it is" {
+  mkdir -p "$BATS_TEST_TMPDIR/ro"
+  mount --bind "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/ro"
+  mount -o remount,bind,ro "$BATS_TEST_TMPDIR/ro"
+  set_args /bin/true
+  run strace -f -qq -e trace=execve -o "$BATS_TEST_TMPDIR/execs" \
+    "$BATS_TEST_TMPDIR/ro/ns-runtime" --root "$ROOT" run --rm --bundle "$BUNDLE" c3
+  umount "$BATS_TEST_TMPDIR/ro"
+  [ "$status" -eq 0 ]
+  # executed once (by strace), never re-executed
+  [ "$(grep -c 'execve("[^"]*ns-runtime"' "$BATS_TEST_TMPDIR/execs")" = 1 ]
+}
+
+@test "on a writable mount the runtime re-executes itself once, through the read-only bind" {
+  set_args /bin/true
+  run strace -f -qq -e trace=execve -o "$BATS_TEST_TMPDIR/execs" "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c4
+  [ "$status" -eq 0 ]
+  [ "$(grep -c "execve(\"$RT\"" "$BATS_TEST_TMPDIR/execs")" = 2 ]
+  # start, state, delete, kill do not enter a container: no re-exec
+  rm -f "$BATS_TEST_TMPDIR/execs"
+  run strace -f -qq -e trace=execve -o "$BATS_TEST_TMPDIR/execs" "$RT" --root "$ROOT" list
+  [ "$(grep -c "execve(\"$RT\"" "$BATS_TEST_TMPDIR/execs")" = 1 ]
+}
