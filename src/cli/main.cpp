@@ -285,6 +285,9 @@ int run_cli(int argc, char** argv) {
   exec->add_option("-g,--additional-gids", exec_gids_s, "additional group ids")->allow_extra_args(false);
   exec->add_option("-c,--cap", exec_caps, "add a capability (bounding, effective, permitted)")->allow_extra_args(false);
   exec->add_flag("--no-new-privs", exec_nnp, "set no_new_privs");
+  std::string exec_apparmor, exec_label;
+  exec->add_option("--apparmor", exec_apparmor, "AppArmor profile for the process");
+  exec->add_option("--process-label", exec_label, "SELinux label for the process");
   exec->add_option("id", id, "container id")->required();
   exec->prefix_command();
 
@@ -412,6 +415,8 @@ int run_cli(int argc, char** argv) {
     auto process = exec_process(rt, id, process_file, exec->remaining(), exec_tty, exec_env, exec_cwd,
                                 exec_user, exec_gids_s, exec_caps, exec_nnp);
     if (!process) return fail(process.error());
+    if (!exec_apparmor.empty()) process->apparmor_profile = exec_apparmor;
+    if (!exec_label.empty()) process->selinux_label = exec_label;
     auto r = rt.exec(id, eopts, *process);
     if (!r) return fail(r.error());
     return *r;

@@ -228,6 +228,26 @@ class ExplainingKernel final : public sys::Kernel {
     say("seccomp(SECCOMP_SET_MODE_FILTER, " + std::to_string(f.rules.size()) + " rules)");
     return k_.load_seccomp(f);
   }
+  Result<void> set_personality(unsigned long p) override {
+    say("personality(" + hex(p) + (p == 0x0008 ? " PER_LINUX32" : p == 0 ? " PER_LINUX" : "") + ")");
+    return k_.set_personality(p);
+  }
+  Result<void> set_scheduler(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority, uint64_t runtime,
+                             uint64_t deadline, uint64_t period) override {
+    say("sched_setattr(policy=" + std::to_string(policy) + ", flags=" + hex(flags) + ", nice=" + std::to_string(nice) +
+        ", priority=" + std::to_string(priority) + ", runtime=" + std::to_string(runtime) +
+        ", deadline=" + std::to_string(deadline) + ", period=" + std::to_string(period) + ")");
+    return k_.set_scheduler(policy, flags, nice, priority, runtime, deadline, period);
+  }
+  Result<void> set_io_priority(int ioprio) override {
+    say("ioprio_set(IOPRIO_WHO_PROCESS, 0, class=" + std::to_string(ioprio >> 13) + ", level=" +
+        std::to_string(ioprio & 0x1fff) + ")");
+    return k_.set_io_priority(ioprio);
+  }
+  Result<void> set_cpu_affinity(pid_t pid, const std::string& cpus) override {
+    say("sched_setaffinity(" + std::to_string(pid) + ", {" + cpus + "})");
+    return k_.set_cpu_affinity(pid, cpus);
+  }
   Result<void> loopback_up() override {
     say("ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
     return k_.loopback_up();

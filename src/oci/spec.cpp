@@ -388,17 +388,11 @@ Result<void> validate_spec(const Spec& s) {
 std::vector<std::string> unapplied_fields(const Spec& s) {
   std::vector<std::string> out;
   if (s.process) {
-    if (!s.process->apparmor_profile.empty()) out.push_back("process.apparmorProfile");
-    if (!s.process->selinux_label.empty()) out.push_back("process.selinuxLabel");
-    if (!s.process->scheduler.is_null()) out.push_back("process.scheduler");
-    if (!s.process->io_priority.is_null()) out.push_back("process.ioPriority");
-    if (!s.process->exec_cpu_affinity.is_null()) out.push_back("process.execCPUAffinity");
   }
   if (s.linux) {
     const Linux& l = *s.linux;
+    // On an SELinux host: the mounts are not labelled yet (without SELinux it is refused).
     if (!l.mount_label.empty()) out.push_back("linux.mountLabel");
-    if (!l.intel_rdt.is_null()) out.push_back("linux.intelRdt");
-    if (!l.personality.is_null()) out.push_back("linux.personality");
   }
   return out;
 }

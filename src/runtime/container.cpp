@@ -19,6 +19,8 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "explain/explain.hpp"
+#include "linux/process/attributes.hpp"
+#include "linux/security/lsm.hpp"
 #include "hooks/hooks.hpp"
 #include "linux/cgroup/stats.hpp"
 #include "linux/console/console.hpp"
@@ -205,6 +207,8 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   if (::geteuid() != 0 && !(spec.linux && spec.linux->find_namespace(oci::NsType::User)))
     return make_error("rootless container requires a user namespace: without root, config.json needs "
                       "linux.namespaces \"user\" with uidMappings and gidMappings (ns-runtime spec --rootless writes them)");
+  TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
+  TRY(linux_security::check_labels(spec));
   for (auto& field : oci::unapplied_fields(spec))
     log::warn("config.json: " + field + " is not supported by this version of ns-runtime and is ignored");
   load_step.done();
@@ -395,6 +399,13 @@ Result<void> Runtime::update(const std::string& id, const nlohmann::json& resour
 }
 
 Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts, const oci::Process& process) {
+  {
+    // The process's own fields, checked before anything runs (errors name process.json's fields).
+    oci::Spec only;
+    only.process = process;
+    TRY(linux_process::parse_attributes(process, nullptr));
+    TRY(linux_security::check_labels(only));
+  }
   state::State st;
   {
     UniqueFd lock = TRY(store_.lock(id));

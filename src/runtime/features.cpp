@@ -34,8 +34,8 @@ nlohmann::json features() {
           {"archs", sc.archs},
           {"knownFlags", sc.flags},
           {"supportedFlags", sc.flags}}},
-        {"apparmor", {{"enabled", false}}},
-        {"selinux", {{"enabled", false}}},
+        {"apparmor", {{"enabled", true}}},  // applied where the host has it (linux/security/lsm)
+        {"selinux", {{"enabled", true}}},
         {"intelRdt", {{"enabled", false}}},
         {"mountExtensions", {{"idmap", {{"enabled", false}}}}}}},
       {"annotations", {{"org.nano-sandbox.version", NS_VERSION}}},

@@ -27,6 +27,7 @@
 #include "linux/ns/namespaces.hpp"
 #include "linux/process/process.hpp"
 #include "linux/security/capabilities.hpp"
+#include "linux/security/lsm.hpp"
 #include "explain/explain.hpp"
 #include "hooks/hooks.hpp"
 #include "runtime/backend.hpp"
@@ -119,6 +120,10 @@ Result<void> stage_console(InitContext& c) {
 
 Result<void> stage_rlimits(InitContext& c) { return linux_process::set_rlimits(*c.k, proc(c).rlimits); }
 
+Result<void> stage_attributes(InitContext& c) { return linux_process::apply_attributes(*c.k, *c.attrs); }
+
+Result<void> stage_labels(InitContext& c) { return linux_security::apply_labels(*c.k, proc(c)); }
+
 // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the caps go.
 Result<void> stage_seccomp_privileged(InitContext& c) {
   if (!c.seccomp || proc(c).no_new_privileges) return {};
@@ -188,6 +193,8 @@ constexpr InitStage kInitStages[] = {
     {&fs_n::kFinalizeRootfs, stage_finalize_rootfs},
     {&linux_console::narration::kConsole, stage_console},
     {&proc_n::kRlimits, stage_rlimits},
+    {&proc_n::kAttributes, stage_attributes},
+    {&sec_n::kLabels, stage_labels},
     {&sec_n::kSeccompPrivileged, stage_seccomp_privileged},
     {&sec_n::kBounding, stage_capabilities_bounding},
     {&proc_n::kUser, stage_user},
@@ -203,6 +210,8 @@ constexpr InitStage kExecStages[] = {
     {&proc_n::kSession, stage_session},
     {&linux_console::narration::kConsole, stage_console},
     {&proc_n::kRlimits, stage_rlimits},
+    {&proc_n::kAttributes, stage_attributes},
+    {&sec_n::kLabels, stage_labels},
     {&sec_n::kSeccompPrivileged, stage_seccomp_privileged},
     {&sec_n::kBounding, stage_capabilities_bounding},
     {&proc_n::kUser, stage_user},
@@ -217,6 +226,11 @@ Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
     auto caps = linux_security::resolve_caps(*ctx.spec->process->capabilities, ctx.k->last_cap());
     if (!caps) return with_stage(caps.error(), "capabilities");
     ctx.caps = *caps;
+  }
+  if (!ctx.attrs) {
+    auto attrs = linux_process::parse_attributes(*ctx.spec->process, ctx.spec->linux ? &*ctx.spec->linux : nullptr);
+    if (!attrs) return with_stage(attrs.error(), "process-attributes");
+    ctx.attrs = std::move(*attrs);
   }
   if (ctx.spec->linux && !ctx.spec->linux->seccomp.is_null() && !ctx.seccomp) {
     auto filter = linux_security::parse_seccomp(ctx.spec->linux->seccomp);
@@ -547,6 +561,9 @@ class NamespaceBackend final : public Backend {
     } child_guard{pid};
 
     // 6. runtime side, while the child waits for Go.
+    if (!ctx.attrs) ctx.attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
+    if (!ctx.attrs->cpus_initial.empty())
+      if (auto r = k.set_cpu_affinity(pid, ctx.attrs->cpus_initial); !r) return with_stage(r.error(), "process-attributes");
     explain::Step join_stage(linux_cgroup::narration::kJoin);
     if (use_cgroup)
       if (auto r = cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");

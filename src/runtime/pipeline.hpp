@@ -13,6 +13,7 @@
 #include "common/fd.hpp"
 #include "explain/narration.hpp"
 #include "linux/fs/rootfs.hpp"
+#include "linux/process/attributes.hpp"
 #include "linux/security/capabilities.hpp"
 #include "linux/security/seccomp.hpp"
 #include "oci/spec.hpp"
@@ -33,6 +34,7 @@ struct InitContext {
   UniqueFd root_fd;
   std::optional<linux_security::CapSets> caps;
   std::optional<linux_security::SeccompFilter> seccomp;
+  std::optional<linux_process::Attributes> attrs;
   // --explain: where a finished stage is reported (the child sends it to the runtime).
   std::function<void(const explain::Narration&, uint64_t start_ns, uint64_t duration_ns, bool ok)> on_stage;
   // --explain: a plain-words remark on the current stage (kept capabilities, ...).

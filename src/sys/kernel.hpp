@@ -71,6 +71,15 @@ class Kernel {
   virtual Result<void> set_no_new_privs() = 0;
   virtual Result<void> load_seccomp(const linux_security::SeccompFilter& filter) = 0;
   virtual Result<void> loopback_up() = 0;
+
+  // scheduling and execution domain (all inherited across execve)
+  virtual Result<void> set_personality(unsigned long persona) = 0;
+  // sched_setattr(2) of the calling thread; the fields of struct sched_attr.
+  virtual Result<void> set_scheduler(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                                     uint64_t runtime, uint64_t deadline, uint64_t period) = 0;
+  virtual Result<void> set_io_priority(int ioprio) = 0;  // IOPRIO_PRIO_VALUE(class, level)
+  // sched_setaffinity(PID, the CPUs of a list such as "0-3,7"); PID 0 is the caller.
+  virtual Result<void> set_cpu_affinity(pid_t pid, const std::string& cpus) = 0;
 };
 
 // The process-wide real kernel.

@@ -3,6 +3,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/capability.h>
+#include <sys/personality.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/mount.h>
@@ -213,6 +214,43 @@ class RealKernel final : public Kernel {
   }
   Result<void> load_seccomp(const linux_security::SeccompFilter& filter) override {
     return linux_security::load_seccomp(filter);
+  }
+  Result<void> set_personality(unsigned long persona) override {
+    if (::personality(persona) < 0) return sys_error("personality");
+    return {};
+  }
+  Result<void> set_scheduler(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority, uint64_t runtime,
+                             uint64_t deadline, uint64_t period) override {
+    // struct sched_attr (include/uapi/linux/sched/types.h); glibc 2.36 has no wrapper.
+    struct {
+      uint32_t size, sched_policy;
+      uint64_t sched_flags;
+      int32_t sched_nice;
+      uint32_t sched_priority;
+      uint64_t sched_runtime, sched_deadline, sched_period;
+    } attr{48, policy, flags, nice, priority, runtime, deadline, period};
+    if (::syscall(SYS_sched_setattr, 0, &attr, 0) < 0) return sys_error("sched_setattr");
+    return {};
+  }
+  Result<void> set_io_priority(int ioprio) override {
+    if (::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprio) < 0) return sys_error("ioprio_set");
+    return {};
+  }
+  Result<void> set_cpu_affinity(pid_t pid, const std::string& cpus) override {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (auto& part : split(cpus, ',')) {
+      if (part.empty()) continue;
+      auto dash = part.find('-');
+      char* end = nullptr;
+      long lo = std::strtol(part.c_str(), &end, 10), hi = lo;
+      if (dash != std::string::npos) hi = std::strtol(part.c_str() + dash + 1, &end, 10);
+      if (*end != '\0' || lo < 0 || hi < lo || hi >= CPU_SETSIZE)
+        return make_error("invalid CPU list \"" + cpus + "\"");
+      for (long c = lo; c <= hi; ++c) CPU_SET(static_cast<int>(c), &set);
+    }
+    if (::sched_setaffinity(pid, sizeof set, &set) < 0) return sys_error("sched_setaffinity", cpus);
+    return {};
   }
   Result<void> loopback_up() override {
     UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));

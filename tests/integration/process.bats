@@ -243,3 +243,53 @@ teardown() { teardown_container_env; }
   [[ "$output" == *"linux.seccomp.defaultAction"* ]]
   no_leftovers c2
 }
+
+@test "personality, scheduler, I/O priority and CPU affinity reach the container's program" {
+  cfg '.linux.personality = {domain: "LINUX32"}
+     | .process.scheduler = {policy: "SCHED_BATCH", nice: 7}
+     | .process.ioPriority = {class: "IOPRIO_CLASS_IDLE", priority: 0}
+     | .process.execCPUAffinity = {initial: "0", final: "0"}'
+  set_args /bin/sh -c 'uname -m; awk "{print \$19, \$41}" /proc/self/stat; ionice; grep Cpus_allowed_list /proc/self/status'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = i686 ]
+  [ "${lines[1]}" = "7 3" ]      # nice 7, policy 3 = SCHED_BATCH
+  [ "${lines[2]}" = "idle" ]
+  [[ "${lines[3]}" =~ Cpus_allowed_list:[[:space:]]+0$ ]]
+}
+
+@test "a bad process attribute fails create naming the field, leaving nothing" {
+  cfg '.process.scheduler = {policy: "SCHED_FIFO", priority: 0}'
+  run rt create --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"process.scheduler.priority: SCHED_FIFO and SCHED_RR need a priority between 1 and 99"* ]]
+  no_leftovers c1
+}
+
+@test "AppArmor, SELinux labels and Intel RDT asked for on a host without them are refused clearly" {
+  [ -e /sys/fs/selinux/enforce ] && skip "SELinux is enabled on this host"
+  grep -qs Y /sys/module/apparmor/parameters/enabled && skip "AppArmor is enabled on this host"
+  cfg '.process.apparmorProfile = "docker-default"'
+  run rt create --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'apparmor profile "docker-default" is specified, but AppArmor is not enabled on this host'* ]]
+  no_leftovers c1
+  cfg 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+  run rt create --bundle "$BUNDLE" c1
+  [[ "$output" == *"process.selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported"* ]]
+  cfg 'del(.process.selinuxLabel) | .linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+  run rt create --bundle "$BUNDLE" c1
+  [[ "$output" == *"linux.mountLabel: selinux label is specified"* ]]
+  cfg 'del(.linux.mountLabel) | .linux.intelRdt = {closID: "x"}'
+  run rt create --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.intelRdt: Intel RDT is not"* ]]
+  no_leftovers c1
+  # and exec --apparmor likewise
+  cfg 'del(.linux.intelRdt)'
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  run rt exec --apparmor docker-default c1 true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"AppArmor is not enabled on this host"* ]]
+}

@@ -126,6 +126,17 @@ Result<void> FakeKernel::set_caps(uint64_t e, uint64_t p, uint64_t i) {
 }
 Result<void> FakeKernel::raise_ambient_cap(int cap) { return record("ambient_raise:" + std::to_string(cap)); }
 Result<void> FakeKernel::set_no_new_privs() { return record("no_new_privs:"); }
+Result<void> FakeKernel::set_personality(unsigned long p) { return record("personality:" + std::to_string(p)); }
+Result<void> FakeKernel::set_scheduler(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority, uint64_t runtime,
+                                       uint64_t deadline, uint64_t period) {
+  return record("sched_setattr:" + std::to_string(policy) + " flags=" + std::to_string(flags) + " nice=" +
+                std::to_string(nice) + " prio=" + std::to_string(priority) + " rt=" + std::to_string(runtime) +
+                " dl=" + std::to_string(deadline) + " period=" + std::to_string(period));
+}
+Result<void> FakeKernel::set_io_priority(int ioprio) { return record("ioprio_set:" + std::to_string(ioprio)); }
+Result<void> FakeKernel::set_cpu_affinity(pid_t pid, const std::string& cpus) {
+  return record("sched_setaffinity:" + std::to_string(pid) + " " + cpus);
+}
 
 Result<void> FakeKernel::load_seccomp(const linux_security::SeccompFilter& f) {
   return record("seccomp_load:" + std::to_string(f.rules.size()) + " rules");

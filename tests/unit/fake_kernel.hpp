@@ -58,6 +58,11 @@ class FakeKernel : public sys::Kernel {
   Result<void> raise_ambient_cap(int cap) override;
   Result<void> set_no_new_privs() override;
   Result<void> load_seccomp(const linux_security::SeccompFilter& filter) override;
+  Result<void> set_personality(unsigned long persona) override;
+  Result<void> set_scheduler(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority, uint64_t runtime,
+                             uint64_t deadline, uint64_t period) override;
+  Result<void> set_io_priority(int ioprio) override;
+  Result<void> set_cpu_affinity(pid_t pid, const std::string& cpus) override;
 
   // Index of the first call starting with PREFIX, or -1.
   [[nodiscard]] int find(const std::string& prefix) const;

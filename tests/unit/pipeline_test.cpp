@@ -104,6 +104,50 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
   }
 }
 
+TEST_F(PipelineTest, ProcessAttributesAreAppliedAfterRlimitsAndBeforeTheUserSwitch) {
+  spec.process->scheduler = nlohmann::json::parse(R"({"policy": "SCHED_BATCH", "nice": 5})");
+  spec.process->io_priority = nlohmann::json::parse(R"({"class": "IOPRIO_CLASS_IDLE", "priority": 3})");
+  spec.process->exec_cpu_affinity = nlohmann::json::parse(R"({"initial": "0", "final": "0-1"})");
+  spec.linux->personality = nlohmann::json::parse(R"({"domain": "LINUX32"})");
+  auto r = runtime::run_init_stages(ctx);
+  ASSERT_TRUE(r) << r.error().to_string();
+  int rl = k.find("setrlimit:"), pers = k.find("personality:8"),
+      sched = k.find("sched_setattr:3 flags=0 nice=5 prio=0"), io = k.find("ioprio_set:" + std::to_string((3 << 13) | 3)),
+      aff = k.find("sched_setaffinity:0 0-1"), uid = k.find("setresuid:");
+  ASSERT_GE(pers, 0) << k.dump();
+  ASSERT_GE(sched, 0) << k.dump();
+  ASSERT_GE(io, 0) << k.dump();
+  ASSERT_GE(aff, 0) << k.dump();
+  EXPECT_LT(rl, pers);
+  EXPECT_LT(aff, uid) << "a nice below 0 or a real-time policy needs root: set before the user switch";
+}
+
+TEST(ProcessAttributes, BadValuesNameTheirField) {
+  auto err = [](const char* process_extra, const char* linux_extra = "") {
+    oci::Process p;
+    auto j = nlohmann::json::parse(std::string("{") + process_extra + "}");
+    if (j.contains("scheduler")) p.scheduler = j["scheduler"];
+    if (j.contains("ioPriority")) p.io_priority = j["ioPriority"];
+    if (j.contains("execCPUAffinity")) p.exec_cpu_affinity = j["execCPUAffinity"];
+    oci::Linux l;
+    auto lj = nlohmann::json::parse(std::string("{") + linux_extra + "}");
+    if (lj.contains("personality")) l.personality = lj["personality"];
+    auto r = linux_process::parse_attributes(p, &l);
+    return r ? std::string() : r.error().to_string();
+  };
+  EXPECT_EQ(err(""), "");
+  EXPECT_NE(err(R"("scheduler": {"policy": "SCHED_FAST"})").find("process.scheduler.policy: unknown policy \"SCHED_FAST\""),
+            std::string::npos);
+  EXPECT_NE(err(R"("scheduler": {"policy": "SCHED_FIFO"})").find("process.scheduler.priority"), std::string::npos);
+  EXPECT_NE(err(R"("scheduler": {"policy": "SCHED_OTHER", "nice": 40})").find("process.scheduler.nice"), std::string::npos);
+  EXPECT_NE(err(R"("scheduler": {"policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_X"]})").find("unknown flag"), std::string::npos);
+  EXPECT_NE(err(R"("ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 9})").find("process.ioPriority.priority"),
+            std::string::npos);
+  EXPECT_NE(err(R"("execCPUAffinity": {"final": "zero"})").find("process.execCPUAffinity.final"), std::string::npos);
+  EXPECT_NE(err("", R"("personality": {"domain": "LINUX64"})").find("linux.personality.domain"), std::string::npos);
+  EXPECT_EQ(err(R"("scheduler": {"policy": "SCHED_RR", "priority": 10}, "ioPriority": {"class": "IOPRIO_CLASS_RT"})"), "");
+}
+
 TEST_F(PipelineTest, BoundingKeepsExactlyTheListedCaps) {
   ASSERT_TRUE(runtime::run_init_stages(ctx));
   EXPECT_EQ(k.find("capbset_drop:0"), -1) << "CAP_CHOWN (0) is in the bounding set";
