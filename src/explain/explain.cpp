@@ -224,9 +224,10 @@ class ExplainingKernel final : public sys::Kernel {
     say("prctl(PR_SET_NO_NEW_PRIVS, 1)");
     return k_.set_no_new_privs();
   }
-  Result<void> load_seccomp(const linux_security::SeccompFilter& f) override {
-    say("seccomp(SECCOMP_SET_MODE_FILTER, " + std::to_string(f.rules.size()) + " rules)");
-    return k_.load_seccomp(f);
+  Result<void> load_seccomp(const linux_security::SeccompFilter& f, UniqueFd* listener) override {
+    say("seccomp(SECCOMP_SET_MODE_FILTER, " + std::to_string(f.rules.size()) + " rules" +
+        (f.listener_path.empty() ? "" : ", SECCOMP_FILTER_FLAG_NEW_LISTENER") + ")");
+    return k_.load_seccomp(f, listener);
   }
   Result<void> set_personality(unsigned long p) override {
     say("personality(" + hex(p) + (p == 0x0008 ? " PER_LINUX32" : p == 0 ? " PER_LINUX" : "") + ")");

@@ -21,6 +21,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "explain/explain.hpp"
+#include "hooks/hooks.hpp"
 #include "linux/ns/namespaces.hpp"
 #include "linux/cgroup/cgroup.hpp"
 #include "linux/console/console.hpp"
@@ -183,6 +184,13 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
     }
     if (relay_narration(*m, "CHILD")) continue;
     if (m->type == Msg::Pid) final_pid = static_cast<pid_t>(m->value);
+    if (m->type == Msg::SeccompListener) {
+      std::string state = hooks::state_json(st.oci_version, st.id, "running", st.pid, st.bundle, st.annotations);
+      if (auto r = hand_to_seccomp_agent(st.seccomp, final_pid ? final_pid : st.pid, state, fd.get()); !r) {
+        outcome = with_stage(r.error(), "seccomp");
+        break;
+      }
+    }
     if (m->type == Msg::Ready) ready = true;
     if (m->type == Msg::Error) {
       outcome = std::unexpected(m->error);

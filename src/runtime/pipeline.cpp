@@ -125,15 +125,23 @@ Result<void> stage_attributes(InitContext& c) { return linux_process::apply_attr
 Result<void> stage_labels(InitContext& c) { return linux_security::apply_labels(*c.k, proc(c)); }
 
 // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the caps go.
+// Loads the filter; a notify listener goes to the runtime, which hands it to the agent.
+Result<void> load_filter(InitContext& c) {
+  UniqueFd listener;
+  TRY(c.k->load_seccomp(*c.seccomp, &listener));
+  if (listener) TRY(send_message(c.sync_fd, Message{Msg::SeccompListener, {}}, listener.get()));
+  return {};
+}
+
 Result<void> stage_seccomp_privileged(InitContext& c) {
   if (!c.seccomp || proc(c).no_new_privileges) return {};
-  return c.k->load_seccomp(*c.seccomp);
+  return load_filter(c);
 }
 
 // With no_new_privs: as late as possible, so the fewest syscalls run under the filter.
 Result<void> stage_seccomp(InitContext& c) {
   if (!c.seccomp || !proc(c).no_new_privileges) return {};
-  return c.k->load_seccomp(*c.seccomp);
+  return load_filter(c);
 }
 
 Result<void> stage_capabilities_bounding(InitContext& c) {
@@ -274,6 +282,18 @@ void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder) {
     m.value2 = static_cast<int64_t>(start);
     (void)send_message(sync, m);
   };
+}
+
+Result<void> hand_to_seccomp_agent(const nlohmann::json& seccomp, pid_t pid, const std::string& state_json,
+                                   int listener_fd) {
+  std::string path = seccomp.value("listenerPath", "");
+  if (path.empty() || listener_fd < 0) return make_error("seccomp listener without a listenerPath");
+  nlohmann::json process_state{{"ociVersion", oci::kOciVersion},
+                               {"fds", {"seccompFd"}},
+                               {"pid", pid},
+                               {"metadata", seccomp.value("listenerMetadata", "")},
+                               {"state", nlohmann::json::parse(state_json)}};
+  return linux_security::send_to_agent(path, listener_fd, process_state.dump());
 }
 
 bool relay_narration(const Message& m, const char* role) {
@@ -597,6 +617,11 @@ class NamespaceBackend final : public Backend {
       if (m->type == Msg::Error) return std::unexpected(m->error);
       if (m->type == Msg::Ready) break;
       if (relay_narration(*m, "CHILD")) continue;
+      if (m->type == Msg::SeccompListener) {
+        std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
+        if (auto r = hand_to_seccomp_agent(l.seccomp, pid, state, fd.get()); !r) return with_stage(r.error(), "seccomp");
+        continue;
+      }
       if (m->type == Msg::ConsoleMaster) {
         if (!opts.console_socket.empty()) {
           if (auto r = linux_console::send_to_console_socket(opts.console_socket, fd.get()); !r)

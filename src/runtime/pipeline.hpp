@@ -63,6 +63,11 @@ void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder);
 // for any other message.
 bool relay_narration(const struct Message& m, const char* role);
 
+// SCMP_ACT_NOTIFY: sends LISTENER_FD and the container process state (runtime-spec
+// containerProcessState: pid, listenerMetadata, the container state) to linux.seccomp.listenerPath.
+Result<void> hand_to_seccomp_agent(const nlohmann::json& seccomp, pid_t pid, const std::string& state_json,
+                                   int listener_fd);
+
 // The stages an `exec`'d process runs after joining the container's namespaces: the process
 // part of the init pipeline (console, rlimits, capabilities, user, cwd, no_new_privs).
 std::span<const InitStage> exec_stages();

@@ -28,6 +28,7 @@ enum class Msg : uint32_t {
   ExplainCall,    // child -> parent (--explain): a kernel call a stage made, in error.msg
   ExplainStage,   // child -> parent (--explain): a finished stage: name, field, why, start, duration
   ExplainNote,    // child -> parent (--explain): a plain-words remark on the stage's calls, in error.msg
+  SeccompListener,  // child -> parent: the seccomp notify fd (SCM_RIGHTS), for the agent at listenerPath
 };
 
 struct Message {

@@ -69,7 +69,8 @@ class Kernel {
   virtual Result<void> set_caps(uint64_t effective, uint64_t permitted, uint64_t inheritable) = 0;
   virtual Result<void> raise_ambient_cap(int cap) = 0;
   virtual Result<void> set_no_new_privs() = 0;
-  virtual Result<void> load_seccomp(const linux_security::SeccompFilter& filter) = 0;
+  // Loads the filter; with SCMP_ACT_NOTIFY rules, *LISTENER receives the notification fd.
+  virtual Result<void> load_seccomp(const linux_security::SeccompFilter& filter, UniqueFd* listener) = 0;
   virtual Result<void> loopback_up() = 0;
 
   // scheduling and execution domain (all inherited across execve)

@@ -212,8 +212,8 @@ class RealKernel final : public Kernel {
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
     return {};
   }
-  Result<void> load_seccomp(const linux_security::SeccompFilter& filter) override {
-    return linux_security::load_seccomp(filter);
+  Result<void> load_seccomp(const linux_security::SeccompFilter& filter, UniqueFd* listener) override {
+    return linux_security::load_seccomp(filter, listener);
   }
   Result<void> set_personality(unsigned long persona) override {
     if (::personality(persona) < 0) return sys_error("personality");

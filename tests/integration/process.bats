@@ -5,7 +5,10 @@
 load helpers
 
 setup() { setup_container_env; }
-teardown() { teardown_container_env; }
+teardown() {
+  teardown_container_env
+  [ -f "$BATS_TEST_TMPDIR/agent.pid" ] && kill "$(cat "$BATS_TEST_TMPDIR/agent.pid")" 2>/dev/null || true
+}
 
 @test "args are looked up in the container's PATH; env is passed as given" {
   cfg '.process.env += ["GREETING=hello there"]'
@@ -292,4 +295,41 @@ teardown() { teardown_container_env; }
   run rt exec --apparmor docker-default c1 true
   [ "$status" -ne 0 ]
   [[ "$output" == *"AppArmor is not enabled on this host"* ]]
+}
+
+@test "seccomp notify: the agent at listenerPath gets the listener and the process state, and answers" {
+  : "${NS_SECCOMP_AGENT:?}"
+  sock="$BATS_TEST_TMPDIR/agent.sock"
+  "$NS_SECCOMP_AGENT" "$sock" "$BATS_TEST_TMPDIR/state" 123 3>&- &   # 123: ENOMEDIUM
+  echo $! > "$BATS_TEST_TMPDIR/agent.pid"
+  for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $s, "listenerMetadata": "from-the-test",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}' --arg s "$sock"
+  set_args /bin/sh -c 'mkdir /tmp/x 2>&1; test -d /tmp/x && echo made || echo not-made; sleep 600'
+  "$NS_RUNTIME" --root "$ROOT" run -d --bundle "$BUNDLE" c1 >"$BATS_TEST_TMPDIR/out" 2>&1
+  for i in $(seq 50); do grep -q made "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+  run cat "$BATS_TEST_TMPDIR/out"
+  echo "$output"
+  [[ "$output" == *"No medium found"* ]]
+  [[ "$output" == *not-made* ]]
+  pid=$(state_field c1 pid)
+  jq -e --argjson p "$pid" '.fds == ["seccompFd"] and .pid == $p and .metadata == "from-the-test"
+        and .state.id == "c1" and .state.status == "creating" and .state.pid == $p' "$BATS_TEST_TMPDIR/state.1"
+  # an exec'd process gets the filter and its own listener for the agent
+  run rt exec c1 /bin/sh -c 'mkdir /tmp/y 2>&1'
+  [[ "$output" == *"No medium found"* ]]
+  jq -e '.state.status == "running"' "$BATS_TEST_TMPDIR/state.2"
+  rt delete --force c1
+}
+
+@test "seccomp notify: without listenerPath, or with no agent listening, create fails cleanly" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+  run rt create --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.seccomp.listenerPath: required when a syscall's action is SCMP_ACT_NOTIFY"* ]]
+  cfg '.linux.seccomp.listenerPath = $s' --arg s "$BATS_TEST_TMPDIR/nobody.sock"
+  run rt create --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"connect to the seccomp agent"*"nobody.sock"* ]]
+  no_leftovers c1
 }

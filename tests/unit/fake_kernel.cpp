@@ -138,7 +138,7 @@ Result<void> FakeKernel::set_cpu_affinity(pid_t pid, const std::string& cpus) {
   return record("sched_setaffinity:" + std::to_string(pid) + " " + cpus);
 }
 
-Result<void> FakeKernel::load_seccomp(const linux_security::SeccompFilter& f) {
+Result<void> FakeKernel::load_seccomp(const linux_security::SeccompFilter& f, UniqueFd*) {
   return record("seccomp_load:" + std::to_string(f.rules.size()) + " rules");
 }
 

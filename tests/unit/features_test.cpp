@@ -29,8 +29,11 @@ TEST(Features, EverythingListedIsAccepted) {
   for (auto& c : f["linux"]["capabilities"]) caps.bounding.push_back(c);
   ASSERT_FALSE(caps.bounding.empty());
   EXPECT_TRUE(linux_security::resolve_caps(caps, 63));
-  for (auto& a : f["linux"]["seccomp"]["actions"])
-    EXPECT_TRUE(linux_security::parse_seccomp({{"defaultAction", a}})) << a;
+  for (auto& a : f["linux"]["seccomp"]["actions"])  // every action, as a rule's (NOTIFY with its listener)
+    EXPECT_TRUE(linux_security::parse_seccomp({{"defaultAction", "SCMP_ACT_ALLOW"},
+                                               {"listenerPath", "/run/agent.sock"},
+                                               {"syscalls", {{{"names", {"mkdir"}}, {"action", a}}}}}))
+        << a;
   for (auto& arch : f["linux"]["seccomp"]["archs"])
     EXPECT_TRUE(linux_security::parse_seccomp({{"defaultAction", "SCMP_ACT_ALLOW"}, {"architectures", {arch}}})) << arch;
   for (auto& op : f["linux"]["seccomp"]["operators"])

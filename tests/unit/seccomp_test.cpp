@@ -40,7 +40,13 @@ TEST(Seccomp, ErrorsNameTheField) {
   EXPECT_NE(bad(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO",
       "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]})").find("syscalls[0].args[0].op"),
             std::string::npos);
-  EXPECT_NE(bad(R"({"defaultAction": "SCMP_ACT_NOTIFY"})").find("not supported"), std::string::npos);
+  EXPECT_NE(bad(R"({"defaultAction": "SCMP_ACT_NOTIFY"})").find("cannot be the default action"), std::string::npos);
+  EXPECT_NE(bad(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})")
+                .find("linux.seccomp.listenerPath: required"),
+            std::string::npos);
+  EXPECT_NE(bad(R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "agent.sock",
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})").find("must be an absolute path"),
+            std::string::npos);
 }
 
 }  // namespace

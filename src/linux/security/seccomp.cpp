@@ -1,12 +1,16 @@
 #include "linux/security/seccomp.hpp"
 
 #include <seccomp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <iterator>
 
 #include "common/log.hpp"
+#include "common/unix_socket.hpp"
 #include "oci/json_reader.hpp"
 
 namespace ns::linux_security {
@@ -17,7 +21,8 @@ using oci::detail::Obj;
 
 // The tables below are also what `features` reports.
 constexpr const char* kActions[] = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP",
-                                    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG"};
+                                    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",
+                                    "SCMP_ACT_NOTIFY"};
 constexpr const char* kFlags[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                   "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
 
@@ -30,7 +35,7 @@ Result<uint32_t> action_from(const std::string& name, std::optional<uint32_t> er
   if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(err);
   if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
   if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
-  if (name == "SCMP_ACT_NOTIFY") return field_error(field, "SCMP_ACT_NOTIFY is not supported by this version");
+  if (name == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
   return field_error(field, "unknown action \"" + name + "\"");
 }
 
@@ -73,10 +78,12 @@ Result<SeccompFilter> parse_seccomp(const nlohmann::json& j) {
   if (!def) return field_error("linux.seccomp.defaultAction", "missing required field");
   auto def_errno = TRY(top.integer<uint32_t>("defaultErrnoRet"));
   f.default_action = TRY(action_from(*def, def_errno, "linux.seccomp.defaultAction"));
+  if (f.default_action == SCMP_ACT_NOTIFY)
+    return field_error("linux.seccomp.defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
   for (auto& a : TRY(top.strings("architectures"))) f.architectures.push_back(TRY(arch_from(a, "linux.seccomp.architectures")));
   f.flags = TRY(top.strings("flags"));
-  (void)TRY(top.str("listenerPath"));
-  (void)TRY(top.str("listenerMetadata"));
+  TRY(top.str_into("listenerPath", f.listener_path));
+  TRY(top.str_into("listenerMetadata", f.listener_metadata));
   TRY(top.each_object("syscalls", [&](Obj& s) -> Result<void> {
     SeccompRule rule;
     rule.names = TRY(s.strings("names"));
@@ -104,6 +111,12 @@ Result<SeccompFilter> parse_seccomp(const nlohmann::json& j) {
   for (auto& flag : f.flags)
     if (std::find(std::begin(kFlags), std::end(kFlags), flag) == std::end(kFlags))
       return field_error("linux.seccomp.flags", "unknown flag \"" + flag + "\"");
+  bool notify = std::any_of(f.rules.begin(), f.rules.end(), [](auto& r) { return r.action == SCMP_ACT_NOTIFY; });
+  if (notify && f.listener_path.empty())
+    return field_error("linux.seccomp.listenerPath", "required when a syscall's action is SCMP_ACT_NOTIFY");
+  if (!notify) f.listener_path.clear();  // nothing will be notified: no agent to call
+  if (!f.listener_path.empty() && f.listener_path[0] != '/')
+    return field_error("linux.seccomp.listenerPath", "must be an absolute path");
   return f;
 }
 
@@ -116,7 +129,7 @@ SeccompFeatures seccomp_features() {
   return out;
 }
 
-Result<void> load_seccomp(const SeccompFilter& f) {
+Result<void> load_seccomp(const SeccompFilter& f, UniqueFd* listener) {
   scmp_filter_ctx ctx = seccomp_init(f.default_action);
   if (!ctx) return make_error("seccomp_init failed");
   struct Guard {
@@ -154,7 +167,24 @@ Result<void> load_seccomp(const SeccompFilter& f) {
   }
   int rc = seccomp_load(ctx);
   if (rc < 0) return sys_error("seccomp_load", {}, -rc);
+  if (listener && !f.listener_path.empty()) {
+    int fd = seccomp_notify_fd(ctx);
+    if (fd < 0) return sys_error("seccomp_notify_fd", {}, -fd);
+    *listener = UniqueFd(fd);
+  }
   return {};
+}
+
+Result<void> send_to_agent(const std::string& path, int listener_fd, const std::string& state_json) {
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) return sys_error("socket");
+  struct sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return make_error("seccomp listenerPath \"" + path + "\" is too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("connect to the seccomp agent", path);
+  return send_with_fd(s.get(), state_json.data(), state_json.size(), listener_fd, "send the seccomp listener to " + path);
 }
 
 }  // namespace ns::linux_security

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/fd.hpp"
 
 namespace ns::linux_security {
 
@@ -34,12 +35,15 @@ struct SeccompRule {
 
 struct SeccompFilter {
   uint32_t default_action = 0;
+  // SCMP_ACT_NOTIFY: the unix socket of the agent that handles notified syscalls, and what to
+  // tell it. The listener fd goes there, with the container's process state (seccomp-agent).
+  std::string listener_path, listener_metadata;
   std::vector<uint32_t> architectures;  // SCMP_ARCH_*
   std::vector<std::string> flags;
   std::vector<SeccompRule> rules;
 };
 
-// Parses linux.seccomp; errors name the field. SCMP_ACT_NOTIFY is refused (not supported yet).
+// Parses linux.seccomp; errors name the field. SCMP_ACT_NOTIFY needs listenerPath.
 Result<SeccompFilter> parse_seccomp(const nlohmann::json& j);
 
 // What the parser accepts, for `features`.
@@ -48,7 +52,12 @@ struct SeccompFeatures {
 };
 SeccompFeatures seccomp_features();
 
-// Builds and loads the filter into the calling thread (libseccomp).
-Result<void> load_seccomp(const SeccompFilter& f);
+// Builds and loads the filter into the calling thread (libseccomp). With SCMP_ACT_NOTIFY rules the
+// listener fd lands in *LISTENER (when LISTENER is given).
+Result<void> load_seccomp(const SeccompFilter& f, UniqueFd* listener = nullptr);
+
+// Hands the listener fd to the agent at PATH (SOCK_STREAM, SCM_RIGHTS) with STATE_JSON, the
+// runtime-spec's containerProcessState: {ociVersion, fds: ["seccompFd"], pid, metadata, state}.
+Result<void> send_to_agent(const std::string& path, int listener_fd, const std::string& state_json);
 
 }  // namespace ns::linux_security
