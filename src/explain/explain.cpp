@@ -229,6 +229,10 @@ class ExplainingKernel final : public sys::Kernel {
         (f.listener_path.empty() ? "" : ", SECCOMP_FILTER_FLAG_NEW_LISTENER") + ")");
     return k_.load_seccomp(f, listener);
   }
+  Result<void> join_session_keyring(const std::string& name) override {
+    say("keyctl(KEYCTL_JOIN_SESSION_KEYRING, " + q(name) + ")");
+    return k_.join_session_keyring(name);
+  }
   Result<void> set_personality(unsigned long p) override {
     say("personality(" + hex(p) + (p == 0x0008 ? " PER_LINUX32" : p == 0 ? " PER_LINUX" : "") + ")");
     return k_.set_personality(p);

@@ -64,6 +64,13 @@ Result<void> stage_session(InitContext& c) {
   return {};
 }
 
+Result<void> stage_keyring(InitContext& c) {
+  if (!c.new_keyring) return {};
+  auto r = c.k->join_session_keyring("_ses." + c.container_id);
+  if (!r && r.error().err == ENOSYS) return {};  // a kernel without keys: nothing to isolate
+  return r;
+}
+
 Result<void> stage_loopback(InitContext& c) {
   if (!lin(c).has_new_namespace(oci::NsType::Network)) return {};
   return c.k->loopback_up();
@@ -188,6 +195,7 @@ constexpr InitStage kInitStages[] = {
     {&ns_n::kJoinNamespaces, stage_join_namespaces},
     {&ns_n::kCgroupNamespace, stage_cgroup_namespace},
     {&proc_n::kSession, stage_session},
+    {&proc_n::kKeyring, stage_keyring},
     {&ns_n::kLoopback, stage_loopback},
     {&proc_n::kOomScore, stage_oom_score},
     {&fs_n::kRootfs, stage_rootfs},
@@ -552,6 +560,7 @@ class NamespaceBackend final : public Backend {
     ctx.fifo_fd = TRY(k.open(fifo, O_PATH));
     ctx.sync_fd = child_end.get();
     ctx.container_id = opts.id;
+    ctx.new_keyring = !opts.no_new_keyring;
     int listen_fds = 0;
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
 

@@ -29,6 +29,7 @@ struct InitContext {
   UniqueFd fifo_fd;       // O_PATH of the exec fifo, opened by the runtime; written after the stages
   int sync_fd = -1;       // child end of the sync socketpair
   std::string container_id;
+  bool new_keyring = true;  // --no-new-keyring: false
   pid_t host_pid = 0;     // the child's pid as the host sees it (for the hooks' state)
   // Filled in while the stages run:
   UniqueFd root_fd;

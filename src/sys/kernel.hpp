@@ -61,6 +61,8 @@ class Kernel {
   virtual Result<void> setresuid(uid_t uid) = 0;
   virtual mode_t umask(mode_t mask) = 0;
   virtual Result<void> setsid() = 0;
+  // keyctl(KEYCTL_JOIN_SESSION_KEYRING, NAME): a new session keyring of that name.
+  virtual Result<void> join_session_keyring(const std::string& name) = 0;
 
   // capabilities and privileges
   [[nodiscard]] virtual int last_cap() = 0;  // the highest capability the kernel knows

@@ -215,6 +215,11 @@ class RealKernel final : public Kernel {
   Result<void> load_seccomp(const linux_security::SeccompFilter& filter, UniqueFd* listener) override {
     return linux_security::load_seccomp(filter, listener);
   }
+  Result<void> join_session_keyring(const std::string& name) override {
+    if (::syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name.c_str()) < 0)
+      return sys_error("keyctl JOIN_SESSION_KEYRING", name);
+    return {};
+  }
   Result<void> set_personality(unsigned long persona) override {
     if (::personality(persona) < 0) return sys_error("personality");
     return {};

@@ -333,3 +333,14 @@ teardown() {
   [[ "$output" == *"connect to the seccomp agent"*"nobody.sock"* ]]
   no_leftovers c1
 }
+
+@test "the container gets a session keyring of its own, unless --no-new-keyring" {
+  set_args /bin/ns-probe keyring
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^keyring:\ keyring\;0\;0\;[0-9a-f]+\;_ses\.c1$ ]]
+  run rt run --rm --no-new-keyring --bundle "$BUNDLE" c2
+  [ "$status" -eq 0 ]
+  [[ "$output" == "keyring: "* ]]
+  [[ "$output" != *"_ses.c2"* ]]
+}

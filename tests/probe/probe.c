@@ -4,6 +4,7 @@
  *                          oom mounts env all (default all)
  *   ns-probe write PATH    try to open PATH for writing; prints "write PATH: ok" or the errno
  *   ns-probe sleep N       sleep N seconds (a long-lived init for tests)
+ *   ns-probe keyring       the session keyring's description ("keyring;uid;gid;perm;name")
  *   ns-probe grab-exe PID  the CVE-2019-5736 move: hold /proc/PID/exe (O_PATH), then keep trying
  *                          to reopen it for writing while it is busy (ETXTBSY), up to 10 s;
  *                          prints "exe writable" (nothing is written) or "exe refused: ERR"
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -145,6 +147,13 @@ int main(int argc, char** argv) {
     else
       printf("write %s: ok\n", argv[2]);
     return fd < 0 ? 1 : 0;
+  }
+  if (argc >= 2 && !strcmp(argv[1], "keyring")) {
+    char desc[256] = {0};
+    /* KEYCTL_DESCRIBE (6) of KEY_SPEC_SESSION_KEYRING (-3) */
+    long n = syscall(SYS_keyctl, 6, -3, desc, sizeof desc - 1);
+    printf("keyring: %s\n", n < 0 ? strerror(errno) : desc);
+    return n < 0;
   }
   if (argc >= 3 && !strcmp(argv[1], "grab-exe")) {
     char path[64];

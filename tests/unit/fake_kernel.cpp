@@ -126,6 +126,7 @@ Result<void> FakeKernel::set_caps(uint64_t e, uint64_t p, uint64_t i) {
 }
 Result<void> FakeKernel::raise_ambient_cap(int cap) { return record("ambient_raise:" + std::to_string(cap)); }
 Result<void> FakeKernel::set_no_new_privs() { return record("no_new_privs:"); }
+Result<void> FakeKernel::join_session_keyring(const std::string& name) { return record("keyring:" + name); }
 Result<void> FakeKernel::set_personality(unsigned long p) { return record("personality:" + std::to_string(p)); }
 Result<void> FakeKernel::set_scheduler(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority, uint64_t runtime,
                                        uint64_t deadline, uint64_t period) {

@@ -59,6 +59,7 @@ class FakeKernel : public sys::Kernel {
   Result<void> set_no_new_privs() override;
   Result<void> load_seccomp(const linux_security::SeccompFilter& filter, UniqueFd* listener) override;
   Result<void> set_personality(unsigned long persona) override;
+  Result<void> join_session_keyring(const std::string& name) override;
   Result<void> set_scheduler(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority, uint64_t runtime,
                              uint64_t deadline, uint64_t period) override;
   Result<void> set_io_priority(int ioprio) override;

@@ -17,6 +17,11 @@
 namespace ns::linux_process {
 
 namespace narration {
+const explain::Narration kKeyring{
+    "keyring", "",
+    "The kernel keeps secrets (Kerberos tickets, filesystem encryption keys) in keyrings, and a process inherits "
+    "the session keyring of whoever started it. The container joins a new session keyring of its own, so it "
+    "cannot use the keys of the user that ran the runtime (--no-new-keyring keeps the caller's)."};
 const explain::Narration kSession{
     "session", "process.terminal",
     "setsid makes the child the leader of a new session with no controlling terminal, so the caller's terminal "

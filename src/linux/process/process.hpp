@@ -46,7 +46,7 @@ void restore_signal_defaults();
                               const std::vector<std::string>& env);
 
 namespace narration {
-extern const explain::Narration kSession, kOomScore, kCwdCreate, kHostname, kSysctl, kRlimits, kUser, kCwd;
+extern const explain::Narration kKeyring, kSession, kOomScore, kCwdCreate, kHostname, kSysctl, kRlimits, kUser, kCwd;
 }
 
 }  // namespace ns::linux_process
