@@ -21,6 +21,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "linux/cgroup/cgroup.hpp"
+#include "linux/cgroup/device_filter.hpp"
 #include "linux/cgroup/resources.hpp"
 #include "linux/console/console.hpp"
 #include "linux/devices/devices.hpp"
@@ -510,6 +511,14 @@ class NamespaceBackend final : public Backend {
     if (use_cgroup) {
       auto applied = linux_cgroup::enable_v2_controllers(k, cg, writes);
       if (applied) applied = linux_cgroup::apply(k, cg, writes);
+      if (applied) {
+        auto filtered = linux_cgroup::apply_device_filter(cg, resources->devices);
+        if (!filtered) applied = std::unexpected(filtered.error());
+        else if (*filtered && explain::on())
+          explain::call("PARENT", "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, " +
+                                      std::to_string(linux_cgroup::device_program(resources->devices).size()) +
+                                      " instructions), bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE)");
+      }
       if (!applied) {
         (void)cg.destroy(k);
         return with_stage(applied.error(), "cgroup");
@@ -752,11 +761,14 @@ class NamespaceBackend final : public Backend {
     sys::Kernel& k = n.k;
     explain::Step step(linux_cgroup::narration::kUpdate);
     auto r = TRY(linux_cgroup::parse_resources(resources));
+    linux_cgroup::add_default_device_rules(r);  // a new device list still needs /dev/null & co
     auto writes = linux_cgroup::plan_writes(r, /*skip_zero=*/true);
     auto layout = TRY(linux_cgroup::detect_layout(k));
     linux_cgroup::Cgroup cg(layout, st.cgroup_path);
     TRY(linux_cgroup::enable_v2_controllers(k, cg, writes));
     TRY(linux_cgroup::apply(k, cg, writes));
+    // v2: a new device list replaces the filter program (Docker's update sends none: kept).
+    (void)TRY(linux_cgroup::apply_device_filter(cg, r.devices));
     if (explain::on()) explain_writes(k, cg, writes);
     step.done();
     return {};

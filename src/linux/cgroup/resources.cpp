@@ -321,6 +321,7 @@ Result<void> apply(sys::Kernel& k, const Cgroup& cg, const std::vector<Write>& w
   for (auto& w : writes) {
     bool v2 = false;
     const Hierarchy* h = cg.home_of(k, w.controller, &v2);
+    if (!h && w.controller == "devices") continue;  // cgroup v2: the device filter program's job
     if (!h) {
       // A limit on memory, cpu or pids that cannot be enforced is an error; the optional
       // controllers (net_cls, rdma, devices on a pure v2 host ...) are skipped with a warning.
