@@ -564,6 +564,10 @@ class NamespaceBackend final : public Backend {
     ctx.rootfs.no_pivot = opts.no_pivot;
     ctx.rootfs.in_userns = l.find_namespace(oci::NsType::User) != nullptr;
     ctx.rootfs.cgroup_mounts = linux_cgroup::container_mounts(layout);
+    if (use_cgroup)
+      for (size_t i = 0; i < layout.hierarchies.size() && i < ctx.rootfs.cgroup_mounts.size(); ++i)
+        ctx.rootfs.cgroup_mounts[i].own_dir = cg.dir(layout.hierarchies[i]);
+    ctx.rootfs.cgroupns = l.find_namespace(oci::NsType::Cgroup) != nullptr;
     // Opened here, by the runtime: the child may not be able to reach the state dir (a user
     // namespace without access to it), and after pivot_root it cannot name it at all.
     ctx.fifo_fd = TRY(k.open(fifo, O_PATH));

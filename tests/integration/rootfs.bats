@@ -218,3 +218,14 @@ private_rootfs() {
     [[ "$output" == *pids* ]]
   fi
 }
+
+@test "without a cgroup namespace the cgroup mount binds the container's own cgroup, not the host's tree" {
+  cfg '.linux.namespaces |= map(select(.type != "cgroup"))
+     | .mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+  set_args /bin/sh -c 'if [ -e /sys/fs/cgroup/cgroup.procs ]; then d=/sys/fs/cgroup; else d=/sys/fs/cgroup/pids; fi; ls $d | grep -c nano-sandbox; cat $d/cgroup.procs | wc -l; touch $d/x 2>&1; true'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]    # the host's tree (which holds nano-sandbox/) is not what it sees
+  [ "${lines[1]}" -le 3 ]  # its own processes only: sh, cat, wc
+  [[ "$output" == *"Read-only file system"* ]]
+}

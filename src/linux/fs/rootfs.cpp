@@ -129,15 +129,27 @@ Result<void> mount_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd,
                           const MountOptions& o) {
   auto fd = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
   unsigned long flags = o.flags & ~MS_REMOUNT;
-  // v2: the container's cgroup namespace root, as one cgroup2 mount.
-  if (ctx.cgroup_mounts.size() == 1 && ctx.cgroup_mounts[0].subdir.empty())
-    return k.mount("cgroup2", sys::fd_path(fd.get()), "cgroup2", flags, "");
+  // The container's cgroup in one hierarchy at TARGET: a fresh mount inside a cgroup namespace
+  // (its root is the container's cgroup), else a bind of the container's own directory.
+  auto one = [&](const linux_fs::CgroupMount& cm, const std::string& in_root) -> Result<void> {
+    auto target = TRY(mkdir_all_in_root(k, root_fd, in_root, 0755));
+    if (ctx.cgroupns || cm.own_dir.empty())
+      return k.mount(cm.fstype, sys::fd_path(target.get()), cm.fstype, flags, cm.options);
+    TRY(k.mount(cm.own_dir, sys::fd_path(target.get()), "", MS_BIND | MS_REC, ""));
+    // The flags go on the bind itself: reopen the path, now the bind's root, to name it.
+    auto bound = TRY(k.open_in_root(root_fd, in_root, O_PATH | O_DIRECTORY));
+    return k.mount("", sys::fd_path(bound.get()), "", MS_BIND | MS_REMOUNT | (flags & ~MS_BIND), "");
+  };
+  // v2: one cgroup2 filesystem.
+  if (ctx.cgroup_mounts.size() == 1 && ctx.cgroup_mounts[0].subdir.empty()) {
+    fd.reset();
+    return one(ctx.cgroup_mounts[0], dest);
+  }
   // v1: a tmpfs holding one mount per hierarchy, made read-only at the end like the others.
   TRY(k.mount("tmpfs", sys::fd_path(fd.get()), "tmpfs", (flags & ~MS_RDONLY), "mode=755"));
   for (auto& cm : ctx.cgroup_mounts) {
     std::string sub = dest + "/" + cm.subdir;
-    auto sfd = TRY(mkdir_all_in_root(k, root_fd, sub, 0755));
-    TRY(k.mount(cm.fstype, sys::fd_path(sfd.get()), cm.fstype, flags, cm.options));
+    TRY(one(cm, sub));
     // Co-mounted controllers ("cpu,cpuacct") are also reachable under each name.
     if (cm.subdir.find(',') != std::string::npos) {
       auto parent = TRY(k.open_in_root(root_fd, dest, O_PATH | O_DIRECTORY));

@@ -20,6 +20,7 @@ struct CgroupMount {
   std::string subdir;   // "" for the v2 root itself, "memory", "cpu,cpuacct", "unified" ...
   std::string fstype;   // "cgroup" or "cgroup2"
   std::string options;  // "memory", "none,name=systemd", ""
+  std::string own_dir;  // the container's own cgroup in this hierarchy, on the host ("" when none)
 };
 
 struct RootfsContext {
@@ -29,6 +30,9 @@ struct RootfsContext {
   bool no_pivot = false;
   bool in_userns = false;
   std::vector<CgroupMount> cgroup_mounts;
+  // With a cgroup namespace a fresh cgroup mount shows the container's cgroup as its root;
+  // without one it would show the host's whole tree, so the container's own cgroup is bound.
+  bool cgroupns = false;
 };
 
 // Resolves PATH inside ROOT_FD, creating missing directories with MODE; an O_PATH fd of the last.
