@@ -394,12 +394,26 @@ struct CloneArgs {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
 };
 
-// fork()-like clone with namespace flags: returns 0 in the child.
-Result<pid_t> clone_child(unsigned long flags) {
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;  // CLONE_INTO_CGROUP (Linux 5.7)
+
+// fork()-like clone with namespace flags: returns 0 in the child. With CGROUP_FD (a cgroup2
+// directory) the child is born in that cgroup (*born_in_cgroup says whether the kernel could).
+Result<pid_t> clone_child(unsigned long flags, int cgroup_fd, bool* born_in_cgroup) {
   CloneArgs a{};
   a.flags = flags;
   a.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &a, sizeof a);
+  *born_in_cgroup = false;
+  long pid = -1;
+  if (cgroup_fd >= 0) {
+    a.flags |= kCloneIntoCgroup;
+    a.cgroup = static_cast<uint64_t>(cgroup_fd);
+    pid = ::syscall(SYS_clone3, &a, sizeof a);
+    if (pid >= 0) *born_in_cgroup = true;
+    // An older kernel (E2BIG, EINVAL) or none of clone3: join the cgroup afterwards instead.
+    a.flags = flags;
+    a.cgroup = 0;
+  }
+  if (pid < 0) pid = ::syscall(SYS_clone3, &a, sizeof a);
   if (pid < 0 && errno == ENOSYS) pid = ::syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) return sys_error("clone");
   return static_cast<pid_t>(pid);
@@ -579,15 +593,21 @@ class NamespaceBackend final : public Backend {
 
     // 5. clone: the child gets its new namespaces at birth.
     explain::Step clone_stage(linux_ns::narration::kClone);
+    // On cgroup v2 the child is born in its cgroup: no window outside it, no cgroup.procs write.
+    UniqueFd cgroup_dir;
+    if (use_cgroup && layout.pure_v2())
+      cgroup_dir = UniqueFd(::open(cg.dir(layout.hierarchies[0]).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (explain::on()) {
       char flags[32];
       std::snprintf(flags, sizeof flags, "0x%lx", linux_ns::clone_flags(l));
-      explain::call("PARENT", std::string("clone3(flags=") + flags + ", exit_signal=SIGCHLD)");
+      explain::call("PARENT", std::string("clone3(flags=") + flags + (cgroup_dir ? "|CLONE_INTO_CGROUP, cgroup=\"" +
+                                  cg.dir(layout.hierarchies[0]) + "\"" : std::string()) + ", exit_signal=SIGCHLD)");
       for (auto& n : l.namespaces)
         if (n.path.empty()) explain::note("PARENT", linux_ns::purpose(n.type));
       explain::note("PARENT", "socketpair(AF_UNIX, SOCK_SEQPACKET): the sync channel; the exec fifo's fd goes along");
     }
-    pid_t pid = TRY(clone_child(linux_ns::clone_flags(l)));
+    bool born_in_cgroup = false;
+    pid_t pid = TRY(clone_child(linux_ns::clone_flags(l), cgroup_dir ? cgroup_dir.get() : -1, &born_in_cgroup));
     if (pid == 0) {
       parent_end.reset();
       init_main(ctx, listen_fds, opts.preserve_fds);
@@ -606,10 +626,12 @@ class NamespaceBackend final : public Backend {
     if (!ctx.attrs) ctx.attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
     if (!ctx.attrs->cpus_initial.empty())
       if (auto r = k.set_cpu_affinity(pid, ctx.attrs->cpus_initial); !r) return with_stage(r.error(), "process-attributes");
-    explain::Step join_stage(linux_cgroup::narration::kJoin);
-    if (use_cgroup)
+    cgroup_dir.reset();
+    if (use_cgroup && !born_in_cgroup) {
+      explain::Step join_stage(linux_cgroup::narration::kJoin);
       if (auto r = cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");
-    join_stage.done();
+      join_stage.done();
+    }
     if (l.has_new_namespace(oci::NsType::User)) {
       explain::Step maps_stage(linux_ns::narration::kIdMaps);
       if (auto r = linux_ns::write_id_maps(k, pid, l); !r) return with_stage(r.error(), "id-maps");

@@ -77,3 +77,16 @@ v2dir() {
   grep -qw hugetlb "$mnt/nano-sandbox/cgroup.subtree_control"
   v2rt delete --force c1
 }
+
+@test "v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), no cgroup.procs write" {
+  cfg '.linux.namespaces |= map(select(.type != "cgroup"))'   # so /proc/self/cgroup shows the real path
+  set_args /bin/sh -c 'cat /proc/self/cgroup'
+  # into a file: narration on stderr, the container's output on stdout
+  v2rt --explain=json run --rm --bundle "$BUNDLE" c1 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/events"
+  jq -e -s '[.[] | select(.event == "call" and (.call | startswith("clone3(")))][0].call | contains("CLONE_INTO_CGROUP")' \
+    "$BATS_TEST_TMPDIR/events"
+  jq -e -s '[.[] | select(.event == "stage" and .stage == "cgroup-join")] | length == 0' "$BATS_TEST_TMPDIR/events"
+  jq -e -s '[.[] | select(.event == "call" and (.call | contains("cgroup.procs")))] | length == 0' "$BATS_TEST_TMPDIR/events"
+  # and it is in it
+  grep -qx '0::/nano-sandbox/c1' "$BATS_TEST_TMPDIR/out"
+}
