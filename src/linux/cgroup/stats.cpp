@@ -45,6 +45,72 @@ uint64_t num(const std::optional<std::string>& s) {
   return std::strtoull(s->c_str(), nullptr, 10);
 }
 
+// runc's blkio entries: {major, minor, op, value}.
+nlohmann::json blkio_entry(const std::string& dev, const std::string& op, uint64_t value) {
+  auto colon = dev.find(':');
+  uint64_t major = std::strtoull(dev.c_str(), nullptr, 10);
+  uint64_t minor = colon == std::string::npos ? 0 : std::strtoull(dev.c_str() + colon + 1, nullptr, 10);
+  return {{"major", major}, {"minor", minor}, {"op", op}, {"value", value}};
+}
+
+// v1: "8:0 Read 4096" lines (a last "Total N" line has no device); v2: io.stat's
+// "8:0 rbytes=.. wbytes=.. rios=.. wios=.." becomes the same entries, as runc reports them.
+nlohmann::json blkio_stats(Reader& r) {
+  using json = nlohmann::json;
+  json bytes = json::array(), ios = json::array();
+  if (r.v2("io")) {
+    for (auto& line : split(r.read("io", nullptr, "io.stat").value_or(""), '\n')) {
+      auto fields = split(line, ' ');
+      if (fields.size() < 2) continue;
+      std::map<std::string, uint64_t> kv;
+      for (size_t i = 1; i < fields.size(); ++i)
+        if (auto eq = fields[i].find('='); eq != std::string::npos)
+          kv[fields[i].substr(0, eq)] = std::strtoull(fields[i].c_str() + eq + 1, nullptr, 10);
+      bytes.push_back(blkio_entry(fields[0], "Read", kv["rbytes"]));
+      bytes.push_back(blkio_entry(fields[0], "Write", kv["wbytes"]));
+      ios.push_back(blkio_entry(fields[0], "Read", kv["rios"]));
+      ios.push_back(blkio_entry(fields[0], "Write", kv["wios"]));
+    }
+  } else {
+    auto entries = [&](const char* file) {
+      json out = json::array();
+      for (auto& line : split(r.read("blkio", file, nullptr).value_or(""), '\n')) {
+        auto fields = split(line, ' ');
+        if (fields.size() != 3 || fields[0].find(':') == std::string::npos) continue;
+        out.push_back(blkio_entry(fields[0], fields[1], std::strtoull(fields[2].c_str(), nullptr, 10)));
+      }
+      return out;
+    };
+    bytes = entries("blkio.throttle.io_service_bytes_recursive");
+    ios = entries("blkio.throttle.io_serviced_recursive");
+  }
+  return json{{"ioServiceBytesRecursive", bytes}, {"ioServicedRecursive", ios}};
+}
+
+// Per huge page size ("2MB", "1GB", named as hugepageLimits names them): usage, max usage, failcnt.
+nlohmann::json hugetlb_stats(Reader& r) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const char* size : {"64KB", "2MB", "32MB", "512MB", "1GB", "16GB"}) {
+    std::string v1 = std::string("hugetlb.") + size + ".usage_in_bytes";
+    std::string v2 = std::string("hugetlb.") + size + ".current";
+    auto usage = r.read("hugetlb", v1.c_str(), v2.c_str());
+    if (!usage) continue;
+    if (r.v2("hugetlb")) {
+      std::string events = std::string("hugetlb.") + size + ".events";
+      out[size] = {{"usage", num(usage)},
+                   {"max", 0},
+                   {"failcnt", keyed(r.read("hugetlb", nullptr, events.c_str()).value_or(""))["max"]}};
+    } else {
+      std::string max = std::string("hugetlb.") + size + ".max_usage_in_bytes";
+      std::string fail = std::string("hugetlb.") + size + ".failcnt";
+      out[size] = {{"usage", num(usage)},
+                   {"max", num(r.read("hugetlb", max.c_str(), nullptr))},
+                   {"failcnt", num(r.read("hugetlb", fail.c_str(), nullptr))}};
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json read_stats(sys::Kernel& k, const Cgroup& cg) {
@@ -96,7 +162,7 @@ nlohmann::json read_stats(sys::Kernel& k, const Cgroup& cg) {
   json pids = {{"current", num(r.read("pids", "pids.current", "pids.current"))},
                {"limit", num(r.read("pids", "pids.max", "pids.max"))}};
   if (pids["limit"] == UINT64_MAX) pids["limit"] = 0;  // runc reports "no limit" as 0
-  return json{{"cpu", cpu}, {"memory", memory}, {"pids", pids}, {"blkio", json::object()}, {"hugetlb", json::object()}};
+  return json{{"cpu", cpu}, {"memory", memory}, {"pids", pids}, {"blkio", blkio_stats(r)}, {"hugetlb", hugetlb_stats(r)}};
 }
 
 uint64_t oom_kills(sys::Kernel& k, const Cgroup& cg) {
