@@ -514,10 +514,7 @@ class NamespaceBackend final : public Backend {
     if (use_cgroup) {
       if (auto r = cg.create(k); !r) {
         bool denied = r.error().err == EACCES || r.error().err == EROFS || r.error().err == EPERM;
-        if (::geteuid() == 0 || !denied) {
-          (void)cg.destroy(k);
-          return with_stage(r.error(), "cgroup");
-        }
+        if (::geteuid() == 0 || !denied) return with_stage(r.error(), "cgroup");  // create undid its own dirs
         log::warn("no permission to create cgroup " + cg_path + ": running without resource control");
         use_cgroup = false;
       }

@@ -154,6 +154,25 @@ cgfile() {
   [ "$(state_field c1 status)" = running ]
 }
 
+@test "a pre-existing frozen cgroup is refused" {
+  # someone else's cgroup, empty and frozen
+  if [ -d /sys/fs/cgroup/freezer ]; then
+    f=/sys/fs/cgroup/freezer/nano-sandbox/frozen-test/freezer.state
+    mkdir -p "${f%/*}" && echo FROZEN > "$f"
+  else
+    f=/sys/fs/cgroup/nano-sandbox/frozen-test/cgroup.freeze
+    mkdir -p "${f%/*}" && echo 1 > "$f"
+  fi
+  set_sleeper
+  cfg '.linux.cgroupsPath = "/nano-sandbox/frozen-test"'
+  run rt create --bundle "$BUNDLE" c2
+  [[ "$f" == *freezer.state ]] && echo THAWED > "$f" || echo 0 > "$f"
+  find /sys/fs/cgroup -depth -type d -name frozen-test -exec rmdir {} \; 2>/dev/null || true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"cgroup /nano-sandbox/frozen-test is frozen"* ]]
+  [ ! -e "$ROOT/c2" ]
+}
+
 @test "v1 device rules: deny all, allow a list, the default devices stay usable" {
   v2_only && skip "v2 device rules need an eBPF program (not built yet)"
   cfg '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11},

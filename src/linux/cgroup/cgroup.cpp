@@ -140,6 +140,29 @@ std::vector<linux_fs::CgroupMount> container_mounts(const Layout& layout) {
 }
 
 Result<void> Cgroup::create(sys::Kernel& k) {
+  // On a refusal, only the directories made here go again: a cgroup that was there before
+  // (someone else's, non-empty or frozen) is left exactly as it was.
+  std::vector<std::string> made;
+  auto undo = [&](Error e) -> Result<void> {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) (void)k.unlinkat(AT_FDCWD, *it, AT_REMOVEDIR);
+    return std::unexpected(std::move(e));
+  };
+  auto refused = create_dirs(k, made);
+  if (!refused) return undo(refused.error());
+  auto existing = pids(k);
+  if (!existing) return undo(existing.error());
+  if (!existing->empty())
+    return undo(Error{0, {}, {}, "cgroup " + path_ + " is not empty: it already holds " +
+                                     std::to_string(existing->size()) + " process(es)", {}});
+  // A frozen cgroup would hold the container stopped at birth.
+  if (std::string f = freezer_file(); !f.empty())
+    if (auto state = k.read_file(f); state && (state->starts_with("FROZEN") || state->starts_with("FREEZING") ||
+                                               state->starts_with("1")))
+      return undo(Error{0, {}, {}, "cgroup " + path_ + " is frozen: thaw it first, a container cannot start in it", {}});
+  return {};
+}
+
+Result<void> Cgroup::create_dirs(sys::Kernel& k, std::vector<std::string>& made) {
   for (auto& h : layout_.hierarchies) {
     std::string cur = h.mountpoint;
     for (auto& part : split(path_, '/')) {
@@ -154,13 +177,10 @@ Result<void> Cgroup::create(sys::Kernel& k) {
         e.path = cur;
         return std::unexpected(e);
       }
+      if (r) made.push_back(cur);
       if (r && h.controllers.find("cpuset") != std::string::npos) TRY(init_cpuset(k, cur));
     }
   }
-  auto existing = TRY(pids(k));
-  if (!existing.empty())
-    return make_error("cgroup " + path_ + " is not empty: it already holds " + std::to_string(existing.size()) +
-                      " process(es)");
   return {};
 }
 

@@ -51,7 +51,8 @@ class Cgroup {
   Cgroup() = default;
   Cgroup(Layout layout, std::string path) : layout_(std::move(layout)), path_(std::move(path)) {}
 
-  // mkdir -p in every hierarchy; refuses a cgroup that already has processes in it.
+  // mkdir -p in every hierarchy; refuses a cgroup that already has processes in it or is frozen
+  // (and then removes only the directories it made).
   Result<void> create(sys::Kernel& k);
   Result<void> add_pid(sys::Kernel& k, pid_t pid);
   // Every pid in the cgroup (from the first hierarchy that has the directory).
@@ -75,6 +76,7 @@ class Cgroup {
   [[nodiscard]] std::string dir(const Hierarchy& h) const { return h.mountpoint + path_; }
 
  private:
+  Result<void> create_dirs(sys::Kernel& k, std::vector<std::string>& made);
   Layout layout_;
   std::string path_;
 };
