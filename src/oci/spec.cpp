@@ -385,18 +385,6 @@ Result<void> validate_spec(const Spec& s) {
   return {};
 }
 
-std::vector<std::string> unapplied_fields(const Spec& s) {
-  std::vector<std::string> out;
-  if (s.process) {
-  }
-  if (s.linux) {
-    const Linux& l = *s.linux;
-    // On an SELinux host: the mounts are not labelled yet (without SELinux it is refused).
-    if (!l.mount_label.empty()) out.push_back("linux.mountLabel");
-  }
-  return out;
-}
-
 Result<Spec> load_spec(const std::string& bundle) {
   std::string path = join_path(bundle, "config.json");
   auto text = read_file(path);

@@ -172,9 +172,6 @@ Result<void> validate_spec(const Spec& spec);
 // Reads BUNDLE/config.json, parses and validates it.
 Result<Spec> load_spec(const std::string& bundle);
 
-// Fields present in SPEC that this runtime parses but does not apply yet ("linux.seccomp",
-// "hooks.prestart", ...): `create` warns about each, so nobody believes they are in force.
-std::vector<std::string> unapplied_fields(const Spec& spec);
 
 // Rlimit names the parser accepts, for `features`.
 std::vector<std::string> known_rlimits();

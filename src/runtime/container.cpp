@@ -209,8 +209,6 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
                       "linux.namespaces \"user\" with uidMappings and gidMappings (ns-runtime spec --rootless writes them)");
   TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
   TRY(linux_security::check_labels(spec));
-  for (auto& field : oci::unapplied_fields(spec))
-    log::warn("config.json: " + field + " is not supported by this version of ns-runtime and is ignored");
   load_step.done();
 
   UniqueFd lock = TRY(store_.create_dir(opts.id));

@@ -579,6 +579,7 @@ class NamespaceBackend final : public Backend {
       for (size_t i = 0; i < layout.hierarchies.size() && i < ctx.rootfs.cgroup_mounts.size(); ++i)
         ctx.rootfs.cgroup_mounts[i].own_dir = cg.dir(layout.hierarchies[i]);
     ctx.rootfs.cgroupns = l.find_namespace(oci::NsType::Cgroup) != nullptr;
+    if (!l.mount_label.empty() && linux_security::selinux_enabled()) ctx.rootfs.mount_label = l.mount_label;
     // Opened here, by the runtime: the child may not be able to reach the state dir (a user
     // namespace without access to it), and after pivot_root it cannot name it at all.
     ctx.fifo_fd = TRY(k.open(fifo, O_PATH));

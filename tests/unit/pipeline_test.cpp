@@ -148,6 +148,17 @@ TEST(ProcessAttributes, BadValuesNameTheirField) {
   EXPECT_EQ(err(R"("scheduler": {"policy": "SCHED_RR", "priority": 10}, "ioPriority": {"class": "IOPRIO_CLASS_RT"})"), "");
 }
 
+TEST_F(PipelineTest, OnAnSELinuxHostTheFilesystemsWeMakeCarryTheMountLabel) {
+  ctx.rootfs.mount_label = "system_u:object_r:container_file_t:s0";
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  EXPECT_GE(k.find("mount:/bundle/rootfs/dev src=tmpfs type=tmpfs flags=" + std::to_string(MS_NOSUID) +
+                   " data=mode=755,context=\"system_u:object_r:container_file_t:s0\""),
+            0)
+      << k.dump();
+  EXPECT_GE(k.find("mount:/bundle/rootfs/proc src=proc type=proc"), 0);
+  EXPECT_EQ(k.find("mount:/bundle/rootfs/proc src=proc type=proc flags=0 data=context"), -1) << "proc keeps its own label";
+}
+
 TEST_F(PipelineTest, BoundingKeepsExactlyTheListedCaps) {
   ASSERT_TRUE(runtime::run_init_stages(ctx));
   EXPECT_EQ(k.find("capbset_drop:0"), -1) << "CAP_CHOWN (0) is in the bounding set";

@@ -167,16 +167,6 @@ TEST(Spec, UnknownFieldsAreIgnoredLikeRunc) {
   EXPECT_EQ(error_of(minimal(R"(, "x-vendor": {"a": 1}, "windows": {}, "vm": {})")), "");
 }
 
-TEST(Spec, FieldsNotAppliedYetAreListed) {
-  auto s = parse_spec(minimal(R"(, "hooks": {"poststop": [{"path": "/x"}]},
-      "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}, "resources": {"pids": {"limit": 5}}})"));
-  ASSERT_TRUE(s);
-  EXPECT_TRUE(unapplied_fields(*s).empty());
-  auto lsm = parse_spec(minimal(R"(, "linux": {"mountLabel": "x", "personality": {"domain": "LINUX"}})"));
-  EXPECT_EQ(unapplied_fields(*lsm), (std::vector<std::string>{"linux.mountLabel"}));
-  EXPECT_TRUE(unapplied_fields(*parse_spec(minimal())).empty());
-}
-
 TEST(Spec, DefaultSpecParsesAndValidates) {
   for (bool rootless : {false, true}) {
     auto j = default_spec(rootless, 1000, 1000);

@@ -206,7 +206,12 @@ Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, co
     if (m.type != "tmpfs") return make_error("mount " + dest + ": tmpcopyup needs a tmpfs mount");
     old_content = TRY(k.open_in_root(root_fd, dest, O_RDONLY | O_DIRECTORY));
   }
-  if (auto r = k.mount(m.source, sys::fd_path(target.get()), m.type, o.flags, o.data); !r) {
+  std::string data = o.data;
+  // SELinux (linux.mountLabel): the filesystems the runtime makes carry the container's file
+  // label, as runc labels them; binds, proc and sysfs keep their own.
+  if (!ctx.mount_label.empty() && (m.type == "tmpfs" || m.type == "devpts" || m.type == "mqueue" || m.type == "shm"))
+    data += (data.empty() ? "" : ",") + std::string("context=\"") + ctx.mount_label + "\"";
+  if (auto r = k.mount(m.source, sys::fd_path(target.get()), m.type, o.flags, data); !r) {
     Error e = r.error();
     e.op = "mount \"" + (m.source.empty() ? m.type : m.source) + "\" on";
     e.path = dest;

@@ -33,6 +33,7 @@ struct RootfsContext {
   // With a cgroup namespace a fresh cgroup mount shows the container's cgroup as its root;
   // without one it would show the host's whole tree, so the container's own cgroup is bound.
   bool cgroupns = false;
+  std::string mount_label;  // linux.mountLabel, on a host with SELinux ("" otherwise)
 };
 
 // Resolves PATH inside ROOT_FD, creating missing directories with MODE; an O_PATH fd of the last.
