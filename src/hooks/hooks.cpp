@@ -40,11 +40,9 @@ long long now_ms() {
   return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-}  // namespace
-
-namespace {
 int g_runtime_mount_ns = -1;
-}
+
+}  // namespace
 
 void set_runtime_mount_ns(int fd) { g_runtime_mount_ns = fd; }
 

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -190,24 +191,10 @@ namespace ns_n = linux_ns::narration;
 namespace proc_n = linux_process::narration;
 namespace sec_n = linux_security::narration;
 
-// The init side, in order. Each narration (what the stage is for, in plain words) lives in the
-// module of the mechanism it narrates.
-constexpr InitStage kInitStages[] = {
-    {&ns_n::kJoinNamespaces, stage_join_namespaces},
-    {&ns_n::kCgroupNamespace, stage_cgroup_namespace},
-    {&proc_n::kSession, stage_session},
-    {&proc_n::kKeyring, stage_keyring},
-    {&ns_n::kLoopback, stage_loopback},
-    {&proc_n::kOomScore, stage_oom_score},
-    {&fs_n::kRootfs, stage_rootfs},
-    {&fs_n::kMounts, stage_mounts},
-    {&linux_dev::narration::kDevices, stage_devices},
-    {&hooks::narration::kCreateContainerHooks, stage_create_container_hooks},
-    {&proc_n::kCwdCreate, stage_cwd_create},
-    {&fs_n::kPivotRoot, stage_pivot_root},
-    {&proc_n::kHostname, stage_hostname},
-    {&proc_n::kSysctl, stage_sysctl},
-    {&fs_n::kFinalizeRootfs, stage_finalize_rootfs},
+// The process half of the pipeline: who the process is and what it may do, from its terminal
+// to its syscall filter. The init runs it after setting up the container; an exec'd process,
+// which joins a container that is already set up, runs it after its own session.
+constexpr std::array<InitStage, 11> kProcessStages = {{
     {&linux_console::narration::kConsole, stage_console},
     {&proc_n::kRlimits, stage_rlimits},
     {&proc_n::kAttributes, stage_attributes},
@@ -219,24 +206,39 @@ constexpr InitStage kInitStages[] = {
     {&proc_n::kCwd, stage_cwd},
     {&sec_n::kNoNewPrivileges, stage_no_new_privileges},
     {&sec_n::kSeccomp, stage_seccomp},
-};
+}};
 
-// What an exec'd process runs once it is inside the container's namespaces and cgroup: the
-// process half of the list above.
-constexpr InitStage kExecStages[] = {
-    {&proc_n::kSession, stage_session},
-    {&linux_console::narration::kConsole, stage_console},
-    {&proc_n::kRlimits, stage_rlimits},
-    {&proc_n::kAttributes, stage_attributes},
-    {&sec_n::kLabels, stage_labels},
-    {&sec_n::kSeccompPrivileged, stage_seccomp_privileged},
-    {&sec_n::kBounding, stage_capabilities_bounding},
-    {&proc_n::kUser, stage_user},
-    {&sec_n::kCapabilities, stage_capabilities},
-    {&proc_n::kCwd, stage_cwd},
-    {&sec_n::kNoNewPrivileges, stage_no_new_privileges},
-    {&sec_n::kSeccomp, stage_seccomp},
-};
+template <size_t A, size_t B>
+constexpr std::array<InitStage, A + B> then(const std::array<InitStage, A>& first, const std::array<InitStage, B>& second) {
+  std::array<InitStage, A + B> out{};
+  for (size_t i = 0; i < A; ++i) out[i] = first[i];
+  for (size_t i = 0; i < B; ++i) out[A + i] = second[i];
+  return out;
+}
+
+// The init side, in order: the container's set-up, then the process half. Each narration (what
+// the stage is for, in plain words) lives in the module of the mechanism it narrates.
+constexpr auto kInitStages = then(std::array<InitStage, 15>{{
+                                      {&ns_n::kJoinNamespaces, stage_join_namespaces},
+                                      {&ns_n::kCgroupNamespace, stage_cgroup_namespace},
+                                      {&proc_n::kSession, stage_session},
+                                      {&proc_n::kKeyring, stage_keyring},
+                                      {&ns_n::kLoopback, stage_loopback},
+                                      {&proc_n::kOomScore, stage_oom_score},
+                                      {&fs_n::kRootfs, stage_rootfs},
+                                      {&fs_n::kMounts, stage_mounts},
+                                      {&linux_dev::narration::kDevices, stage_devices},
+                                      {&hooks::narration::kCreateContainerHooks, stage_create_container_hooks},
+                                      {&proc_n::kCwdCreate, stage_cwd_create},
+                                      {&fs_n::kPivotRoot, stage_pivot_root},
+                                      {&proc_n::kHostname, stage_hostname},
+                                      {&proc_n::kSysctl, stage_sysctl},
+                                      {&fs_n::kFinalizeRootfs, stage_finalize_rootfs},
+                                  }},
+                                  kProcessStages);
+
+// What an exec'd process runs once it is inside the container's namespaces and cgroup.
+constexpr auto kExecStages = then(std::array<InitStage, 1>{{{&proc_n::kSession, stage_session}}}, kProcessStages);
 
 Result<void> run_stages(InitContext& ctx, std::span<const InitStage> stages) {
   if (ctx.spec->process->capabilities && !ctx.caps) {
@@ -585,6 +587,8 @@ class NamespaceBackend final : public Backend {
     ctx.fifo_fd = TRY(k.open(fifo, O_PATH));
     ctx.sync_fd = child_end.get();
     ctx.container_id = opts.id;
+    // Parsed once, here: the initial CPU affinity is ours to set, the rest the child inherits.
+    ctx.attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
     ctx.new_keyring = !opts.no_new_keyring;
     int listen_fds = 0;
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
@@ -621,7 +625,6 @@ class NamespaceBackend final : public Backend {
     } child_guard{pid};
 
     // 6. runtime side, while the child waits for Go.
-    if (!ctx.attrs) ctx.attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
     if (!ctx.attrs->cpus_initial.empty())
       if (auto r = k.set_cpu_affinity(pid, ctx.attrs->cpus_initial); !r) return with_stage(r.error(), "process-attributes");
     cgroup_dir.reset();

@@ -2,13 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/wait.h>
-#include <signal.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <ctime>
 
 #include "common/fd.hpp"
+#include "linux/process/process.hpp"
 
 namespace ns::linux_ns {
 
@@ -173,7 +173,7 @@ Result<void> run_map_helper(const char* tool, int pid, const std::vector<oci::Id
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
+    linux_process::restore_signal_defaults();
     ::execv(path.c_str(), argv.data());
     ::_exit(127);
   }
