@@ -84,10 +84,30 @@ std::string mount_flags_text(unsigned long f) {
       {MS_RDONLY, "MS_RDONLY"}, {MS_NOSUID, "MS_NOSUID"},   {MS_NODEV, "MS_NODEV"},     {MS_NOEXEC, "MS_NOEXEC"},
       {MS_REMOUNT, "MS_REMOUNT"}, {MS_BIND, "MS_BIND"},     {MS_MOVE, "MS_MOVE"},       {MS_REC, "MS_REC"},
       {MS_PRIVATE, "MS_PRIVATE"}, {MS_SLAVE, "MS_SLAVE"},   {MS_SHARED, "MS_SHARED"},   {MS_UNBINDABLE, "MS_UNBINDABLE"},
-      {MS_STRICTATIME, "MS_STRICTATIME"}, {MS_RELATIME, "MS_RELATIME"}, {MS_NOATIME, "MS_NOATIME"}};
+      {MS_STRICTATIME, "MS_STRICTATIME"}, {MS_RELATIME, "MS_RELATIME"}, {MS_NOATIME, "MS_NOATIME"},
+      {MS_NODIRATIME, "MS_NODIRATIME"}, {MS_NOSYMFOLLOW, "MS_NOSYMFOLLOW"}};
   std::string s;
   for (auto [bit, name] : names)
     if (f & bit) s += (s.empty() ? "" : "|") + std::string(name);
+  return s.empty() ? "0" : s;
+}
+
+std::string mount_attr_text(uint64_t f) {
+  static const std::pair<uint64_t, const char*> names[] = {
+      {MOUNT_ATTR_RDONLY, "MOUNT_ATTR_RDONLY"},         {MOUNT_ATTR_NOSUID, "MOUNT_ATTR_NOSUID"},
+      {MOUNT_ATTR_NODEV, "MOUNT_ATTR_NODEV"},           {MOUNT_ATTR_NOEXEC, "MOUNT_ATTR_NOEXEC"},
+      {MOUNT_ATTR__ATIME, "MOUNT_ATTR__ATIME"},         {MOUNT_ATTR_NODIRATIME, "MOUNT_ATTR_NODIRATIME"},
+      {MOUNT_ATTR_NOSYMFOLLOW, "MOUNT_ATTR_NOSYMFOLLOW"}};
+  std::string s;
+  uint64_t rest = f;
+  for (auto [bit, name] : names)
+    if ((rest & bit) == bit) {
+      s += (s.empty() ? "" : "|") + std::string(name);
+      rest &= ~bit;
+    }
+  // Inside MOUNT_ATTR__ATIME: one of the modes.
+  if (rest & MOUNT_ATTR_NOATIME) s += (s.empty() ? "" : "|") + std::string("MOUNT_ATTR_NOATIME");
+  if ((rest & MOUNT_ATTR__ATIME) == MOUNT_ATTR_STRICTATIME) s += (s.empty() ? "" : "|") + std::string("MOUNT_ATTR_STRICTATIME");
   return s.empty() ? "0" : s;
 }
 
@@ -129,6 +149,11 @@ class ExplainingKernel final : public sys::Kernel {
   Result<void> fchdir(int fd) override {
     say("fchdir(" + q(resolve(sys::fd_path(fd))) + ")");
     return k_.fchdir(fd);
+  }
+  Result<void> mount_setattr(const std::string& p, uint64_t set, uint64_t clear) override {
+    say("mount_setattr(" + q(resolve(p)) + ", AT_RECURSIVE, set=" + mount_attr_text(set) + ", clear=" +
+        mount_attr_text(clear) + ")");
+    return k_.mount_setattr(p, set, clear);
   }
   Result<unsigned long> mount_flags(const std::string& p) override { return k_.mount_flags(p); }
   Result<UniqueFd> open(const std::string& p, int f, mode_t m) override { return k_.open(p, f, m); }

@@ -68,12 +68,7 @@ Result<Hooks> parse_hooks(Obj& h) {
       return {};
     });
   };
-  TRY(list("prestart", hooks.prestart));
-  TRY(list("createRuntime", hooks.create_runtime));
-  TRY(list("createContainer", hooks.create_container));
-  TRY(list("startContainer", hooks.start_container));
-  TRY(list("poststart", hooks.poststart));
-  TRY(list("poststop", hooks.poststop));
+  for (const HookKind& k : kHookKinds) TRY(list(k.name, hooks.*k.list));
   h.warn_unknown();
   return hooks;
 }

@@ -95,6 +95,16 @@ struct Hook {
 struct Hooks {
   std::vector<Hook> prestart, create_runtime, create_container, start_container, poststart, poststop;
 };
+// The hook kinds config.json may name, in lifecycle order: the parser and `features` read this table.
+struct HookKind {
+  const char* name;
+  std::vector<Hook> Hooks::*list;
+};
+inline constexpr HookKind kHookKinds[] = {
+    {"prestart", &Hooks::prestart},           {"createRuntime", &Hooks::create_runtime},
+    {"createContainer", &Hooks::create_container}, {"startContainer", &Hooks::start_container},
+    {"poststart", &Hooks::poststart},         {"poststop", &Hooks::poststop},
+};
 
 enum class NsType { Pid, Network, Mount, Ipc, Uts, User, Cgroup, Time };
 inline constexpr NsType kAllNamespaces[] = {NsType::Pid,  NsType::Network, NsType::Mount,

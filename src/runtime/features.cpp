@@ -17,11 +17,13 @@ nlohmann::json features() {
   }
   json namespaces = json::array();
   for (oci::NsType t : oci::kAllNamespaces) namespaces.push_back(oci::ns_type_name(t));
+  json hooks = json::array();
+  for (const oci::HookKind& k : oci::kHookKinds) hooks.push_back(k.name);
   auto sc = linux_security::seccomp_features();
   return json{
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", oci::kOciVersion},
-      {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
+      {"hooks", hooks},
       {"mountOptions", linux_fs::known_mount_options()},
       {"linux",
        {{"namespaces", namespaces},

@@ -132,6 +132,27 @@ private_rootfs() {
   [ ! -e "$BATS_TEST_TMPDIR/ro/x" ]
 }
 
+@test "rro and rnosuid reach the mounts under a recursive bind; ro alone does not; nosymfollow" {
+  mkdir -p "$BATS_TEST_TMPDIR/tree/sub" "$BATS_TEST_TMPDIR/tree2/sub"
+  mount -t tmpfs tmpfs "$BATS_TEST_TMPDIR/tree/sub"
+  mount -t tmpfs tmpfs "$BATS_TEST_TMPDIR/tree2/sub"
+  ln -s /etc/passwd "$BATS_TEST_TMPDIR/tree/link"
+  cfg '.mounts += [
+    {"destination": "/rro", "type": "bind", "source": $t, "options": ["rbind", "rro", "rnosuid", "rprivate"]},
+    {"destination": "/ro", "type": "bind", "source": $t2, "options": ["rbind", "ro", "rprivate"]},
+    {"destination": "/nofollow", "type": "bind", "source": $t, "options": ["bind", "nosymfollow"]}]' \
+    --arg t "$BATS_TEST_TMPDIR/tree" --arg t2 "$BATS_TEST_TMPDIR/tree2"
+  set_args /bin/sh -c 'touch /rro/sub/x 2>&1; touch /ro/sub/y && echo ro-sub-writable; grep " /rro/sub " /proc/self/mountinfo; cat /nofollow/link 2>&1 | head -1'
+  run rt run --rm --bundle "$BUNDLE" c1
+  umount "$BATS_TEST_TMPDIR/tree/sub" "$BATS_TEST_TMPDIR/tree2/sub"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *"/rro/sub/x"*"Read-only file system"* ]]
+  [ "${lines[1]}" = ro-sub-writable ]
+  [[ "${lines[2]}" == *" ro,nosuid"* ]]
+  [[ "${lines[3]}" == *"Too many levels of symbolic links"* ]]
+}
+
 @test "a relative bind source is relative to the bundle" {
   mkdir -p "$BUNDLE/data"
   echo in-bundle > "$BUNDLE/data/f"

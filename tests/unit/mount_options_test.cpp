@@ -32,6 +32,19 @@ TEST(MountOptions, BindRbindAndExtensions) {
   EXPECT_FALSE(parse_mount_options({"idmap"}));
 }
 
+TEST(MountOptions, RecursiveAttributes) {
+  auto o = parse_mount_options({"rbind", "rro", "rnosuid", "rnoatime", "nosymfollow"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->rec_set, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME));
+  EXPECT_EQ(o->rec_clear, static_cast<uint64_t>(MOUNT_ATTR__ATIME));
+  EXPECT_EQ(o->flags, static_cast<unsigned long>(MS_NOSYMFOLLOW));
+  EXPECT_TRUE(o->data.empty());
+  // Later wins per attribute; an atime mode replaces the earlier one.
+  auto later = parse_mount_options({"rro", "rrw", "rstrictatime", "rnoatime"});
+  EXPECT_EQ(later->rec_set, static_cast<uint64_t>(MOUNT_ATTR_NOATIME));
+  EXPECT_EQ(later->rec_clear, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME));
+}
+
 TEST(MountOptions, DevptsDataKeepsItsOrder) {
   auto o = parse_mount_options({"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"});
   EXPECT_EQ(o->data, "newinstance,ptmxmode=0666,mode=0620,gid=5");

@@ -87,6 +87,17 @@ TEST(Resources, BlockIoHugetlbUnified) {
   EXPECT_TRUE(high->v1_file.empty());
 }
 
+TEST(Resources, ZeroBlockIoWeightMeansUnset) {
+  // Docker sends "blockIO": {"weight": 0} on every create; the kernel refuses 0 (range 10-1000).
+  auto w = plan_writes(parse(R"({"blockIO": {"weight": 0, "leafWeight": 0,
+                                  "weightDevice": [{"major": 8, "minor": 0, "weight": 0, "leafWeight": 300}]}})"));
+  EXPECT_EQ(find(w, "blkio.weight"), nullptr);
+  EXPECT_EQ(find(w, "blkio.leaf_weight"), nullptr);
+  EXPECT_EQ(find(w, "blkio.weight_device"), nullptr);
+  ASSERT_NE(find(w, "blkio.leaf_weight_device"), nullptr);
+  EXPECT_EQ(find(w, "blkio.leaf_weight_device")->v1_value, "8:0 300");
+}
+
 TEST(Resources, ErrorsNameTheField) {
   auto bad = parse_resources(nlohmann::json::parse(R"({"memory": {"limit": "lots"}})"));
   ASSERT_FALSE(bad);

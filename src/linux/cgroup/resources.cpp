@@ -266,17 +266,18 @@ std::vector<Write> plan_writes(const Resources& r, bool skip_zero) {
     w.push_back({"pids", "pids.max", v, "pids.max", v});
   }
 
-  // block I/O
-  if (set(r.blkio_weight))
+  // block I/O: weights run 10-1000, so 0 means "not set" (Docker always sends weight 0)
+  auto weight_set = [](auto const& opt) { return opt.has_value() && *opt != 0; };
+  if (weight_set(r.blkio_weight))
     w.push_back({"blkio", "blkio.weight", std::to_string(*r.blkio_weight), "io.weight",
                  "default " + std::to_string(blkio_to_io_weight(*r.blkio_weight))});
-  if (set(r.blkio_leaf_weight)) w.push_back({"blkio", "blkio.leaf_weight", std::to_string(*r.blkio_leaf_weight), "", ""});
+  if (weight_set(r.blkio_leaf_weight)) w.push_back({"blkio", "blkio.leaf_weight", std::to_string(*r.blkio_leaf_weight), "", ""});
   for (auto& d : r.blkio_weight_device) {
     std::string dev = std::to_string(d.major) + ":" + std::to_string(d.minor);
-    if (d.weight)
+    if (weight_set(d.weight))
       w.push_back({"blkio", "blkio.weight_device", dev + " " + std::to_string(*d.weight), "io.weight",
                    dev + " " + std::to_string(blkio_to_io_weight(*d.weight))});
-    if (d.leaf_weight)
+    if (weight_set(d.leaf_weight))
       w.push_back({"blkio", "blkio.leaf_weight_device", dev + " " + std::to_string(*d.leaf_weight), "", ""});
   }
   auto throttle = [&](const std::vector<ThrottleDevice>& list, const char* v1, const char* v2key) {

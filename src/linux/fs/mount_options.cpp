@@ -28,7 +28,36 @@ constexpr FlagOption kFlagOptions[] = {
     {"remount", false, MS_REMOUNT},    {"ro", false, MS_RDONLY},
     {"rw", true, MS_RDONLY},           {"silent", false, MS_SILENT},
     {"strictatime", false, MS_STRICTATIME}, {"suid", true, MS_NOSUID},
-    {"sync", false, MS_SYNCHRONOUS},
+    {"sync", false, MS_SYNCHRONOUS},   {"nosymfollow", false, MS_NOSYMFOLLOW},
+    {"symfollow", true, MS_NOSYMFOLLOW},
+};
+
+// The recursive forms: what they set and clear in mount_setattr(2)'s terms. An atime mode is
+// one value under MOUNT_ATTR__ATIME, so setting one clears that field first.
+struct RecOption {
+  std::string_view name;
+  uint64_t set;
+  uint64_t clear;
+};
+constexpr RecOption kRecursive[] = {
+    {"rro", MOUNT_ATTR_RDONLY, 0},
+    {"rrw", 0, MOUNT_ATTR_RDONLY},
+    {"rnosuid", MOUNT_ATTR_NOSUID, 0},
+    {"rsuid", 0, MOUNT_ATTR_NOSUID},
+    {"rnodev", MOUNT_ATTR_NODEV, 0},
+    {"rdev", 0, MOUNT_ATTR_NODEV},
+    {"rnoexec", MOUNT_ATTR_NOEXEC, 0},
+    {"rexec", 0, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", MOUNT_ATTR_NODIRATIME, 0},
+    {"rdiratime", 0, MOUNT_ATTR_NODIRATIME},
+    {"rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+    {"rnorelatime", 0, MOUNT_ATTR__ATIME},
+    {"rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+    {"ratime", 0, MOUNT_ATTR__ATIME},
+    {"rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+    {"rnostrictatime", 0, MOUNT_ATTR__ATIME},
+    {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0},
+    {"rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
 struct PropOption {
@@ -48,6 +77,7 @@ std::vector<std::string> known_mount_options() {
   std::vector<std::string> out = {"bind", "rbind", "tmpcopyup"};
   for (auto& f : kFlagOptions) out.emplace_back(f.name);
   for (auto& p : kPropagation) out.emplace_back(p.name);
+  for (auto& r : kRecursive) out.emplace_back(r.name);
   return out;
 }
 
@@ -92,6 +122,15 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
     for (auto& p : kPropagation) {
       if (p.name != opt) continue;
       out.propagation.push_back(p.flags);
+      matched = true;
+      break;
+    }
+    if (matched) continue;
+    for (auto& r : kRecursive) {
+      if (r.name != opt) continue;
+      // A later option wins over an earlier one for the same attribute.
+      out.rec_set = (out.rec_set & ~(r.set | r.clear)) | r.set;
+      out.rec_clear = (out.rec_clear & ~(r.set | r.clear)) | r.clear;
       matched = true;
       break;
     }

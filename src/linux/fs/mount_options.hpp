@@ -3,6 +3,7 @@
 // changes to apply afterwards, and the fs-specific data string.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct MountOptions {
   bool bind = false;                    // bind or rbind
   bool recursive = false;               // rbind
   bool tmpcopyup = false;               // podman: copy the directory's old content into the tmpfs
+  // "rro", "rnosuid", ...: MOUNT_ATTR_* set and cleared on the mount and every mount under it
+  // (mount_setattr(2) with AT_RECURSIVE, Linux 5.12), as runc applies them.
+  uint64_t rec_set = 0;
+  uint64_t rec_clear = 0;
 };
 
 Result<MountOptions> parse_mount_options(const std::vector<std::string>& options);

@@ -125,6 +125,20 @@ Result<void> apply_propagation(sys::Kernel& k, const std::string& target, const 
   return {};
 }
 
+// What a mount gets once it is in place: the recursive attributes ("rro", "rnosuid", ...) over the
+// whole subtree, then the propagation changes.
+Result<void> finish_mount(sys::Kernel& k, const std::string& target, const std::string& dest, const MountOptions& o) {
+  if (o.rec_set || o.rec_clear) {
+    if (auto r = k.mount_setattr(target, o.rec_set, o.rec_clear); !r) {
+      Error e = r.error();
+      e.path = dest;
+      if (e.err == ENOSYS) e.msg = "recursive mount options (rro, rnosuid, ...) need Linux 5.12 or later";
+      return std::unexpected(e);
+    }
+  }
+  return apply_propagation(k, target, o.propagation);
+}
+
 Result<void> mount_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd, const std::string& dest,
                           const MountOptions& o) {
   auto fd = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
@@ -197,7 +211,7 @@ Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, co
       unsigned long keep = TRY(k.mount_flags(sys::fd_path(mounted.get()))) & kLockedFlags & ~o.cleared;
       TRY(k.mount("", sys::fd_path(mounted.get()), "", MS_BIND | MS_REMOUNT | rec | want | keep, ""));
     }
-    return apply_propagation(k, sys::fd_path(mounted.get()), o.propagation);
+    return finish_mount(k, sys::fd_path(mounted.get()), dest, o);
   }
 
   auto target = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
@@ -226,7 +240,7 @@ Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, co
       return std::unexpected(e);
     }
   }
-  return apply_propagation(k, sys::fd_path(mounted.get()), o.propagation);
+  return finish_mount(k, sys::fd_path(mounted.get()), dest, o);
 }
 
 // The mount point under which PATH lives, from /proc/self/mountinfo (longest prefix wins).
