@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# containerd 1.6 through ctr and the runc v2 shim, with `--runc-binary` naming the runtime under
+# test. The shim calls it with --root /run/containerd/runc/<namespace> --log BUNDLE/log.json
+# --log-format json on every verb.
+
+bats_require_minimum_version 1.5.0
+load engines
+
+setup_file() {
+  require_root
+  make_work
+  build_image
+  export NS_CTR_NS="nseng$$"
+  note_run_containerd
+  note_cgroup_parent "$NS_CTR_NS"
+  start_containerd ctrd
+  "$NS_SOURCE_DIR/tests/engines/make-oci-archive.sh" "$WORK/busybox.tar" "$WORK/busybox-oci.tar" localhost/busybox:latest
+  c images import "$WORK/busybox-oci.tar" >/dev/null
+}
+
+teardown_file() {
+  [ -n "${WORK:-}" ] || return 0
+  for id in $(c task ls -q 2>/dev/null); do
+    c task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    c task delete -f "$id" >/dev/null 2>&1 || true
+  done
+  for id in $(c containers ls -q 2>/dev/null); do c containers delete "$id" >/dev/null 2>&1 || true; done
+  c images rm localhost/busybox:latest >/dev/null 2>&1 || true
+  stop_daemon "$WORK/ctrd/containerd.pid"
+  rmdir "/run/containerd/runc/$NS_CTR_NS" 2>/dev/null || true
+  clean_run_containerd
+  clean_cgroup_parent "$NS_CTR_NS"
+  umount_under "$WORK"
+  rm -rf "$WORK"
+}
+
+setup() {
+  require_root
+}
+
+c() {
+  ctr -a "$WORK/ctrd/containerd.sock" -n "$NS_CTR_NS" "$@"
+}
+
+crun_() {
+  c run --runc-binary "$RUNTIME" "$@"
+}
+
+# task_status ID: RUNNING, PAUSED, STOPPED
+task_status() {
+  c task ls | awk -v id="$1" '$1 == id {print $3}'
+}
+
+@test "ctr run --rm: output, exit code, the runtime's state is gone" {
+  run crun_ --rm localhost/busybox:latest r1 echo hello from containerd
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello from containerd" ]
+  run crun_ --rm localhost/busybox:latest r2 sh -c 'exit 3'
+  [ "$status" -eq 3 ]
+  [ -z "$(c containers ls -q)" ]
+  [ -z "$("$RUNTIME" --root "/run/containerd/runc/$NS_CTR_NS" list -q 2>/dev/null)" ]
+  no_cgroup_named r1
+}
+
+@test "ctr: a missing binary, a bad cwd and a non-executable file fail create as with runc" {
+  run crun_ --rm localhost/busybox:latest f1 /nonexistent
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'"/nonexistent"'*"no such file or directory"* ]]
+  c containers delete f1 2>/dev/null || true
+  run crun_ --rm --cwd /etc/passwd localhost/busybox:latest f2 pwd
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not a directory"* ]]
+  c containers delete f2 2>/dev/null || true
+  mkdir -p "$BATS_TEST_TMPDIR/noexec"
+  printf 'not a program\n' >"$BATS_TEST_TMPDIR/noexec/file"
+  chmod 0644 "$BATS_TEST_TMPDIR/noexec/file"
+  run crun_ --rm --mount "type=bind,src=$BATS_TEST_TMPDIR/noexec,dst=/x,options=rbind:ro" localhost/busybox:latest f3 /x/file
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"permission denied"* ]]
+  c containers delete f3 2>/dev/null || true
+  [ -z "$("$RUNTIME" --root "/run/containerd/runc/$NS_CTR_NS" list -q 2>/dev/null)" ]
+}
+
+@test "ctr run -d, task exec (plain and -t), ps, pause/resume, metrics, kill, delete" {
+  crun_ -d localhost/busybox:latest d1 sh -c 'trap "echo got-usr1; exit 7" USR1; while :; do sleep 0.1; done'
+  [ "$(task_status d1)" = RUNNING ]
+  local pid
+  pid=$(c task ls | awk '$1 == "d1" {print $2}')
+  [ "$(cat "/proc/$pid/comm")" = sh ]
+
+  run c task exec --exec-id e1 d1 sh -c 'echo exec-ok; cat /proc/1/cmdline | tr "\0" " "'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = exec-ok ]
+  [[ "${lines[1]}" == "sh -c trap"* ]]
+  run c task exec --exec-id e2 d1 sh -c 'exit 4'
+  [ "$status" -eq 4 ]
+  run c task exec --exec-id e3 d1 /nonexistent
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no such file or directory"* ]]
+  run c task exec --exec-id e4 --cwd /nonexistent d1 pwd
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no such file or directory"* ]]
+  run in_pty "ctr -a $WORK/ctrd/containerd.sock -n $NS_CTR_NS task exec -t --exec-id e5 d1 sh -c 'tty; [ -t 0 ] && echo is-tty'"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == /dev/pts/* ]]
+  [[ "${lines[1]}" == is-tty* ]]
+
+  run c task ps d1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$pid"* ]]
+
+  c task pause d1
+  [ "$(task_status d1)" = PAUSED ]
+  [ "$(freezer_state "/$NS_CTR_NS/d1")" = FROZEN ]
+  c task resume d1
+  [ "$(task_status d1)" = RUNNING ]
+  [ "$(freezer_state "/$NS_CTR_NS/d1")" = THAWED ]
+
+  run c task metrics d1
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ pids.current\ +[1-9] ]]
+
+  c task kill -s SIGUSR1 d1
+  wait_for sh -c "[ \"\$(ctr -a $WORK/ctrd/containerd.sock -n $NS_CTR_NS task ls | awk '\$1 == \"d1\" {print \$3}')\" = STOPPED ]"
+  run c task delete d1
+  [[ "$output" == *"exit with non-zero exit code 7"* ]]
+  c containers delete d1
+  [ -z "$(c containers ls -q)" ]
+  [ -z "$("$RUNTIME" --root "/run/containerd/runc/$NS_CTR_NS" list -q 2>/dev/null)" ]
+  no_cgroup_named d1
+}
+
+@test "ctr: kill of a running task with SIGKILL, then delete; the shim and the runtime leave nothing" {
+  crun_ -d localhost/busybox:latest k1 sleep 1000
+  c task kill -s SIGKILL k1
+  wait_for sh -c "[ \"\$(ctr -a $WORK/ctrd/containerd.sock -n $NS_CTR_NS task ls | awk '\$1 == \"k1\" {print \$3}')\" = STOPPED ]"
+  c task delete k1
+  c containers delete k1
+  [ -z "$("$RUNTIME" --root "/run/containerd/runc/$NS_CTR_NS" list -q 2>/dev/null)" ]
+  no_cgroup_named k1
+  ! pgrep -f "containerd-shim-runc-v2 -namespace $NS_CTR_NS" >/dev/null
+}

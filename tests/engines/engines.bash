@@ -1,0 +1,151 @@
+# Shared set-up for the engine suite: real podman, containerd (ctr + the runc v2 shim) and Docker
+# from Debian drive the runtime named by NS_ENGINE_RUNTIME (ns-runtime, or runc to compare).
+# Every daemon runs with private roots and sockets under one work directory per bats file; the
+# teardown stops them and checks that nothing of the file's containers is left behind.
+
+: "${NS_ENGINE_RUNTIME:?NS_ENGINE_RUNTIME must name the runtime binary the engines drive (absolute path)}"
+: "${NS_SOURCE_DIR:?NS_SOURCE_DIR must name the source tree}"
+: "${NS_PROBE:?NS_PROBE must name the ns-probe binary (the image is built from the test rootfs)}"
+
+RUNTIME=$NS_ENGINE_RUNTIME
+RUNTIME_NAME=$(basename "$RUNTIME")
+
+require_root() {
+  [ "$(id -u)" = 0 ] || skip "the engine suite runs real engines: run it as root"
+}
+
+# make_work: a short private directory (unix socket paths must stay under 108 bytes).
+make_work() {
+  WORK=$(mktemp -d /tmp/nse.XXXXXX)
+  export WORK
+}
+
+# build_image: a busybox rootfs tarball made the same way as the test bundle.
+build_image() {
+  "$NS_SOURCE_DIR/scripts/make-bundle.sh" "$WORK/img" "$NS_PROBE" >/dev/null
+  tar -C "$WORK/img/rootfs" -cf "$WORK/busybox.tar" .
+}
+
+cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+
+# Files read inside a container to see its limits (the container's own cgroup namespace or bind).
+if cgroup_v2; then
+  MEM_LIMIT_FILE=/sys/fs/cgroup/memory.max
+  PIDS_LIMIT_FILE=/sys/fs/cgroup/pids.max
+else
+  MEM_LIMIT_FILE=/sys/fs/cgroup/memory/memory.limit_in_bytes
+  PIDS_LIMIT_FILE=/sys/fs/cgroup/pids/pids.max
+fi
+
+# freezer_state CGROUP_PATH: FROZEN/THAWED of a container's cgroup on the host.
+freezer_state() {
+  if cgroup_v2; then
+    [ "$(cat "/sys/fs/cgroup$1/cgroup.freeze")" = 1 ] && echo FROZEN || echo THAWED
+  else
+    cat "/sys/fs/cgroup/freezer$1/freezer.state"
+  fi
+}
+
+# no_cgroup_named NAME: no cgroup directory of that name in any hierarchy.
+no_cgroup_named() {
+  local left
+  left=$(find /sys/fs/cgroup -maxdepth 4 -type d -name "*$1*" 2>/dev/null | head -3)
+  [ -z "$left" ] || { echo "cgroup left behind: $left" >&2; return 1; }
+}
+
+# no_process_under DIR: no process whose command line mentions DIR (daemons, shims, conmon).
+no_process_under() {
+  local left
+  left=$(pgrep -af -- "$1" | grep -v "pgrep" || true)
+  [ -z "$left" ] || { echo "processes left behind: $left" >&2; return 1; }
+}
+
+# no_mount_under DIR
+no_mount_under() {
+  local left
+  left=$(awk -v d="$1" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | head -3)
+  [ -z "$left" ] || { echo "mounts left behind: $left" >&2; return 1; }
+}
+
+# umount_under DIR: lazily unmounts what an engine left mounted under its private root.
+umount_under() {
+  awk -v d="$1" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+}
+
+# wait_for CMD...: polls up to 10 s for CMD to succeed.
+wait_for() {
+  local i
+  for i in $(seq 100); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for: $*" >&2
+  return 1
+}
+
+# in_pty CMD: runs a shell command line with a pseudo-terminal as its stdin/stdout (script(1)).
+in_pty() {
+  script -qec "$1" /dev/null </dev/null
+}
+
+# start_containerd NAME: a private containerd (own root, state, sockets; CRI off), in the background.
+start_containerd() {
+  local dir="$WORK/$1"
+  mkdir -p "$dir"
+  cat >"$dir/config.toml" <<EOF
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+[ttrpc]
+  address = "$dir/containerd.sock.ttrpc"
+[debug]
+  address = "$dir/debug.sock"
+EOF
+  containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
+  echo $! >"$dir/containerd.pid"
+  wait_for ctr -a "$dir/containerd.sock" version
+}
+
+# stop_daemon PIDFILE: SIGTERM, then waits up to 10 s (SIGKILL after that).
+stop_daemon() {
+  [ -f "$1" ] || return 0
+  local pid
+  pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || return 0
+  local i
+  for i in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# The shared directories containerd 1.6's shim always uses (socket dir, ctr's fifos): removed at
+# the end when the suite made them and left them empty.
+note_run_containerd() {
+  [ -e /run/containerd ] && echo yes >"$WORK/run-containerd-existed" || echo no >"$WORK/run-containerd-existed"
+}
+clean_run_containerd() {
+  [ "$(cat "$WORK/run-containerd-existed" 2>/dev/null)" = no ] || return 0
+  rmdir /run/containerd/s /run/containerd/fifo /run/containerd/runc /run/containerd 2>/dev/null || true
+}
+
+# note_cgroup_parent NAME / clean_cgroup_parent NAME: an engine's parent cgroup ("libpod_parent",
+# "docker", a containerd namespace) is removed at the end, emptied, when the suite created it.
+note_cgroup_parent() {
+  if [ -n "$(find /sys/fs/cgroup -maxdepth 2 -type d -name "$1" 2>/dev/null)" ]; then echo yes; else echo no; fi \
+    >"$WORK/cgroup-parent-$1-existed"
+}
+clean_cgroup_parent() {
+  [ "$(cat "$WORK/cgroup-parent-$1-existed" 2>/dev/null)" = no ] || return 0
+  local d
+  for d in /sys/fs/cgroup/$1 /sys/fs/cgroup/*/$1; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  return 0
+}

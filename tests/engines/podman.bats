@@ -1,0 +1,228 @@
+#!/usr/bin/env bats
+# podman (with conmon, netavark) driving the runtime under test, as `podman --runtime` does.
+
+bats_require_minimum_version 1.5.0
+load engines
+
+setup_file() {
+  require_root
+  make_work
+  build_image
+  local d="$WORK/podman"
+  mkdir -p "$d/networks"
+  cat >"$d/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$d/events.log"
+tmp_dir = "$d/tmp"
+runtime_supports_json = ["crun", "runc", "ns-runtime", "$RUNTIME_NAME"]
+network_backend = "netavark"
+[network]
+network_config_dir = "$d/networks"
+EOF
+  cat >"$d/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$d/graph"
+runroot = "$d/run"
+EOF
+  export CONTAINERS_CONF="$d/containers.conf" CONTAINERS_STORAGE_CONF="$d/storage.conf"
+  podman import --change 'CMD ["/bin/sh"]' "$WORK/busybox.tar" localhost/busybox >/dev/null
+  # netavark leaves its top-level firewall chains behind: the teardown removes them if the suite
+  # made them.
+  note_cgroup_parent libpod_parent
+  if iptables-save 2>/dev/null | grep -q NETAVARK; then echo yes; else echo no; fi >"$WORK/netavark-chains-existed"
+}
+
+teardown_file() {
+  [ -n "${WORK:-}" ] || return 0
+  podman rm -a -f -t 0 >/dev/null 2>&1 || true
+  podman network rm -f nseng >/dev/null 2>&1 || true
+  if [ "$(cat "$WORK/netavark-chains-existed" 2>/dev/null)" = no ]; then
+    for table in nat filter; do
+      iptables-save -t "$table" | grep -E '^-A [A-Z_-]+ .*-j NETAVARK' | sed 's/^-A/-D/' | while read -r rule; do
+        eval "iptables -t $table $rule" 2>/dev/null || true
+      done
+      for chain in $(iptables-save -t "$table" | sed -n 's/^:\(NETAVARK[A-Z_-]*\) .*/\1/p'); do
+        iptables -t "$table" -F "$chain" 2>/dev/null || true
+        iptables -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+  fi
+  podman system reset -f >/dev/null 2>&1 || true
+  clean_cgroup_parent libpod_parent
+  umount_under "$WORK"
+  rm -rf "$WORK"
+}
+
+setup() {
+  require_root
+}
+
+p() {
+  podman --runtime "$RUNTIME" "$@"
+}
+
+cgroup_of() {
+  p inspect -f '{{.ID}}' "$1" | sed 's|^|/libpod_parent/libpod-|'
+}
+
+@test "podman run --rm: output, exit code, nothing left" {
+  run p run --rm --network none --name rm1 localhost/busybox echo hello from podman
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello from podman" ]
+  run p run --rm --network none localhost/busybox sh -c 'exit 3'
+  [ "$status" -eq 3 ]
+  run p ps -a -q
+  [ -z "$output" ]
+  [ -z "$("$RUNTIME" list -q 2>/dev/null)" ]
+}
+
+@test "podman: a missing binary exits 127, a non-executable file 126, a file as workdir 126" {
+  run -127 p run --rm --network none localhost/busybox /nonexistent
+  [ "$status" -eq 127 ]
+  [[ "$output" == *"no such file or directory"* ]]
+  run -127 p run --rm --network none localhost/busybox nonexistent
+  [ "$status" -eq 127 ]
+  [[ "$output" == *"executable file not found"* ]]
+  run p run --rm --network none --user 1000 localhost/busybox /etc/passwd
+  [ "$status" -eq 126 ]
+  [[ "$output" == *"permission denied"* ]]
+  run p run --rm --network none --workdir /etc/passwd localhost/busybox pwd
+  [ "$status" -eq 126 ]
+  run p ps -a -q
+  [ -z "$output" ]
+}
+
+@test "podman run -d, exec (plain and -t in a pty), exec failures, stop by SIGTERM" {
+  p run -d --network none --name d1 localhost/busybox sh -c 'trap "exit 42" TERM; while :; do sleep 0.1; done'
+  run p exec d1 sh -c 'echo exec-ok; cat /proc/1/cmdline | tr "\0" " "'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = exec-ok ]
+  [[ "${lines[1]}" == "sh -c trap"* ]]
+  run p exec d1 sh -c '[ -t 0 ] && echo tty || echo no-tty'
+  [ "$output" = no-tty ]
+  run in_pty "podman --runtime $RUNTIME exec -t d1 sh -c 'tty; [ -t 0 ] && echo tty'"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == /dev/pts/* ]]
+  [[ "$output" == *tty* ]]
+  run p exec d1 sh -c 'exit 4'
+  [ "$status" -eq 4 ]
+  run -127 p exec d1 /nonexistent
+  [ "$status" -eq 127 ]
+  run -127 p exec -w /nonexistent d1 pwd
+  [ "$status" -eq 127 ]
+  run p exec -u 1000 d1 /etc/passwd
+  [ "$status" -eq 126 ]
+  p stop -t 10 d1
+  run p inspect -f '{{.State.Status}} {{.State.ExitCode}}' d1
+  [ "$output" = "exited 42" ]
+  p rm d1
+}
+
+@test "podman kill -s delivers the signal; pause/unpause freeze the cgroup; update --memory; rm -f" {
+  p run -d --network none --name k1 localhost/busybox sh -c 'trap "echo got-usr1; exit 7" USR1; while :; do sleep 0.1; done'
+  local cg
+  cg=$(cgroup_of k1)
+  p pause k1
+  [ "$(p inspect -f '{{.State.Status}}' k1)" = paused ]
+  [ "$(freezer_state "$cg")" = FROZEN ]
+  p unpause k1
+  [ "$(p inspect -f '{{.State.Status}}' k1)" = running ]
+  [ "$(freezer_state "$cg")" = THAWED ]
+  p update --memory 96m k1
+  run p exec k1 cat "$MEM_LIMIT_FILE"
+  [ "$output" = 100663296 ]
+  p kill -s USR1 k1
+  wait_for sh -c "[ \"\$(podman inspect -f '{{.State.Status}}' k1)\" = exited ]"
+  [ "$(p inspect -f '{{.State.ExitCode}}' k1)" = 7 ]
+  [[ "$(p logs k1)" == *got-usr1* ]]
+  p rm k1
+  no_cgroup_named "libpod-${cg##*libpod-}"
+
+  p run -d --network none --name f1 localhost/busybox sleep 1000
+  cg=$(cgroup_of f1)
+  p rm -f -t 0 f1
+  run p ps -a -q
+  [ -z "$output" ]
+  [ -z "$("$RUNTIME" list -q 2>/dev/null)" ]
+  no_cgroup_named "libpod-${cg##*libpod-}"
+}
+
+@test "podman --memory and --pids-limit are read back inside" {
+  run p run --rm --network none --memory 64m --pids-limit 50 localhost/busybox sh -c "cat $MEM_LIMIT_FILE $PIDS_LIMIT_FILE"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 67108864 ]
+  [ "${lines[1]}" = 50 ]
+}
+
+@test "podman --read-only: the root refuses writes, a tmpcopyup tmpfs keeps the image's files" {
+  run p run --rm --network none --read-only --mount type=tmpfs,destination=/etc,tmpcopyup localhost/busybox \
+    sh -c 'touch /x 2>&1; touch /tmp/y && echo tmp-ok; head -1 /etc/passwd; echo w >/etc/new && echo etc-ok'
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *"Read-only file system"* ]]
+  [ "${lines[1]}" = tmp-ok ]
+  [ "${lines[2]}" = "root:x:0:0:root:/root:/bin/sh" ]
+  [ "${lines[3]}" = etc-ok ]
+}
+
+@test "podman -v: a bind mount reaches the host, :ro refuses writes" {
+  mkdir -p "$BATS_TEST_TMPDIR/vol"
+  echo host-data >"$BATS_TEST_TMPDIR/vol/in"
+  run p run --rm --network none -v "$BATS_TEST_TMPDIR/vol:/vol" localhost/busybox sh -c 'cat /vol/in; echo from-ctr >/vol/out'
+  [ "$status" -eq 0 ]
+  [ "$output" = host-data ]
+  [ "$(cat "$BATS_TEST_TMPDIR/vol/out")" = from-ctr ]
+  run p run --rm --network none -v "$BATS_TEST_TMPDIR/vol:/vol:ro" localhost/busybox sh -c 'echo x >/vol/ro'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Read-only file system"* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/vol/ro" ]
+}
+
+@test "podman --user, --cap-drop ALL, no-new-privileges, --init" {
+  run p run --rm --network none --user 1000:1000 localhost/busybox id
+  [ "$output" = "uid=1000(user) gid=1000(user) groups=1000(user)" ]
+  run p run --rm --network none localhost/busybox grep -E '^(CapEff|NoNewPrivs)' /proc/self/status
+  [ "${lines[0]}" != "CapEff:	0000000000000000" ]
+  [ "${lines[1]}" = "NoNewPrivs:	0" ]
+  run p run --rm --network none --cap-drop ALL --security-opt no-new-privileges localhost/busybox \
+    grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status
+  [ "${lines[0]}" = "CapEff:	0000000000000000" ]
+  [ "${lines[1]}" = "CapBnd:	0000000000000000" ]
+  [ "${lines[2]}" = "NoNewPrivs:	1" ]
+  run p run --rm --network none --init localhost/busybox cat /proc/1/comm
+  [ "$output" = podman-init ]
+}
+
+@test "podman run -it gets a terminal" {
+  # The pause first: podman attaches to the terminal after start, and output written before that
+  # is lost whatever the runtime (runc too). script(1) echoes its stdin's EOF as "^@": not matched.
+  run in_pty "podman --runtime $RUNTIME run --rm -it --network none localhost/busybox sh -c 'sleep 0.5; tty; [ -t 1 ] && echo stdout-tty; exit 5'"
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"/dev/pts/0"*"stdout-tty"* ]]
+}
+
+@test "podman bridge network: -p 18081:80 reaches busybox httpd from 127.0.0.1" {
+  p network create --subnet 10.89.77.0/24 --disable-dns nseng >/dev/null
+  p run -d --name web --network nseng -p 18081:80 localhost/busybox \
+    sh -c 'mkdir -p /www && echo hello-from-httpd >/www/index.html && exec httpd -f -p 80 -h /www'
+  [[ "$(p inspect -f '{{.NetworkSettings.Networks.nseng.IPAddress}}' web)" == 10.89.77.* ]]
+  wait_for curl -sf --max-time 2 http://127.0.0.1:18081/
+  run curl -s --max-time 5 http://127.0.0.1:18081/
+  [ "$output" = hello-from-httpd ]
+  p rm -f -t 0 web
+  p network rm nseng
+  ! iptables-save | grep -q 10.89.77
+}
+
+@test "podman: nothing of the suite's containers is left (containers, runtime state, cgroups, conmon, mounts)" {
+  run p ps -a -q
+  [ -z "$output" ]
+  [ -z "$("$RUNTIME" list -q 2>/dev/null)" ]
+  [ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'libpod-*' 2>/dev/null)" ]
+  no_process_under "$WORK/podman"
+  [ -z "$(awk -v d="$WORK" 'index($5, d) == 1 && $5 ~ /merged$/' /proc/self/mountinfo)" ]
+}
