@@ -9,6 +9,7 @@
 
 #include "common/fd.hpp"
 #include "linux/process/process.hpp"
+#include "linux/process/program.hpp"
 
 namespace ns::linux_ns {
 
@@ -162,33 +163,12 @@ Result<void> run_map_helper(const char* tool, int pid, const std::vector<oci::Id
     args.push_back(std::to_string(m.host_id));
     args.push_back(std::to_string(m.size));
   }
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) < 0) return sys_error("pipe");
-  UniqueFd rd(out[0]), wr(out[1]);
-  pid_t child = ::fork();
-  if (child < 0) return sys_error("fork", path);
-  if (child == 0) {
-    ::dup2(wr.get(), 1);
-    ::dup2(wr.get(), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    linux_process::restore_signal_defaults();
-    ::execv(path.c_str(), argv.data());
-    ::_exit(127);
-  }
-  wr.reset();
-  std::string said;
-  char buf[512];
-  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    said.append(buf, static_cast<size_t>(n));
-  }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  linux_process::Program p;
+  p.path = path;
+  p.args = args;
+  auto r = TRY(linux_process::run_program(p));
+  if (r.ok()) return {};
+  std::string said = r.out;
   while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
   return make_error(std::string(tool) + " failed" + (said.empty() ? "" : ": " + said));
 }
