@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/file.hpp"
+#include "cli/nsrun_main.hpp"
 #include "common/log.hpp"
 #include "hooks/hooks.hpp"
 #include "linux/security/exe_guard.hpp"
@@ -185,13 +186,17 @@ int main(int argc, char** argv) {
   // Verbs that put processes of ours into a container run the binary through a read-only mount
   // (CVE-2019-5736). That may re-execute us: do it first, before any fd is opened or any work
   // (parsing the command line) is done twice.
-  if (enters_container(argc, argv))
+  // Called as `nsrun` (a link to this binary), it is the sandbox front end.
+  bool nsrun = ns::path_basename(argv[0]) == "nsrun";
+  if (nsrun ? nsrun_enters_container(argc, argv) : enters_container(argc, argv))
     if (auto r = ns::linux_security::protect_runtime_binary(argv); !r) {
+      if (nsrun) ns::log::set_program("nsrun");
       ns::log::fatal(r.error().to_string());
       return 1;
     }
-  ns::hooks::set_runtime_mount_ns(ns::linux_security::adopt_host_mount_ns());
-  int code = run_cli(argc, argv);
+  int host_mount_ns = ns::linux_security::adopt_host_mount_ns();
+  ns::hooks::set_runtime_mount_ns(host_mount_ns);
+  int code = nsrun ? nsrun_main(argc, argv, host_mount_ns) : run_cli(argc, argv);
   ns::explain::timeline();
   ns::log::flush();
   return code;

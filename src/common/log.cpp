@@ -93,11 +93,17 @@ void flush() {
   g.held.clear();
 }
 
+namespace {
+const char* g_program = "ns-runtime";
+}
+
+void set_program(const char* name) { g_program = name; }
+
 void fatal(std::string_view msg) {
   // Held warnings go to stderr, so the log keeps its single error line.
-  for (auto& m : g.held) write_line(STDERR_FILENO, "ns-runtime: warning: " + m + "\n");
+  for (auto& m : g.held) write_line(STDERR_FILENO, std::string(g_program) + ": warning: " + m + "\n");
   g.held.clear();
-  std::string line = "ns-runtime: ";
+  std::string line = std::string(g_program) + ": ";
   line += msg;
   line += '\n';
   write_line(STDERR_FILENO, line);

@@ -34,5 +34,7 @@ void flush();
 
 // The one place a failing command reports: "ns-runtime: MSG" on stderr plus one error log line.
 void fatal(std::string_view msg);
+// The name stderr lines start with ("ns-runtime", "nsrun").
+void set_program(const char* name);
 
 }  // namespace ns::log

@@ -11,6 +11,7 @@ setup() {
   run make -C "$NS_SOURCE_DIR" install BUILD="$NS_BUILD_DIR" PREFIX=/usr DESTDIR="$dest"
   [ "$status" -eq 0 ]
   [ -x "$dest/usr/bin/ns-runtime" ]
+  [ "$(readlink "$dest/usr/bin/nsrun")" = ns-runtime ]
   [ -f "$dest/usr/share/nano-sandbox/bundle/config.json" ]
   [ -x "$dest/usr/share/nano-sandbox/bundle/rootfs/bin/busybox" ]
   [ -L "$dest/usr/share/nano-sandbox/bundle/rootfs/bin/sh" ]
@@ -19,4 +20,8 @@ setup() {
   run "$dest/usr/bin/ns-runtime" --root "$BATS_TEST_TMPDIR/state" run --rm --bundle "$dest/usr/share/nano-sandbox/bundle" installed
   [ "$status" -eq 0 ]
   [[ "$output" == *"Hello from a nano-sandbox container!"* ]]
+  run "$dest/usr/bin/nsrun" --state "$BATS_TEST_TMPDIR/nsrun" --root "$BATS_TEST_TMPDIR/state" --net none \
+    --rootfs "$dest/usr/share/nano-sandbox/bundle/rootfs" echo installed nsrun
+  [ "$status" -eq 0 ]
+  [ "$output" = "installed nsrun" ]
 }
