@@ -72,7 +72,7 @@ nothing_left() {
   echo from-host >"$BATS_TEST_TMPDIR/vol/in"
   run nsrun_run --rootfs "$RFS" --name box1 --hostname web1 -e GREETING=hello -w /tmp -u user \
     -v "$BATS_TEST_TMPDIR/vol:/data" -v "$BATS_TEST_TMPDIR/vol:/ro:ro" --read-only \
-    sh -c 'hostname; cat /etc/hostname; grep web1 /etc/hosts; echo $GREETING; pwd; id -u; cat /data/in; echo w > /data/out; touch /ro/x 2>&1; touch /x 2>&1; test -f /etc/resolv.conf && echo resolv'
+    sh -c 'hostname; cat /etc/hostname; grep web1 /etc/hosts; echo $GREETING; pwd; id -u; cat /data/in; echo w > /data/out; touch /ro/x 2>&1; touch /x 2>&1; test -f /etc/resolv.conf && echo resolv; grep -E "^(Seccomp|CapBnd):" /proc/self/status'
   echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = web1 ]
@@ -85,10 +85,13 @@ nothing_left() {
   [[ "${lines[7]}" == *"Read-only file system"* ]]
   [[ "${lines[8]}" == *"Read-only file system"* ]]
   [ "${lines[9]}" = resolv ]
+  [ "${lines[10]}" = "CapBnd:	00000000800405fb" ]
+  [ "${lines[11]}" = "Seccomp:	2" ]
   [ "$(cat "$BATS_TEST_TMPDIR/vol/out")" = w ]
 }
 
-@test "nsrun detached httpd with --port answers on 127.0.0.1 and the host's address; ls, logs, exec" {
+@test "nsrun detached httpd with --port 18080:80 answers on 127.0.0.1 and the host's address; ls, logs, exec" {
+  PORT=18080
   mkdir -p "$BATS_TEST_TMPDIR/www"
   echo hello-from-nsrun >"$BATS_TEST_TMPDIR/www/index.html"
   run nsrun_run --rootfs "$RFS" --name web --hostname web --port "$PORT:80" -v "$BATS_TEST_TMPDIR/www:/www:ro" \
@@ -129,8 +132,9 @@ nothing_left() {
 }
 
 @test "nsrun: two sandboxes reach each other by address on the bridge" {
-  nsrun_run --rootfs "$RFS" --name srv --detach sh -c 'echo peer-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp'
-  nsrun_run --rootfs "$RFS" --name cli --detach sh -c 'echo cli-page > /tmp/index.html; exec httpd -f -p 8080 -h /tmp'
+  # the two share the rootfs directory (nsrun uses it in place): each serves its own directory
+  nsrun_run --rootfs "$RFS" --name srv --detach sh -c 'mkdir -p /tmp/srv; echo peer-page > /tmp/srv/index.html; exec httpd -f -p 8080 -h /tmp/srv'
+  nsrun_run --rootfs "$RFS" --name cli --detach sh -c 'mkdir -p /tmp/cli; echo cli-page > /tmp/cli/index.html; exec httpd -f -p 8080 -h /tmp/cli'
   local srv_ip cli_ip
   srv_ip=$(nsr ls | awk '$1 == "srv" {print $3}')
   cli_ip=$(nsr ls | awk '$1 == "cli" {print $3}')
@@ -143,6 +147,14 @@ nothing_left() {
   nsr rm -f srv cli
   nothing_left srv "$srv_ip"
   nothing_left cli "$cli_ip"
+}
+
+@test "nsrun gives an attached sandbox a terminal when stdin is one" {
+  run script -qec "$NSRUN --state $STATE --root $ROOT --net none --rootfs $RFS --name tty sh -c 'tty; [ -t 0 ] && echo stdin-tty; exit 4'" /dev/null </dev/null
+  [ "$status" -eq 4 ]
+  [[ "$output" == *"/dev/pts/0"*"stdin-tty"* ]]
+  run nsrun_run --net none --rootfs "$RFS" --name notty sh -c '[ -t 0 ] && echo tty || echo no-tty'
+  [ "$output" = no-tty ]
 }
 
 @test "nsrun --memory, --cpu and --pids are read back inside" {
