@@ -67,7 +67,9 @@ struct Common {
 };
 
 int run_sandbox(int argc, char** argv, int host_mount_ns) {
-  CLI::App app{"nsrun: run a command in a sandbox made from a root filesystem directory", "nsrun"};
+  CLI::App app{"nsrun: run a command in a sandbox made from a root filesystem directory\n"
+               "  nsrun --rootfs DIR [OPTIONS] CMD [ARGS...]      (options before the command)",
+               "nsrun"};
   app.footer(kFooter);
   Common common;
   common.add(app);
