@@ -358,6 +358,9 @@ namespace {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
 
+  // The exec fifo, held open for reading and writing since the runtime opened it: `start` can
+  // open it for writing without waiting, and our read() blocks until start's byte is there.
+  int go_fd = ctx.fifo_fd.release();
   if (auto r = send_message(ctx.sync_fd, Message{Msg::Ready, {}}); !r) ::_exit(1);
   // The runtime now saves state.json. Until it says so, its death must take us with it:
   // nothing could ever start or delete a container that has no state. EOF instead of the
@@ -367,18 +370,19 @@ namespace {
   ::close(ctx.sync_fd);
   log::flush();  // set-up succeeded: warnings held for a json log may be written now
 
-  if (ctx.fifo_fd) {
-    // Blocks until `start` opens the other end; then one byte says "go".
-    std::string self = sys::fd_path(ctx.fifo_fd.get());
-    int w = ::open(self.c_str(), O_WRONLY | O_CLOEXEC);
-    if (w < 0 || ::write(w, "0", 1) != 1) {
+  if (go_fd >= 0) {
+    // Blocks until `start` writes its byte: "go".
+    char b;
+    ssize_t n;
+    while ((n = ::read(go_fd, &b, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) {
       // The runtime is gone by now: the container's stderr is the only place left to say it.
-      std::string msg = "ns-runtime: open exec fifo: " + errno_string(errno) + "\n";
+      std::string msg = "ns-runtime: read exec fifo: " + errno_string(errno) + "\n";
       (void)!::write(STDERR_FILENO, msg.data(), msg.size());
       ::_exit(1);
     }
-    ::close(w);
-    ctx.fifo_fd.reset();
+    ::close(go_fd);
   }
   if (!ctx.spec->hooks.start_container.empty()) {
     // `start` has returned by now: the container's stderr is where a failure can be told.
@@ -448,12 +452,12 @@ bool wait_gone(pid_t pid, unsigned long long start, int timeout_ms) {
 const explain::Narration kExecFifo{
     "exec-fifo", "",
     "create and start are two commands: an engine creates the container, sets up its network, and only then starts "
-    "it. The init will block opening this fifo for writing; start opens it for reading, which lets the init go on "
-    "to exec the program."};
+    "it. The init holds this fifo open and blocks reading it; start writes one byte into it, which lets the init go "
+    "on to exec the program."};
 const explain::Narration kStart{
     "start", "process.args",
-    "start opens the exec fifo for reading: the init, blocked writing it, goes on to run the startContainer hooks "
-    "and exec the program of process.args."};
+    "start writes one byte into the exec fifo: the init, blocked reading it, goes on to run the startContainer "
+    "hooks and exec the program of process.args."};
 
 // --explain: what each cgroup file written means. The device rules (a dozen defaults) are one note.
 void explain_writes(sys::Kernel& k, const linux_cgroup::Cgroup& cg, const std::vector<linux_cgroup::Write>& writes) {
@@ -550,7 +554,7 @@ class NamespaceBackend final : public Backend {
     } cg_guard{k, cg, use_cgroup};
     cgroup_stage.done();
 
-    // 2. the exec fifo: init blocks writing it until `start` reads it.
+    // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
     explain::Step fifo_stage(kExecFifo);
     std::string fifo = store_.fifo_path(opts.id);
     // 0622 whatever our umask: init opens it for writing after switching to the container user.
@@ -583,8 +587,10 @@ class NamespaceBackend final : public Backend {
     ctx.rootfs.cgroupns = l.find_namespace(oci::NsType::Cgroup) != nullptr;
     if (!l.mount_label.empty() && linux_security::selinux_enabled()) ctx.rootfs.mount_label = l.mount_label;
     // Opened here, by the runtime: the child may not be able to reach the state dir (a user
-    // namespace without access to it), and after pivot_root it cannot name it at all.
-    ctx.fifo_fd = TRY(k.open(fifo, O_PATH));
+    // namespace without access to it, a user without read access to the fifo), and after
+    // pivot_root it cannot name it at all. Read-write: the init's copy keeps a reader (and a
+    // writer, so its read blocks instead of seeing end-of-file); ours is closed after clone.
+    ctx.fifo_fd = TRY(k.open(fifo, O_RDWR | O_CLOEXEC));
     ctx.sync_fd = child_end.get();
     ctx.container_id = opts.id;
     // Parsed once, here: the initial CPU affinity is ours to set, the rest the child inherits.
@@ -615,6 +621,7 @@ class NamespaceBackend final : public Backend {
       init_main(ctx, listen_fds, opts.preserve_fds);
     }
     child_end.reset();
+    ctx.fifo_fd.reset();  // only the init holds the fifo: with it gone, start gets ENXIO
     clone_stage.done();
     struct ChildGuard {
       pid_t pid;
@@ -698,27 +705,21 @@ class NamespaceBackend final : public Backend {
   Result<void> start(const state::State& st) override {
     explain::Step step(kStart);
     std::string fifo = store_.fifo_path(st.id);
-    UniqueFd fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    // The init holds the fifo open for reading: opening it for writing cannot block, and fails
+    // with ENXIO when the init is gone. The byte wakes the init; there is no need to wait until
+    // it has run (a write to a pipe is there for the reader whenever it gets the CPU).
+    UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fd) {
       if (errno == ENOENT) return make_error("container \"" + st.id + "\" is not in created state");
+      if (errno == ENXIO) return make_error("cannot start a container that has stopped");
       return sys_error("open exec fifo", fifo);
     }
-    for (;;) {
-      struct pollfd pfd{fd.get(), POLLIN, 0};
-      int n = ::poll(&pfd, 1, 100);
-      if (n < 0 && errno != EINTR) return sys_error("poll exec fifo", fifo);
-      if (n > 0) {
-        char b;
-        ssize_t got = ::read(fd.get(), &b, 1);
-        if (got == 1) break;
-        if (got < 0 && errno == EAGAIN) continue;
-        return make_error("cannot start a container that has stopped");
-      }
-      if (state::process_start_time(st.pid) != st.pid_start)
-        return make_error("cannot start a container that has stopped");
+    if (::write(fd.get(), "0", 1) != 1) {
+      if (errno == EPIPE) return make_error("cannot start a container that has stopped");
+      return sys_error("write exec fifo", fifo);
     }
     ::unlink(fifo.c_str());
-    if (explain::on()) explain::call("PARENT", "open(\"" + fifo + "\", O_RDONLY), read 1 byte, unlink");
+    if (explain::on()) explain::call("PARENT", "open(\"" + fifo + "\", O_WRONLY|O_NONBLOCK), write 1 byte, unlink");
     step.done();
     return {};
   }

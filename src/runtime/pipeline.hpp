@@ -26,7 +26,7 @@ struct InitContext {
   sys::Kernel* k = nullptr;
   const oci::Spec* spec = nullptr;
   linux_fs::RootfsContext rootfs;
-  UniqueFd fifo_fd;       // O_PATH of the exec fifo, opened by the runtime; written after the stages
+  UniqueFd fifo_fd;       // the exec fifo, opened read-write by the runtime; read after the stages
   int sync_fd = -1;       // child end of the sync socketpair
   std::string container_id;
   bool new_keyring = true;  // --no-new-keyring: false
