@@ -2,7 +2,7 @@
 # install-deps.sh: the Debian 12 packages nano-sandbox needs to build and test, installed only
 # when missing. Run as root. Nothing but Debian's archive is used.
 set -eu
-PKGS="g++ cmake make binutils libc6-dev nlohmann-json3-dev libcli11-dev libgtest-dev libcap-dev libseccomp-dev busybox-static bats jq procps strace uidmap containernetworking-plugins iptables iproute2 curl"
+PKGS="g++ cmake make binutils libc6-dev nlohmann-json3-dev libgtest-dev libcap-dev libseccomp-dev busybox-static bats jq procps strace uidmap containernetworking-plugins iptables iproute2 curl"
 
 missing=""
 for p in $PKGS; do

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/file.hpp"
+#include "cli/args.hpp"
 #include "cli/nsrun_main.hpp"
 #include "common/log.hpp"
 #include "hooks/hooks.hpp"
@@ -203,159 +204,160 @@ int main(int argc, char** argv) {
 }
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"ns-runtime: an OCI container runtime that explains itself", "ns-runtime"};
-  app.require_subcommand(1);
-  app.set_version_flag("-v,--version",
-                       std::string("ns-runtime version ") + NS_VERSION + "\nspec: " + ns::oci::kOciVersion);
-  std::string root, log_path, log_format = "text";
-  bool debug = false, systemd_cgroup = false;
-  app.add_option("--root", root, "directory for container state (default /run/nano-sandbox as root, "
-                                 "$XDG_RUNTIME_DIR/nano-sandbox otherwise)");
-  app.add_option("--log", log_path, "append log lines to this file (default: stderr)");
-  app.add_option("--log-format", log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
-  app.add_flag("--debug", debug, "log debug lines");
-  std::string explain_mode;
-  app.add_flag("-E,--explain{text}", explain_mode,
-               "narrate every step (what, why, how long) on stderr; --explain=json for one JSON event per line");
-  app.add_flag("--systemd-cgroup", systemd_cgroup, "manage cgroups through systemd (fails where systemd does not run)");
+  namespace cli = ns::cli;
+  using cli::Arg;
+  // Global options, before the verb.
+  std::string root, log_path, log_format = "text", explain_mode;
+  bool debug = false, systemd_cgroup = false, version = false;
+  cli::Command global{
+      nullptr,
+      "ns-runtime: an OCI container runtime that explains itself",
+      "COMMAND [ARGS...]",
+      {
+          {0, "root", Arg::Required, "DIR",
+           "directory for container state (default /run/nano-sandbox as root, $XDG_RUNTIME_DIR/nano-sandbox otherwise)",
+           cli::value(root)},
+          {0, "log", Arg::Required, "FILE", "append log lines to this file (default: stderr)", cli::value(log_path)},
+          {0, "log-format", Arg::Required, "FORMAT", "log format: text or json", cli::one_of(log_format, {"text", "json"}, "log-format")},
+          {0, "debug", Arg::None, "", "log debug lines", cli::flag(debug)},
+          {'E', "explain", Arg::Optional, "json",
+           "narrate every step (what, why, how long) on stderr; --explain=json for one JSON event per line",
+           [&](const char* v) -> Result<void> {
+             explain_mode = v ? v : "text";
+             return {};
+           }},
+          {0, "systemd-cgroup", Arg::None, "", "manage cgroups through systemd (fails where systemd does not run)",
+           cli::flag(systemd_cgroup)},
+          {'v', "version", Arg::None, "", "print the version and exit", cli::flag(version)},
+      },
+      true,
+      "\nCommands:\n"
+      "  create    create a container: set it up and leave its init blocked until start\n"
+      "  start     start a created container\n"
+      "  run       create and start a container (attached unless --detach)\n"
+      "  state     print the OCI state of a container\n"
+      "  kill      send a signal to a container's init (or all its processes)\n"
+      "  delete    delete a container and everything the runtime made for it\n"
+      "  list      list containers\n"
+      "  ps        list the processes of a container\n"
+      "  exec      run a new process inside a running container\n"
+      "  pause     freeze every process of a container\n"
+      "  resume    thaw a paused container\n"
+      "  update    change the resource limits of a running container\n"
+      "  events    print a container's resource usage and OOM events as JSON lines\n"
+      "  features  print the runtime-spec features document (JSON)\n"
+      "  spec      write a default config.json into the bundle directory\n"
+      "\n`ns-runtime COMMAND --help` describes each one.\n"};
+  auto g = cli::parse(global, argc, argv, 1, "ns-runtime");
+  if (!g) return fail(g.error());
+  if (g->help) return 0;
+  if (version) {
+    print(std::string("ns-runtime version ") + NS_VERSION + "\nspec: " + ns::oci::kOciVersion + "\n");
+    return 0;
+  }
+  if (g->positionals.empty()) return fail(ns::Error{0, {}, {}, "a command is required: see ns-runtime --help", {}});
+  const std::string verb = g->positionals[0];
+  int first = argc - static_cast<int>(g->positionals.size()) + 1;  // argv index after the verb
 
+  // Every verb's options and arguments.
   ns::runtime::CreateOptions copts;
-  std::string pid_file;
-  auto add_create_flags = [&](CLI::App* c) {
-    c->add_option("-b,--bundle", copts.bundle, "bundle directory holding config.json (default: current directory)");
-    c->add_option("--pid-file", pid_file, "write the container init's pid to this file");
-    c->add_option("--console-socket", copts.console_socket,
-                  "unix socket to receive the pty master when process.terminal is true");
-    c->add_option("--preserve-fds", copts.preserve_fds, "pass N extra fds (3 .. 3+N-1) into the container");
-    c->add_flag("--no-pivot", copts.no_pivot, "do not use pivot_root (MS_MOVE + chroot instead)");
-    c->add_flag("--no-new-keyring", copts.no_new_keyring, "do not create a new session keyring");
-    c->add_option("id", copts.id, "container id")->required();
-  };
-
-  auto* create = app.add_subcommand("create", "create a container: set it up and leave its init blocked until start");
-  add_create_flags(create);
-
-  auto* run = app.add_subcommand("run", "create and start a container (attached unless --detach)");
-  add_create_flags(run);
-  bool detach = false, rm = false;
-  run->add_flag("-d,--detach", detach, "start the container and return");
-  run->add_flag("--rm", rm, "delete the container when it exits (attached only)");
-
-  std::string id;
-  auto* start = app.add_subcommand("start", "start a created container");
-  start->add_option("id", id, "container id")->required();
-
-  auto* state = app.add_subcommand("state", "print the OCI state of a container");
-  state->add_option("id", id, "container id")->required();
-
-  auto* kill = app.add_subcommand("kill", "send a signal to a container's init (or all its processes)");
-  std::string signal = "SIGTERM";
-  bool all = false;
-  kill->add_flag("-a,--all", all, "signal every process of the container");
-  kill->add_option("id", id, "container id")->required();
-  kill->add_option("signal", signal, "signal name or number (default SIGTERM)");
-
-  auto* del = app.add_subcommand("delete", "delete a container and everything the runtime made for it");
-  bool force = false;
-  del->add_flag("-f,--force", force, "kill a running container first; a missing one is not an error");
-  del->add_option("id", id, "container id")->required();
-
-  auto* list = app.add_subcommand("list", "list containers");
-  std::string format = "table";
-  bool quiet = false;
-  list->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  list->add_flag("-q,--quiet", quiet, "print ids only");
-
-  auto* ps = app.add_subcommand("ps", "list the processes of a container");
-  ps->add_option("-f,--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  ps->add_option("id", id, "container id")->required();
-  std::vector<std::string> ps_args;
-  ps->add_option("ps-args", ps_args, "arguments for ps(1) in table format (default -ef)");
-  ps->positionals_at_end();
-
-  auto* exec = app.add_subcommand("exec", "run a new process inside a running container (default /bin/sh)");
-  ns::runtime::ExecOptions eopts;
-  std::string process_file, exec_cwd, exec_user;
+  std::string pid_file, id, signal = "SIGTERM", format = "table", process_file, exec_cwd, exec_user, resources_file,
+                            interval = "5s", spec_bundle = ".", exec_apparmor, exec_label;
+  bool detach = false, rm = false, all = false, force = false, quiet = false, exec_tty = false, exec_nnp = false,
+       events_stats = false, rootless = false;
   std::vector<std::string> exec_env, exec_caps, exec_gids_s;
-  bool exec_tty = false, exec_nnp = false;
-  exec->add_option("-p,--process", process_file, "process.json to run (instead of CMD ARGS)");
-  exec->add_flag("-t,--tty", exec_tty, "allocate a pseudo-terminal");
-  exec->add_option("--console-socket", eopts.console_socket, "unix socket to receive the pty master");
-  exec->add_flag("-d,--detach", eopts.detach, "start the process and return");
-  exec->add_option("--pid-file", eopts.pid_file, "write the process's pid to this file");
-  exec->add_option("--preserve-fds", eopts.preserve_fds, "pass N extra fds (3 .. 3+N-1)");
-  exec->add_option("-e,--env", exec_env, "set an environment variable (KEY=VALUE)")->allow_extra_args(false);
-  exec->add_option("--cwd", exec_cwd, "working directory inside the container");
-  exec->add_option("-u,--user", exec_user, "UID[:GID] to run as");
-  exec->add_option("-g,--additional-gids", exec_gids_s, "additional group ids")->allow_extra_args(false);
-  exec->add_option("-c,--cap", exec_caps, "add a capability (bounding, effective, permitted)")->allow_extra_args(false);
-  exec->add_flag("--no-new-privs", exec_nnp, "set no_new_privs");
-  std::string exec_apparmor, exec_label;
-  exec->add_option("--apparmor", exec_apparmor, "AppArmor profile for the process");
-  exec->add_option("--process-label", exec_label, "SELinux label for the process");
-  exec->add_option("id", id, "container id")->required();
-  exec->prefix_command();
-
-  auto* pause = app.add_subcommand("pause", "freeze every process of a container");
-  pause->add_option("id", id, "container id")->required();
-  auto* resume = app.add_subcommand("resume", "thaw a paused container");
-  resume->add_option("id", id, "container id")->required();
-
-  auto* update = app.add_subcommand("update", "change the resource limits of a running container");
-  std::string resources_file;
-  update->add_option("-r,--resources", resources_file,
-                     "linux.resources JSON from this file, or - for stdin (zero values leave a setting unchanged)");
+  ns::runtime::ExecOptions eopts;
   std::map<std::string, std::string> update_flags;
-  for (const char* f : {"memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp",
-                        "cpu-shares", "cpu-quota", "cpu-period", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus",
-                        "cpuset-mems", "pids-limit", "blkio-weight"})
-    update->add_option(std::string("--") + f, update_flags[f], std::string("set ") + f);
-  update->add_option("id", id, "container id")->required();
-
-  auto* events = app.add_subcommand("events", "print a container's resource usage and OOM events as JSON lines");
-  bool events_stats = false;
-  std::string interval = "5s";
-  events->add_flag("--stats", events_stats, "print one stats event and exit");
-  events->add_option("--interval", interval, "time between stats events (5s, 500ms, 1m; default 5s)");
-  events->add_option("id", id, "container id")->required();
-
-  auto* features = app.add_subcommand("features", "print the runtime-spec features document (JSON)");
-
-  auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle directory");
-  bool rootless = false;
-  std::string spec_bundle = ".";
-  spec->add_option("-b,--bundle", spec_bundle, "bundle directory (default: current directory)");
-  spec->add_flag("--rootless", rootless, "a spec for a rootless container (user namespace)");
-
+  std::vector<cli::Option> create_opts = {
+      {'b', "bundle", Arg::Required, "DIR", "bundle directory holding config.json (default: current directory)",
+       cli::value(copts.bundle)},
+      {0, "pid-file", Arg::Required, "FILE", "write the container init's pid to this file", cli::value(pid_file)},
+      {0, "console-socket", Arg::Required, "SOCKET", "unix socket to receive the pty master when process.terminal is true",
+       cli::value(copts.console_socket)},
+      {0, "preserve-fds", Arg::Required, "N", "pass N extra fds (3 .. 3+N-1) into the container",
+       cli::number(copts.preserve_fds, "preserve-fds")},
+      {0, "no-pivot", Arg::None, "", "do not use pivot_root (MS_MOVE + chroot instead)", cli::flag(copts.no_pivot)},
+      {0, "no-new-keyring", Arg::None, "", "do not create a new session keyring", cli::flag(copts.no_new_keyring)},
+  };
+  std::vector<cli::Option> run_opts = create_opts;
+  run_opts.push_back({'d', "detach", Arg::None, "", "start the container and return", cli::flag(detach)});
+  run_opts.push_back({0, "rm", Arg::None, "", "delete the container when it exits (attached only)", cli::flag(rm)});
+  std::vector<cli::Option> update_opts = {
+      {'r', "resources", Arg::Required, "FILE",
+       "linux.resources JSON from this file, or - for stdin (zero values leave a setting unchanged)",
+       cli::value(resources_file)}};
+  for (const char* f : {"memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp", "cpu-shares",
+                        "cpu-quota", "cpu-period", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
+                        "pids-limit", "blkio-weight"}) {
+    update_flags[f];
+    update_opts.push_back({0, f, Arg::Required, "VALUE", f, cli::value(update_flags[f])});
+  }
+  std::vector<cli::Command> commands = {
+      {"create", "create a container: set it up and leave its init blocked until start", "ID", create_opts},
+      {"run", "create and start a container (attached unless --detach)", "ID", run_opts},
+      {"start", "start a created container", "ID", {}},
+      {"state", "print the OCI state of a container", "ID", {}},
+      {"kill", "send a signal to a container's init (or all its processes)", "ID [SIGNAL]",
+       {{'a', "all", Arg::None, "", "signal every process of the container", cli::flag(all)}}},
+      {"delete", "delete a container and everything the runtime made for it", "ID",
+       {{'f', "force", Arg::None, "", "kill a running container first; a missing one is not an error", cli::flag(force)}}},
+      {"list", "list containers", "",
+       {{'f', "format", Arg::Required, "FORMAT", "table or json", cli::one_of(format, {"table", "json"}, "format")},
+        {'q', "quiet", Arg::None, "", "print ids only", cli::flag(quiet)}}},
+      {"ps", "list the processes of a container", "ID [PS-ARGS...]",
+       {{'f', "format", Arg::Required, "FORMAT", "table or json", cli::one_of(format, {"table", "json"}, "format")}},
+       true},
+      {"exec", "run a new process inside a running container (default /bin/sh)", "ID [CMD [ARGS...]]",
+       {{'p', "process", Arg::Required, "FILE", "process.json to run (instead of CMD ARGS)", cli::value(process_file)},
+        {'t', "tty", Arg::None, "", "allocate a pseudo-terminal", cli::flag(exec_tty)},
+        {0, "console-socket", Arg::Required, "SOCKET", "unix socket to receive the pty master",
+         cli::value(eopts.console_socket)},
+        {'d', "detach", Arg::None, "", "start the process and return", cli::flag(eopts.detach)},
+        {0, "pid-file", Arg::Required, "FILE", "write the process's pid to this file", cli::value(eopts.pid_file)},
+        {0, "preserve-fds", Arg::Required, "N", "pass N extra fds (3 .. 3+N-1)",
+         cli::number(eopts.preserve_fds, "preserve-fds")},
+        {'e', "env", Arg::Required, "KEY=VALUE", "set an environment variable (repeatable)", cli::append(exec_env)},
+        {0, "cwd", Arg::Required, "DIR", "working directory inside the container", cli::value(exec_cwd)},
+        {'u', "user", Arg::Required, "UID[:GID]", "user to run as", cli::value(exec_user)},
+        {'g', "additional-gids", Arg::Required, "GID", "an additional group id (repeatable)", cli::append(exec_gids_s)},
+        {'c', "cap", Arg::Required, "CAP", "add a capability (bounding, effective, permitted; repeatable)",
+         cli::append(exec_caps)},
+        {0, "no-new-privs", Arg::None, "", "set no_new_privs", cli::flag(exec_nnp)},
+        {0, "apparmor", Arg::Required, "PROFILE", "AppArmor profile for the process", cli::value(exec_apparmor)},
+        {0, "process-label", Arg::Required, "LABEL", "SELinux label for the process", cli::value(exec_label)}},
+       true},
+      {"pause", "freeze every process of a container", "ID", {}},
+      {"resume", "thaw a paused container", "ID", {}},
+      {"update", "change the resource limits of a running container", "ID", update_opts},
+      {"events", "print a container's resource usage and OOM events as JSON lines", "ID",
+       {{0, "stats", Arg::None, "", "print one stats event and exit", cli::flag(events_stats)},
+        {0, "interval", Arg::Required, "DURATION", "time between stats events (5s, 500ms, 1m; default 5s)",
+         cli::value(interval)}}},
+      {"features", "print the runtime-spec features document (JSON)", "", {}},
+      {"spec", "write a default config.json into the bundle directory", "",
+       {{'b', "bundle", Arg::Required, "DIR", "bundle directory (default: current directory)", cli::value(spec_bundle)},
+        {0, "rootless", Arg::None, "", "a spec for a rootless container (user namespace)", cli::flag(rootless)}}},
+  };
   // An unknown verb is an error even with --help after it: podman probes `checkpoint --help` and
   // reads a zero exit as "supported".
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.starts_with("-")) {
-      bool takes_value = a == "--root" || a == "--log" || a == "--log-format";
-      if (takes_value) ++i;
-      continue;
-    }
-    auto known = app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == a; });
-    if (known.empty()) {
-      ns::log::fatal("unknown command \"" + a + "\": see ns-runtime --help");
-      return 1;
-    }
-    break;
-  }
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    ns::log::fatal(e.what());
-    return 1;
-  }
+  const cli::Command* cmd = nullptr;
+  for (auto& c : commands)
+    if (verb == c.name) cmd = &c;
+  if (!cmd) return fail(ns::Error{0, {}, {}, "unknown command \"" + verb + "\": see ns-runtime --help", {}});
+  auto parsed = cli::parse(*cmd, argc, argv, first, "ns-runtime " + verb);
+  if (!parsed) return fail(parsed.error());
+  if (parsed->help) return 0;
+  std::vector<std::string>& pos = parsed->positionals;
+  // The positional arguments each verb takes.
+  size_t max_args = verb == "kill" ? 2 : (verb == "list" || verb == "features" || verb == "spec") ? 0 : 1;
+  bool rest = verb == "exec" || verb == "ps";
+  if (max_args > 0 && pos.empty()) return fail(ns::Error{0, {}, {}, "a container id is required (see ns-runtime " + verb + " --help)", {}});
+  if (!rest && pos.size() > max_args)
+    return fail(ns::Error{0, {}, {}, "unexpected argument \"" + pos[max_args] + "\" (see ns-runtime " + verb + " --help)", {}});
+  if (!pos.empty()) id = pos[0];
+  copts.id = id;
+  if (verb == "kill" && pos.size() > 1) signal = pos[1];
+  std::vector<std::string> extra(pos.size() > 1 ? pos.begin() + 1 : pos.end(), pos.end());
 
   if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
   if (root.empty()) root = ns::state::default_root();
@@ -363,62 +365,62 @@ int run_cli(int argc, char** argv) {
     if (explain_mode != "json" && explain_mode != "text" && explain_mode != "true")
       return fail(ns::Error{0, {}, {}, "--explain: \"" + explain_mode + "\" is neither text nor json", {}});
     ns::explain::set_mode(explain_mode == "json" ? ns::explain::Mode::Json : ns::explain::Mode::Text);
-    ns::explain::set_command(app.get_subcommands().front()->get_name());
+    ns::explain::set_command(verb);
   }
   if (systemd_cgroup) return fail(ns::Error{0, {}, {}, "systemd cgroup manager: systemd not running", {}});
   ns::runtime::Runtime rt({root, systemd_cgroup});
 
-  if (*create) {
+  if (verb == "create") {
     auto r = rt.create(copts, pid_file);
     if (!r) return fail(r.error());
     return 0;
   }
-  if (*run) {
+  if (verb == "run") {
     auto r = rt.run(copts, pid_file, detach, rm);
     if (!r) return fail(r.error());
     return *r;
   }
-  if (*start) {
+  if (verb == "start") {
     if (auto r = rt.start(id); !r) return fail(r.error());
     return 0;
   }
-  if (*state) {
+  if (verb == "state") {
     auto r = rt.state(id);
     if (!r) return fail(r.error());
     print(*r + "\n");
     return 0;
   }
-  if (*kill) {
+  if (verb == "kill") {
     auto sig = ns::runtime::parse_signal(signal);
     if (!sig) return fail(sig.error());
     if (auto r = rt.kill(id, *sig, all); !r) return fail(r.error());
     return 0;
   }
-  if (*del) {
+  if (verb == "delete") {
     if (auto r = rt.remove(id, force); !r) return fail(r.error());
     return 0;
   }
-  if (*list) {
+  if (verb == "list") {
     auto r = rt.list(format, quiet);
     if (!r) return fail(r.error());
     print(*r);
     return 0;
   }
-  if (*ps) {
+  if (verb == "ps") {
     auto pids = rt.pids(id);
     if (!pids) return fail(pids.error());
     if (format == "json") {
       print(nlohmann::json(*pids).dump() + "\n");
       return 0;
     }
-    auto table = ns::runtime::ps_table(*pids, ps_args);
+    auto table = ns::runtime::ps_table(*pids, extra);
     if (!table) return fail(table.error());
     print(*table);
     return 0;
   }
-  if (*exec) {
-    auto process = exec_process(rt, id, process_file, exec->remaining(), exec_tty, exec_env, exec_cwd,
-                                exec_user, exec_gids_s, exec_caps, exec_nnp);
+  if (verb == "exec") {
+    auto process = exec_process(rt, id, process_file, extra, exec_tty, exec_env, exec_cwd, exec_user, exec_gids_s,
+                                exec_caps, exec_nnp);
     if (!process) return fail(process.error());
     if (!exec_apparmor.empty()) process->apparmor_profile = exec_apparmor;
     if (!exec_label.empty()) process->selinux_label = exec_label;
@@ -426,37 +428,35 @@ int run_cli(int argc, char** argv) {
     if (!r) return fail(r.error());
     return *r;
   }
-  if (*pause) {
+  if (verb == "pause") {
     if (auto r = rt.pause(id); !r) return fail(r.error());
     return 0;
   }
-  if (*resume) {
+  if (verb == "resume") {
     if (auto r = rt.resume(id); !r) return fail(r.error());
     return 0;
   }
-  if (*update) {
+  if (verb == "update") {
     auto resources = update_resources(resources_file, update_flags);
     if (!resources) return fail(resources.error());
     if (auto r = rt.update(id, *resources); !r) return fail(r.error());
     return 0;
   }
-  if (*events) {
+  if (verb == "events") {
     auto ms = parse_interval(interval);
     if (!ms) return fail(ms.error());
     auto r = rt.events(id, events_stats, *ms, [](const std::string& line) { return print(line + "\n"); });
     if (!r) return fail(r.error());
     return 0;
   }
-  if (*features) {
+  if (verb == "features") {
     print(ns::runtime::features().dump(2) + "\n");
     return 0;
   }
-  if (*spec) {
-    std::string path = ns::join_path(spec_bundle, "config.json");
-    if (ns::path_exists(path)) return fail(ns::Error{0, {}, {}, "file " + path + " exists: remove it first", {}});
-    auto text = ns::oci::default_spec(rootless, ::geteuid(), ::getegid()).dump(2) + "\n";
-    if (auto r = ns::write_file_atomic(path, text, 0644); !r) return fail(r.error());
-    return 0;
-  }
-  return 1;
+  // spec
+  std::string path = ns::join_path(spec_bundle, "config.json");
+  if (ns::path_exists(path)) return fail(ns::Error{0, {}, {}, "file " + path + " exists: remove it first", {}});
+  auto text = ns::oci::default_spec(rootless, ::geteuid(), ::getegid()).dump(2) + "\n";
+  if (auto r = ns::write_file_atomic(path, text, 0644); !r) return fail(r.error());
+  return 0;
 }
