@@ -714,11 +714,12 @@ class NamespaceBackend final : public Backend {
       if (errno == ENXIO) return make_error("cannot start a container that has stopped");
       return sys_error("open exec fifo", fifo);
     }
+    // Unlinked first: the byte is the last thing, so start is done when the init wakes.
+    ::unlink(fifo.c_str());
     if (::write(fd.get(), "0", 1) != 1) {
       if (errno == EPIPE) return make_error("cannot start a container that has stopped");
       return sys_error("write exec fifo", fifo);
     }
-    ::unlink(fifo.c_str());
     if (explain::on()) explain::call("PARENT", "open(\"" + fifo + "\", O_WRONLY|O_NONBLOCK), write 1 byte, unlink");
     step.done();
     return {};
