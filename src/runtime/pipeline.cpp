@@ -557,7 +557,8 @@ class NamespaceBackend final : public Backend {
     // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
     explain::Step fifo_stage(kExecFifo);
     std::string fifo = store_.fifo_path(opts.id);
-    // 0622 whatever our umask: init opens it for writing after switching to the container user.
+    // 0622 whatever our umask: `start` opens it for writing (the runtime opens it read-write for
+    // the init before clone).
     if (::mkfifo(fifo.c_str(), 0622) < 0 || ::chmod(fifo.c_str(), 0622) < 0)
       return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
 
