@@ -205,13 +205,13 @@ cgroup_of() {
   [[ "$output" == *"/dev/pts/0"*"stdout-tty"* ]]
 }
 
-@test "podman bridge network: -p 18081:80 reaches busybox httpd from 127.0.0.1" {
+@test "podman bridge network: -p 8080:80 reaches busybox httpd from 127.0.0.1" {
   p network create --subnet 10.89.77.0/24 --disable-dns nseng >/dev/null
-  p run -d --name web --network nseng -p 18081:80 localhost/busybox \
+  p run -d --name web --network nseng -p 8080:80 localhost/busybox \
     sh -c 'mkdir -p /www && echo hello-from-httpd >/www/index.html && exec httpd -f -p 80 -h /www'
   [[ "$(p inspect -f '{{.NetworkSettings.Networks.nseng.IPAddress}}' web)" == 10.89.77.* ]]
-  wait_for curl -sf --max-time 2 http://127.0.0.1:18081/
-  run curl -s --max-time 5 http://127.0.0.1:18081/
+  wait_for curl -sf --max-time 2 http://127.0.0.1:8080/
+  run curl -s --max-time 5 http://127.0.0.1:8080/
   [ "$output" = hello-from-httpd ]
   p rm -f -t 0 web
   p network rm nseng
