@@ -300,7 +300,7 @@ Result<std::string> Runtime::state(const std::string& id) {
     std::string why;
     switch (status) {
       case state::Status::Stopped: why = "no process " + std::to_string(st.pid) + " with the recorded start time: stopped"; break;
-      case state::Status::Created: why = "init alive and exec.fifo still there (start has not read it): created"; break;
+      case state::Status::Created: why = "init alive and exec.fifo still there (start has not written it): created"; break;
       case state::Status::Paused: why = "init alive, its cgroup frozen (" + st.freezer + "): paused"; break;
       default: why = "init alive, no exec.fifo, cgroup not frozen: running"; break;
     }
