@@ -79,7 +79,9 @@ Result<Parsed> parse(const Command& cmd, int argc, char** argv, int first, const
       return make_error("unknown flag " + what + where + " (see " + program + " --help)");
     }
     if (c == ':') {
-      std::string what = optopt && optopt < 256 ? std::string("-") + static_cast<char>(optopt) : seen;
+      // As typed: "--bundle" or "-b" (getopt reports the short letter for both).
+      std::string what = seen.starts_with("--") || !optopt || optopt >= 256 ? seen.substr(0, seen.find('='))
+                                                                            : std::string("-") + static_cast<char>(optopt);
       return make_error("flag " + what + " needs a value (see " + program + " --help)");
     }
     const Option* o = nullptr;
