@@ -1,0 +1,52 @@
+#!/bin/sh
+# make-vm-assets.sh OUT_DIR FLOOR_INIT: the guest side of VM mode, from Debian's archive only.
+#   OUT_DIR/vmlinux        Debian's cloud kernel, uncompressed (PVH entry; boots faster under TCG)
+#   OUT_DIR/modules/VER/   its modules (virtio, virtiofs, ... are modules in the cloud kernel)
+#   OUT_DIR/kernel.version the kernel package it came from
+#   OUT_DIR/floor.cpio     an initramfs whose /init (FLOOR_INIT, static) prints a line and powers off
+# The kernel package is downloaded and unpacked here, never installed as the host's kernel.
+# Installs qemu-system-x86, lz4 and cpio when missing (root). Nothing is fetched when OUT_DIR
+# already holds the current kernel.
+set -eu
+out=${1:?usage: make-vm-assets.sh OUT_DIR FLOOR_INIT}
+init=${2:?usage: make-vm-assets.sh OUT_DIR FLOOR_INIT}
+missing=""
+for p in qemu-system-x86 lz4 cpio; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  [ "$(id -u)" = 0 ] || { echo "make-vm-assets.sh: missing packages:$missing (run as root)" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# The versioned package behind the metapackage: linux-image-6.1.0-NN-cloud-amd64.
+pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$pkg" ] || { echo "make-vm-assets.sh: no cloud kernel package in the archive" >&2; exit 1; }
+mkdir -p "$out"
+if [ ! -f "$out/vmlinux" ] || [ "$(cat "$out/kernel.version" 2>/dev/null)" != "$pkg" ]; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) || { echo "make-vm-assets.sh: apt-get download $pkg failed" >&2; exit 1; }
+  dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/x"
+  vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-*)
+  # The bzImage carries the kernel as an LZ4 (legacy frame) stream: find its magic, decompress.
+  off=$(grep -abo "$(printf '\002\041\114\030')" "$vmlinuz" | head -n1 | cut -d: -f1)
+  [ -n "$off" ] || { echo "make-vm-assets.sh: no LZ4 stream in $vmlinuz" >&2; exit 1; }
+  tail -c +"$((off + 1))" "$vmlinuz" | lz4 -dc >"$tmp/vmlinux" 2>/dev/null || true
+  head -c 4 "$tmp/vmlinux" | grep -q "ELF" || { echo "make-vm-assets.sh: $vmlinuz did not decompress to an ELF kernel" >&2; exit 1; }
+  rm -rf "$out/modules"
+  mkdir -p "$out/modules"
+  mv "$tmp"/x/lib/modules/* "$out/modules/"
+  mv "$tmp/vmlinux" "$out/vmlinux"
+  echo "$pkg" >"$out/kernel.version"
+fi
+# The floor initramfs: /init only.
+ird=$(mktemp -d)
+cp "$init" "$ird/init"
+chmod 0755 "$ird/init"
+(cd "$ird" && echo init | cpio -o -H newc --quiet) >"$out/floor.cpio.tmp"
+mv "$out/floor.cpio.tmp" "$out/floor.cpio"
+rm -rf "$ird"
+echo "vm assets ready: $out ($pkg)"
