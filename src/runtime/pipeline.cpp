@@ -557,9 +557,9 @@ class NamespaceBackend final : public Backend {
     // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
     explain::Step fifo_stage(kExecFifo);
     std::string fifo = store_.fifo_path(opts.id);
-    // 0622 whatever our umask: `start` opens it for writing (the runtime opens it read-write for
-    // the init before clone).
-    if (::mkfifo(fifo.c_str(), 0622) < 0 || ::chmod(fifo.c_str(), 0622) < 0)
+    // 0600 whatever our umask: whoever may write it may start the container, so only its owner
+    // (the runtime opens it read-write for the init before clone; `start` runs as the owner).
+    if (::mkfifo(fifo.c_str(), 0600) < 0 || ::chmod(fifo.c_str(), 0600) < 0)
       return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
 
     fifo_stage.done();

@@ -27,6 +27,19 @@ teardown() { teardown_container_env; }
   [ -e "$BATS_TEST_TMPDIR/shared/started" ]
 }
 
+@test "only the container's owner can start it: the exec fifo is 0600, another user cannot write it" {
+  chmod 0755 "$BATS_TEST_TMPDIR" "$ROOT"
+  set_sleeper
+  rt create --bundle "$BUNDLE" c1
+  [ "$(stat -c %a "$ROOT/c1/exec.fifo")" = 600 ]
+  run setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "echo 0 > '$ROOT/c1/exec.fifo'"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Permission denied"* ]]
+  [ "$(state_field c1 status)" = created ]
+  rt start c1
+  [ "$(state_field c1 status)" = running ]
+}
+
 @test "state prints the OCI state document" {
   set_sleeper
   rt create --bundle "$BUNDLE" c1
