@@ -110,6 +110,23 @@ json bind_file(const std::string& src, const std::string& dst) {
   return {{"destination", dst}, {"type", "bind"}, {"source", src}, {"options", {"bind", "rprivate"}}};
 }
 
+// sandbox.json keeps the port mappings as [{host_port, container_port, protocol}].
+json ports_json(const std::vector<PortMapping>& ports) {
+  json a = json::array();
+  for (auto& p : ports)
+    a.push_back({{"host_port", p.host_port}, {"container_port", p.container_port}, {"protocol", p.protocol}});
+  return a;
+}
+
+std::vector<PortMapping> ports_of(const json& meta) {
+  std::vector<PortMapping> out;
+  if (!meta.is_object()) return out;
+  for (auto& p : meta.value("ports", json::array()))
+    out.push_back({static_cast<uint16_t>(p.value("host_port", 0)), static_cast<uint16_t>(p.value("container_port", 0)),
+                   p.value("protocol", "tcp")});
+  return out;
+}
+
 bool alive(const runtime::Runtime& rt, const std::string& id) {
   auto st = rt.store().load(id);
   return st && rt.store().status(*st) != state::Status::Stopped;
@@ -208,6 +225,24 @@ Sandboxes::Sandboxes(std::string state, std::string root, int host_mount_ns)
 
 std::string Sandboxes::dir(const std::string& name) const { return join_path(state_, name); }
 
+std::vector<std::string> Sandboxes::names() const {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(state_.c_str())) {
+    while (struct dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') out.emplace_back(e->d_name);  // .ipam, .bridges: nsrun's own
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+json Sandboxes::meta(const std::string& name) const {
+  auto text = read_file(join_path(dir(name), "sandbox.json"));
+  if (!text) return json();
+  json m = json::parse(*text, nullptr, false);
+  return m.is_object() ? m : json();
+}
+
 Network Sandboxes::network_of(const json& meta) const {
   Network n;
   n.bridge = meta.value("bridge", "nsbr0");
@@ -221,25 +256,13 @@ Network Sandboxes::network_of(const json& meta) const {
 Result<void> Sandboxes::check_ports_free(const SandboxOptions& o) {
   if (o.ports.empty()) return {};
   // Mapped by another sandbox of ours (running or not: its DNAT rules stay until `nsrun rm`)?
-  if (DIR* d = ::opendir(state_.c_str())) {
-    while (struct dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n.starts_with(".")) continue;
-      auto text = read_file(join_path(dir(n), "sandbox.json"));
-      if (!text) continue;
-      json meta = json::parse(*text, nullptr, false);
-      if (!meta.is_object()) continue;
-      for (auto& mp : meta.value("ports", json::array()))
-        for (auto& p : o.ports)
-          if (mp.value("host_port", 0) == p.host_port && mp.value("protocol", "") == p.protocol) {
-            ::closedir(d);
-            return make_error("--port " + std::to_string(p.host_port) + ":" + std::to_string(p.container_port) +
-                              ": host port " + std::to_string(p.host_port) + "/" + p.protocol +
-                              " is mapped by sandbox " + n + " (nsrun rm " + n + " frees it)");
-          }
-    }
-    ::closedir(d);
-  }
+  for (auto& n : names())
+    for (auto& mp : ports_of(meta(n)))
+      for (auto& p : o.ports)
+        if (mp.host_port == p.host_port && mp.protocol == p.protocol)
+          return make_error("--port " + std::to_string(p.host_port) + ":" + std::to_string(p.container_port) +
+                            ": host port " + std::to_string(p.host_port) + "/" + p.protocol + " is mapped by sandbox " +
+                            n + " (nsrun rm " + n + " frees it)");
   for (auto& p : o.ports) TRY(check_port_free(p));
   return {};
 }
@@ -260,18 +283,10 @@ Result<int> Sandboxes::run(SandboxOptions o) {
 
   // What an interrupted nsrun left (its maker gone before the sandbox was complete) goes first,
   // so its name, address and ports are free again.
-  if (DIR* d = ::opendir(state_.c_str())) {
-    std::vector<std::string> stale;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n.starts_with(".")) continue;
-      auto text = read_file(join_path(dir(n), "sandbox.json"));
-      json meta = text ? json::parse(*text, nullptr, false) : json();
-      bool complete = meta.is_object() && meta.value("complete", false);
-      if (!complete && !(meta.is_object() && creator_alive(meta)) && !alive(rt_, n)) stale.push_back(n);
-    }
-    ::closedir(d);
-    for (auto& n : stale) (void)rm(n, true);
+  for (auto& n : names()) {
+    json m = meta(n);
+    bool complete = m.is_object() && m.value("complete", false);
+    if (!complete && !(m.is_object() && creator_alive(m)) && !alive(rt_, n)) (void)rm(n, true);
   }
   if (path_exists(dir(o.name)))
     return make_error("a sandbox named " + o.name + " exists: nsrun rm -f " + o.name + " removes it");
@@ -283,9 +298,7 @@ Result<int> Sandboxes::run(SandboxOptions o) {
 
   std::string d = dir(o.name);
   if (::mkdir(d.c_str(), 0700) < 0) return sys_error("mkdir", d);
-  json ports = json::array();
-  for (auto& p : o.ports)
-    ports.push_back({{"host_port", p.host_port}, {"container_port", p.container_port}, {"protocol", p.protocol}});
+  json ports = ports_json(o.ports);
   json meta = {{"name", o.name},          {"rootfs", o.rootfs},    {"args", o.args},
                {"net", net_name(o.net)},  {"bridge", o.bridge},    {"subnet", o.subnet},
                {"ports", ports},          {"detach", o.detach},    {"created", rfc3339_now()},
@@ -365,42 +378,23 @@ Result<int> Sandboxes::run(SandboxOptions o) {
 
 Result<std::string> Sandboxes::ls() {
   std::vector<std::vector<std::string>> rows = {{"NAME", "STATUS", "IP", "PORTS", "COMMAND"}};
-  if (DIR* d = ::opendir(state_.c_str())) {
-    std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    for (auto& n : names) {
-      auto text = read_file(join_path(dir(n), "sandbox.json"));
-      json meta = text ? json::parse(*text, nullptr, false) : json();
-      if (!meta.is_object()) continue;
-      std::string status = "stopped";
-      if (auto st = rt_.store().load(n)) status = state::status_name(rt_.store().status(*st));
-      if (!meta.value("complete", false)) status = creator_alive(meta) ? "attached" : "incomplete";
-      std::string ip;
-      if (auto cni = read_file(join_path(dir(n), "cni.json"))) ip = result_ip(json::parse(*cni, nullptr, false));
-      std::string ports;
-      for (auto& p : meta.value("ports", json::array()))
-        ports += (ports.empty() ? "" : ",") + std::to_string(p.value("host_port", 0)) + "->" +
-                 std::to_string(p.value("container_port", 0)) + "/" + p.value("protocol", "tcp");
-      std::string cmd;
-      for (auto& a : meta.value("args", json::array())) cmd += (cmd.empty() ? "" : " ") + a.get<std::string>();
-      rows.push_back({n, status, ip.empty() ? "-" : ip, ports.empty() ? "-" : ports, cmd});
-    }
+  for (auto& n : names()) {
+    json meta = this->meta(n);
+    if (!meta.is_object()) continue;
+    std::string status = "stopped";
+    if (auto st = rt_.store().load(n)) status = state::status_name(rt_.store().status(*st));
+    if (!meta.value("complete", false)) status = creator_alive(meta) ? "attached" : "incomplete";
+    std::string ip;
+    if (auto cni = read_file(join_path(dir(n), "cni.json"))) ip = result_ip(json::parse(*cni, nullptr, false));
+    std::string ports;
+    for (auto& p : ports_of(meta))
+      ports += (ports.empty() ? "" : ",") + std::to_string(p.host_port) + "->" + std::to_string(p.container_port) +
+               "/" + p.protocol;
+    std::string cmd;
+    for (auto& a : meta.value("args", json::array())) cmd += (cmd.empty() ? "" : " ") + a.get<std::string>();
+    rows.push_back({n, status, ip.empty() ? "-" : ip, ports.empty() ? "-" : ports, cmd});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  std::string out;
-  for (auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      out += r[i];
-      if (i + 1 < r.size()) out += std::string(width[i] - r[i].size() + 3, ' ');
-    }
-    out += "\n";
-  }
-  return out;
+  return runtime::format_table(rows);
 }
 
 Result<std::string> Sandboxes::logs(const std::string& name) {
@@ -451,20 +445,15 @@ Result<void> Sandboxes::rm(const std::string& name, bool force) {
     return make_error("sandbox " + name + " is running: nsrun stop " + name + " first, or nsrun rm -f " + name);
   // Only a container nsrun made for this sandbox (an ns-runtime container may share the name).
   if (st && st->bundle == join_path(d, "bundle")) TRY(rt_.remove(name, true));
-  auto text = read_file(join_path(d, "sandbox.json"));
-  json meta = text ? json::parse(*text, nullptr, false) : json();
+  json meta = this->meta(name);
   Result<void> first = {};
   std::string netns = join_path(d, "netns");
   if (meta.is_object() && meta.value("net", "") == "bridge" && path_exists(netns)) {
     Network net = network_of(meta);
-    std::vector<PortMapping> ports;
-    for (auto& p : meta.value("ports", json::array()))
-      ports.push_back({static_cast<uint16_t>(p.value("host_port", 0)), static_cast<uint16_t>(p.value("container_port", 0)),
-                       p.value("protocol", "tcp")});
     json cached;
     if (auto c = read_file(join_path(d, "cni.json"))) cached = json::parse(*c, nullptr, false);
     if (cached.is_discarded()) cached = json();
-    first = cni_del(net, name, netns, cached, ports);
+    first = cni_del(net, name, netns, cached, ports_of(meta));
     if (auto r = remove_netns(net, netns); !r && first) first = r;
   }
   if (!first) return first;

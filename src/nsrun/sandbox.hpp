@@ -45,6 +45,10 @@ class Sandboxes {
 
  private:
   std::string dir(const std::string& name) const;
+  // The sandboxes in the state directory, by name (sorted), and one's sandbox.json (null when
+  // it is missing or unreadable: a sandbox interrupted before it was written).
+  std::vector<std::string> names() const;
+  nlohmann::json meta(const std::string& name) const;
   Network network_of(const nlohmann::json& meta) const;
   Result<void> check_ports_free(const SandboxOptions& o);
 

@@ -44,10 +44,6 @@ std::string user_name(uid_t uid) {
   return std::to_string(uid);
 }
 
-std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
 
 // poststart and poststop: the spec makes their failure a warning; the lifecycle goes on.
 void run_warning_hooks(const state::State& st, std::vector<oci::Hook> oci::Hooks::*phase, const char* name,
@@ -451,13 +447,22 @@ Result<std::string> Runtime::list(const std::string& format, bool quiet) {
   for (auto& [st, s] : rows)
     table.push_back({st.id, std::to_string(s == state::Status::Stopped ? 0 : st.pid), state::status_name(s), st.bundle,
                      st.created, user_name(st.owner)});
-  std::vector<size_t> width(6, 0);
-  for (auto& r : table)
+  return format_table(table);
+}
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size(), 0);
     for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (auto& r : table) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) line += i + 1 < r.size() ? pad(r[i], width[i] + 3) : r[i];
-    out += line + "\n";
+  }
+  std::string out;
+  for (auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      out += r[i];
+      if (i + 1 < r.size()) out.append(width[i] - r[i].size() + 3, ' ');
+    }
+    out += "\n";
   }
   return out;
 }

@@ -69,6 +69,9 @@ Result<void> write_pid_file(const std::string& path, pid_t pid);
 // PID column is one of PIDS.
 Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<std::string>& args);
 
+// Rows as aligned columns, three spaces apart, the first row the header (`list`, `nsrun ls`).
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
 // "SIGTERM", "TERM", "term", "15" -> 15
 Result<int> parse_signal(const std::string& s);
 
