@@ -361,12 +361,7 @@ int run_cli(int argc, char** argv) {
 
   if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
   if (root.empty()) root = ns::state::default_root();
-  if (!explain_mode.empty()) {
-    if (explain_mode != "json" && explain_mode != "text" && explain_mode != "true")
-      return fail(ns::Error{0, {}, {}, "--explain: \"" + explain_mode + "\" is neither text nor json", {}});
-    ns::explain::set_mode(explain_mode == "json" ? ns::explain::Mode::Json : ns::explain::Mode::Text);
-    ns::explain::set_command(verb);
-  }
+  if (auto r = ns::explain::enable(explain_mode, verb); !r) return fail(r.error());
   if (systemd_cgroup) return fail(ns::Error{0, {}, {}, "systemd cgroup manager: systemd not running", {}});
   ns::runtime::Runtime rt({root, systemd_cgroup});
 

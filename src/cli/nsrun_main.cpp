@@ -53,13 +53,7 @@ struct Common {
   ns::Result<void> apply(const std::string& command) {
     if (state.empty()) state = ns::nsrun::default_state_dir();
     if (root.empty()) root = ns::state::default_root();
-    if (!explain.empty()) {
-      if (explain != "json" && explain != "text")
-        return ns::make_error("--explain: \"" + explain + "\" is neither text nor json");
-      ns::explain::set_mode(explain == "json" ? ns::explain::Mode::Json : ns::explain::Mode::Text);
-      ns::explain::set_command("nsrun " + command);
-    }
-    return {};
+    return ns::explain::enable(explain, "nsrun " + command);
   }
 };
 

@@ -391,6 +391,14 @@ void timeline() {
 
 void set_command(const std::string& name) { g_title = name; }
 
+Result<void> enable(const std::string& mode, const std::string& command) {
+  if (mode.empty()) return {};
+  if (mode != "json" && mode != "text") return make_error("--explain: \"" + mode + "\" is neither text nor json");
+  set_mode(mode == "json" ? Mode::Json : Mode::Text);
+  set_command(command);
+  return {};
+}
+
 std::unique_ptr<sys::Kernel> explaining_kernel(sys::Kernel& inner, std::function<void(const std::string&)> sink) {
   return std::make_unique<ExplainingKernel>(inner, std::move(sink));
 }

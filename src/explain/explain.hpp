@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "explain/narration.hpp"
 #include "sys/kernel.hpp"
 
@@ -19,6 +20,9 @@ namespace ns::explain {
 enum class Mode { Off, Text, Json };
 
 void set_mode(Mode m);
+// -E / --explain[=text|json] as the command lines take it: MODE ("" leaves narration off) for
+// COMMAND, the timeline's title. Anything but text or json is an error.
+Result<void> enable(const std::string& mode, const std::string& command);
 [[nodiscard]] Mode mode();
 [[nodiscard]] inline bool on() { return mode() != Mode::Off; }
 
