@@ -13,15 +13,7 @@ max=${MAX_RATIO:-1.0}
 runtime=${NS_RUNTIME:-$here/build/ns-runtime}
 [ -f "$compare" ] || { echo "bench/gate.sh: $compare not found (../shared must sit beside the repository)" >&2; exit 2; }
 [ -x "$runtime" ] || { echo "bench/gate.sh: $runtime not found: build first" >&2; exit 2; }
-need=()
-command -v crun >/dev/null || need+=(crun)
-command -v python3 >/dev/null || need+=(python3)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+"$here/scripts/ensure-packages.sh" crun python3 time
 work=$(mktemp -d /tmp/ns-gate.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 out="$work/report.txt"

@@ -12,12 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 compare="$here/../shared/bench/compare.sh"
 [ -f "$compare" ] || { echo "bench/run.sh: $compare not found" >&2; exit 2; }
-need=()
-for cmd in crun runc python3; do command -v "$cmd" >/dev/null || need+=("$cmd"); done
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+"$here/scripts/ensure-packages.sh" crun runc python3 time
 [ -x "$here/build/ns-runtime" ] || { echo "bench/run.sh: build ns-runtime first (cmake --build build)" >&2; exit 2; }
 out=${NS_BENCH_OUT:-$here/bench/results}
 mkdir -p "$out"

@@ -10,17 +10,7 @@
 set -eu
 out=${1:?usage: make-vm-assets.sh OUT_DIR FLOOR_INIT}
 init=${2:?usage: make-vm-assets.sh OUT_DIR FLOOR_INIT}
-missing=""
-for p in qemu-system-x86 lz4 cpio; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  [ "$(id -u)" = 0 ] || { echo "make-vm-assets.sh: missing packages:$missing (run as root)" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+"$(dirname "$0")/ensure-packages.sh" qemu-system-x86 lz4 cpio
 # The versioned package behind the metapackage: linux-image-6.1.0-NN-cloud-amd64.
 pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$pkg" ] || { echo "make-vm-assets.sh: no cloud kernel package in the archive" >&2; exit 1; }
