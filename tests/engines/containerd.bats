@@ -7,9 +7,7 @@ bats_require_minimum_version 1.5.0
 load engines
 
 setup_file() {
-  require_root
-  make_work
-  build_image
+  begin_suite
   export NS_CTR_NS="nseng$$"
   note_run_containerd
   note_cgroup_parent "$NS_CTR_NS"
@@ -30,8 +28,7 @@ teardown_file() {
   rmdir "/run/containerd/runc/$NS_CTR_NS" 2>/dev/null || true
   clean_run_containerd
   clean_cgroup_parent "$NS_CTR_NS"
-  umount_under "$WORK"
-  rm -rf "$WORK"
+  end_suite
 }
 
 setup() {

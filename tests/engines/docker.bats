@@ -6,13 +6,11 @@ bats_require_minimum_version 1.5.0
 load engines
 
 setup_file() {
-  require_root
-  make_work
-  build_image
+  begin_suite
   note_run_containerd
   note_cgroup_parent docker
   # dockerd 20.10 writes a libtrust key to /etc/docker/key.json whatever its other paths say.
-  if [ -e /etc/docker/key.json ]; then echo yes; else echo no; fi >"$WORK/docker-key-existed"
+  note_existed docker-key test -e /etc/docker/key.json
   start_containerd ctrd
   local d="$WORK/docker"
   mkdir -p "$d"
@@ -32,9 +30,8 @@ teardown_file() {
   stop_daemon "$WORK/ctrd/containerd.pid"
   clean_run_containerd
   clean_cgroup_parent docker
-  [ "$(cat "$WORK/docker-key-existed" 2>/dev/null)" = yes ] || rm -f /etc/docker/key.json
-  umount_under "$WORK"
-  rm -rf "$WORK"
+  ! suite_made docker-key || rm -f /etc/docker/key.json
+  end_suite
 }
 
 setup() {

@@ -14,17 +14,31 @@ require_root() {
   [ "$(id -u)" = 0 ] || skip "the engine suite runs real engines: run it as root"
 }
 
-# make_work: a short private directory (unix socket paths must stay under 108 bytes).
-make_work() {
+# begin_suite: root only; a short private work directory (unix socket paths must stay under 108
+# bytes) as WORK; the busybox rootfs tarball $WORK/busybox.tar, made as the test bundle is.
+begin_suite() {
+  require_root
   WORK=$(mktemp -d /tmp/nse.XXXXXX)
   export WORK
-}
-
-# build_image: a busybox rootfs tarball made the same way as the test bundle.
-build_image() {
   "$NS_SOURCE_DIR/scripts/make-bundle.sh" "$WORK/img" "$NS_PROBE" >/dev/null
   tar -C "$WORK/img/rootfs" -cf "$WORK/busybox.tar" .
 }
+
+# end_suite: what the engines left mounted under WORK, then WORK itself.
+end_suite() {
+  umount_under "$WORK"
+  rm -rf "$WORK"
+}
+
+# note_existed KEY CMD...: records whether CMD succeeds now, before the engines run (a directory,
+# a chain, a file they may create). suite_made KEY: it did not, so the suite made it and its
+# teardown may remove it; what the host had before is never touched.
+note_existed() {
+  local key=$1
+  shift
+  if "$@" >/dev/null 2>&1; then echo yes; else echo no; fi >"$WORK/existed-$key"
+}
+suite_made() { [ "$(cat "$WORK/existed-$1" 2>/dev/null)" = no ]; }
 
 cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
 
@@ -127,22 +141,18 @@ stop_daemon() {
 
 # The shared directories containerd 1.6's shim always uses (socket dir, ctr's fifos): removed at
 # the end when the suite made them and left them empty.
-note_run_containerd() {
-  [ -e /run/containerd ] && echo yes >"$WORK/run-containerd-existed" || echo no >"$WORK/run-containerd-existed"
-}
+note_run_containerd() { note_existed run-containerd test -e /run/containerd; }
 clean_run_containerd() {
-  [ "$(cat "$WORK/run-containerd-existed" 2>/dev/null)" = no ] || return 0
+  suite_made run-containerd || return 0
   rmdir /run/containerd/s /run/containerd/fifo /run/containerd/runc /run/containerd 2>/dev/null || true
 }
 
 # note_cgroup_parent NAME / clean_cgroup_parent NAME: an engine's parent cgroup ("libpod_parent",
 # "docker", a containerd namespace) is removed at the end, emptied, when the suite created it.
-note_cgroup_parent() {
-  if [ -n "$(find /sys/fs/cgroup -maxdepth 2 -type d -name "$1" 2>/dev/null)" ]; then echo yes; else echo no; fi \
-    >"$WORK/cgroup-parent-$1-existed"
-}
+cgroup_parent_exists() { [ -n "$(find /sys/fs/cgroup -maxdepth 2 -type d -name "$1" 2>/dev/null)" ]; }
+note_cgroup_parent() { note_existed "cgroup-$1" cgroup_parent_exists "$1"; }
 clean_cgroup_parent() {
-  [ "$(cat "$WORK/cgroup-parent-$1-existed" 2>/dev/null)" = no ] || return 0
+  suite_made "cgroup-$1" || return 0
   local d
   for d in /sys/fs/cgroup/$1 /sys/fs/cgroup/*/$1; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null

@@ -5,9 +5,7 @@ bats_require_minimum_version 1.5.0
 load engines
 
 setup_file() {
-  require_root
-  make_work
-  build_image
+  begin_suite
   local d="$WORK/podman"
   mkdir -p "$d/networks"
   cat >"$d/containers.conf" <<EOF
@@ -34,14 +32,14 @@ EOF
   # netavark leaves its top-level firewall chains behind: the teardown removes them if the suite
   # made them.
   note_cgroup_parent libpod_parent
-  if iptables-save 2>/dev/null | grep -q NETAVARK; then echo yes; else echo no; fi >"$WORK/netavark-chains-existed"
+  note_existed netavark-chains sh -c 'iptables-save | grep -q NETAVARK'
 }
 
 teardown_file() {
   [ -n "${WORK:-}" ] || return 0
   podman rm -a -f -t 0 >/dev/null 2>&1 || true
   podman network rm -f nseng >/dev/null 2>&1 || true
-  if [ "$(cat "$WORK/netavark-chains-existed" 2>/dev/null)" = no ]; then
+  if suite_made netavark-chains; then
     for table in nat filter; do
       iptables-save -t "$table" | grep -E '^-A [A-Z_-]+ .*-j NETAVARK' | sed 's/^-A/-D/' | while read -r rule; do
         eval "iptables -t $table $rule" 2>/dev/null || true
@@ -54,8 +52,7 @@ teardown_file() {
   fi
   podman system reset -f >/dev/null 2>&1 || true
   clean_cgroup_parent libpod_parent
-  umount_under "$WORK"
-  rm -rf "$WORK"
+  end_suite
 }
 
 setup() {
