@@ -17,6 +17,7 @@
 #include "cli/args.hpp"
 #include "cli/nsrun_main.hpp"
 #include "common/log.hpp"
+#include "common/units.hpp"
 #include "hooks/hooks.hpp"
 #include "linux/security/exe_guard.hpp"
 #include "oci/default_spec.hpp"
@@ -41,22 +42,6 @@ bool print(const std::string& s) {
   return std::fflush(stdout) == 0 && ok;
 }
 
-// "256m" -> 268435456; plain numbers are bytes; -1 stays -1 (unlimited).
-Result<int64_t> parse_bytes(const std::string& flag, const std::string& v) {
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  if (end == v.c_str() || errno != 0) return ns::make_error("--" + flag + ": invalid value \"" + v + "\"");
-  std::string unit = end;
-  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!unit.empty() && unit.back() == 'b') unit.pop_back();
-  long long mult = 1;
-  if (unit == "k") mult = 1LL << 10;
-  else if (unit == "m") mult = 1LL << 20;
-  else if (unit == "g") mult = 1LL << 30;
-  else if (!unit.empty()) return ns::make_error("--" + flag + ": invalid unit in \"" + v + "\"");
-  return static_cast<int64_t>(n * mult);
-}
 
 Result<int64_t> parse_int(const std::string& flag, const std::string& v) {
   char* end = nullptr;
@@ -108,7 +93,7 @@ Result<nlohmann::json> update_resources(const std::string& file, const std::map<
   for (auto& t : targets) {
     const std::string& v = flags.at(t.flag);
     if (v.empty()) continue;
-    j[t.group][t.key] = t.bytes ? TRY(parse_bytes(t.flag, v)) : TRY(parse_int(t.flag, v));
+    j[t.group][t.key] = t.bytes ? TRY(ns::parse_size(std::string("--") + t.flag, v)) : TRY(parse_int(t.flag, v));
   }
   if (!flags.at("cpuset-cpus").empty()) j["cpu"]["cpus"] = flags.at("cpuset-cpus");
   if (!flags.at("cpuset-mems").empty()) j["cpu"]["mems"] = flags.at("cpuset-mems");

@@ -7,30 +7,14 @@
 #include <cmath>
 
 #include "common/file.hpp"
+#include "common/units.hpp"
 
 namespace ns::nsrun {
 
 Result<int64_t> parse_size(const std::string& flag, const std::string& v) {
-  std::string s = v;
-  if (!s.empty() && (s.back() == 'b' || s.back() == 'B') && s.size() > 1 && !std::isdigit(static_cast<unsigned char>(s[s.size() - 2])))
-    s.pop_back();
-  int64_t mult = 1;
-  if (!s.empty() && !std::isdigit(static_cast<unsigned char>(s.back()))) {
-    switch (std::tolower(static_cast<unsigned char>(s.back()))) {
-      case 'k': mult = 1LL << 10; break;
-      case 'm': mult = 1LL << 20; break;
-      case 'g': mult = 1LL << 30; break;
-      case 't': mult = 1LL << 40; break;
-      default: return make_error(flag + " \"" + v + "\": not a size (use bytes or a k, m, g suffix, e.g. 256M)");
-    }
-    s.pop_back();
-  }
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || n <= 0)
-    return make_error(flag + " \"" + v + "\": not a size (use bytes or a k, m, g suffix, e.g. 256M)");
-  if (n > INT64_MAX / mult) return make_error(flag + " \"" + v + "\": too large");
-  return n * mult;
+  int64_t n = TRY(ns::parse_size(flag, v));
+  if (n <= 0) return make_error(flag + " \"" + v + "\": not a size (use bytes or a k, m, g suffix, e.g. 256M)");
+  return n;
 }
 
 Result<CpuLimit> parse_cpu(const std::string& v) {

@@ -51,8 +51,7 @@ struct SandboxOptions {
   std::vector<std::string> args;
 };
 
-// "256M", "1G", "512k", "1048576" (bytes); suffixes are powers of 1024, case-insensitive, an
-// optional trailing "b"/"B" is allowed.
+// A limit for nsrun: common parse_size ("256M", "1G", "512kb", bytes), and more than zero.
 Result<int64_t> parse_size(const std::string& flag, const std::string& v);
 // "0.5" -> 50000 us every 100000 us; "2" -> 200000.
 Result<CpuLimit> parse_cpu(const std::string& v);

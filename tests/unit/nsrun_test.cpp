@@ -1,6 +1,7 @@
 // nsrun's flag parsing, the OCI config it writes and the CNI configuration it hands the plugins.
 #include <gtest/gtest.h>
 
+#include "common/units.hpp"
 #include "nsrun/network.hpp"
 #include "nsrun/options.hpp"
 #include "nsrun/sandbox.hpp"
@@ -14,11 +15,19 @@ TEST(NsrunOptions, Sizes) {
   EXPECT_EQ(*parse_size("--memory", "1g"), 1LL << 30);
   EXPECT_EQ(*parse_size("--memory", "512kb"), 512LL << 10);
   EXPECT_EQ(*parse_size("--memory", "1048576"), 1048576);
-  for (const char* bad : {"", "M", "12XB", "-5", "0", "1.5G", "99999999999999999999"}) {
+  EXPECT_EQ(*parse_size("--memory", "512b"), 512);
+  for (const char* bad : {"", "M", "12XB", "-5", "-1", "0", "1.5G", "99999999999999999999"}) {
     auto r = parse_size("--memory", bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_NE(r.error().to_string().find("--memory"), std::string::npos);
   }
+}
+
+TEST(Units, SizesForUpdateTakeZeroAndUnlimited) {
+  EXPECT_EQ(*ns::parse_size("--memory", "0"), 0);  // Docker's "leave unchanged"
+  EXPECT_EQ(*ns::parse_size("--memory", "-1"), -1);
+  EXPECT_EQ(*ns::parse_size("--memory-swap", "2G"), 2LL << 30);
+  for (const char* bad : {"-5m", "-2", "ten", "5x"}) EXPECT_FALSE(ns::parse_size("--memory", bad)) << bad;
 }
 
 TEST(NsrunOptions, Cpu) {
