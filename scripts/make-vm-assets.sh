@@ -1,15 +1,19 @@
 #!/bin/sh
-# make-vm-assets.sh OUT_DIR FLOOR_INIT: the guest side of VM mode, from Debian's archive only.
+# make-vm-assets.sh OUT_DIR FLOOR_INIT [RUNTIME]: the guest side of VM mode, from Debian's archive only.
 #   OUT_DIR/vmlinux        Debian's cloud kernel, uncompressed (PVH entry; boots faster under TCG)
 #   OUT_DIR/modules/VER/   its modules (virtio, virtiofs, ... are modules in the cloud kernel)
 #   OUT_DIR/kernel.version the kernel package it came from
 #   OUT_DIR/floor.cpio     an initramfs whose /init (FLOOR_INIT, static) prints a line and powers off
+#   OUT_DIR/agent.cpio     with RUNTIME (the static ns-runtime): the agent's initramfs, RUNTIME
+#                          stripped as /init and the modules it loads (listed in load order in
+#                          /modules/load)
 # The kernel package is downloaded and unpacked here, never installed as the host's kernel.
 # Installs qemu-system-x86, lz4 and cpio when missing (root). Nothing is fetched when OUT_DIR
 # already holds the current kernel.
 set -eu
 out=${1:?usage: make-vm-assets.sh OUT_DIR FLOOR_INIT}
 init=${2:?usage: make-vm-assets.sh OUT_DIR FLOOR_INIT}
+runtime=${3:-}
 "$(dirname "$0")/ensure-packages.sh" qemu-system-x86 lz4 cpio
 # The versioned package behind the metapackage: linux-image-6.1.0-NN-cloud-amd64.
 pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
@@ -39,4 +43,22 @@ chmod 0755 "$ird/init"
 (cd "$ird" && echo init | cpio -o -H newc --quiet) >"$out/floor.cpio.tmp"
 mv "$out/floor.cpio.tmp" "$out/floor.cpio"
 rm -rf "$ird"
+# The agent's initramfs: the runtime is the guest's init; the virtio transport, the console
+# port driver (the agent channel) and virtio-fs are modules in the cloud kernel.
+if [ -n "$runtime" ]; then
+  kdir=$(ls -d "$out"/modules/*/kernel | head -n1)
+  ird=$(mktemp -d)
+  mkdir -p "$ird/modules"
+  strip -o "$ird/init" "$runtime"
+  chmod 0755 "$ird/init"
+  for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
+           drivers/char/virtio_console fs/fuse/fuse fs/fuse/virtiofs; do
+    [ -f "$kdir/$m.ko" ] || { echo "make-vm-assets.sh: no $m.ko in $kdir" >&2; exit 1; }
+    cp "$kdir/$m.ko" "$ird/modules/"
+    basename "$m.ko" >>"$ird/modules/load"
+  done
+  (cd "$ird" && find . -mindepth 1 | sed 's|^\./||' | cpio -o -H newc --quiet) >"$out/agent.cpio.tmp"
+  mv "$out/agent.cpio.tmp" "$out/agent.cpio"
+  rm -rf "$ird"
+fi
 echo "vm assets ready: $out ($pkg)"

@@ -22,6 +22,7 @@
 #include "linux/security/exe_guard.hpp"
 #include "oci/default_spec.hpp"
 #include "explain/explain.hpp"
+#include "vm/agent.hpp"
 #include "runtime/container.hpp"
 #include "runtime/features.hpp"
 #include "state/state.hpp"
@@ -161,6 +162,8 @@ bool enters_container(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
+  // In VM mode's guest this binary is /init, pid 1: the agent.
+  if (ns::vm::is_agent(argv[0])) ns::vm::agent_main();
   // A caller may start us with fd 0, 1 or 2 closed: the first fds we open would take their
   // place and reach the container as its stdio. Fill any gap with /dev/null first.
   ns::explain::mark_start();
@@ -194,6 +197,10 @@ int run_cli(int argc, char** argv) {
   // Global options, before the verb.
   std::string root, log_path, log_format = "text", explain_mode;
   bool debug = false, systemd_cgroup = false, version = false;
+  // Called as ns-runtime-vm (a link to this binary), every container it creates is a VM: engines
+  // register VM mode as a runtime of its own that way.
+  bool vm = ns::path_basename(argv[0]) == "ns-runtime-vm";
+  std::string vm_accel = "auto";
   cli::Command global{
       nullptr,
       "ns-runtime: an OCI container runtime that explains itself",
@@ -213,6 +220,10 @@ int run_cli(int argc, char** argv) {
            }},
           {0, "systemd-cgroup", Arg::None, "", "manage cgroups through systemd (fails where systemd does not run)",
            cli::flag(systemd_cgroup)},
+          {0, "vm", Arg::None, "", "create and run containers in a microVM of their own (VM mode; as when called ns-runtime-vm)",
+           cli::flag(vm)},
+          {0, "vm-accel", Arg::Required, "ACCEL", "VM mode's accelerator: auto (KVM where it works, else TCG), kvm or tcg",
+           cli::one_of(vm_accel, {"auto", "kvm", "tcg"}, "vm-accel")},
           {'v', "version", Arg::None, "", "print the version and exit", cli::flag(version)},
       },
       true,
@@ -246,6 +257,8 @@ int run_cli(int argc, char** argv) {
 
   // Every verb's options and arguments.
   ns::runtime::CreateOptions copts;
+  copts.vm = vm;
+  copts.vm_accel = vm_accel;
   std::string pid_file, id, signal = "SIGTERM", format = "table", process_file, exec_cwd, exec_user, resources_file,
                             interval = "5s", spec_bundle = ".", exec_apparmor, exec_label;
   bool detach = false, rm = false, all = false, force = false, quiet = false, exec_tty = false, exec_nnp = false,

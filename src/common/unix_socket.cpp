@@ -1,6 +1,8 @@
 #include "common/unix_socket.hpp"
 
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -25,6 +27,34 @@ Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const 
     if (::sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) return {};
     if (errno != EINTR) return sys_error(op);
   }
+}
+
+namespace {
+Result<sockaddr_un> address(const std::string& path, const std::string& what) {
+  struct sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) return make_error(what + " path \"" + path + "\" is too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  return addr;
+}
+}  // namespace
+
+Result<UniqueFd> connect_unix(const std::string& path, const std::string& what) {
+  auto addr = TRY(address(path, what));
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) return sys_error("socket");
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys_error("connect " + what, path);
+  return s;
+}
+
+Result<UniqueFd> listen_unix(const std::string& path) {
+  auto addr = TRY(address(path, "socket"));
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) return sys_error("socket");
+  ::unlink(path.c_str());
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys_error("bind", path);
+  if (::listen(s.get(), 16) < 0) return sys_error("listen", path);
+  return s;
 }
 
 }  // namespace ns

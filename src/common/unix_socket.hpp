@@ -1,15 +1,22 @@
-// Sending a buffer with an optional fd attached (SCM_RIGHTS) on a unix socket: the sync
-// channel and the console socket both do it.
+// Unix sockets: connecting and listening by path (console socket, seccomp agent, VM mode's
+// sockets) and sending a buffer with an optional fd attached (SCM_RIGHTS), which the sync
+// channel and the console socket both do.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
 #include "common/error.hpp"
+#include "common/fd.hpp"
 
 namespace ns {
 
 // sendmsg(DATA) with FD as SCM_RIGHTS when FD >= 0; retries EINTR. OP names the error.
 Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& op);
+
+// A SOCK_STREAM socket connected to PATH; WHAT names the peer in errors ("console socket").
+Result<UniqueFd> connect_unix(const std::string& path, const std::string& what);
+// A SOCK_STREAM socket listening at PATH (a stale socket file there is replaced).
+Result<UniqueFd> listen_unix(const std::string& path);
 
 }  // namespace ns

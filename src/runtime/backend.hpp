@@ -24,6 +24,8 @@ struct CreateOptions {
   bool no_new_keyring = false;
   bool systemd_cgroup = false;
   bool keep_console = false;   // `run` attached with a terminal: hand the pty master back
+  bool vm = false;             // VM mode (--vm, ns-runtime-vm); also annotation org.nano-sandbox.runtime=vm
+  std::string vm_accel = "auto";  // --vm-accel: auto, kvm, tcg
 };
 
 struct ExecOptions {
@@ -67,5 +69,12 @@ class Backend {
 };
 
 Backend& namespace_backend(const std::string& state_root);
+// VM mode: the container in a microVM of its own (QEMU), set up inside by the guest agent.
+Backend& vm_backend(const std::string& state_root);
+
+// The annotation that asks for VM mode per container, and the one `state` shows the
+// accelerator in.
+inline constexpr const char* kRuntimeAnnotation = "org.nano-sandbox.runtime";
+inline constexpr const char* kVmAccelAnnotation = "org.nano-sandbox.vm.accel";
 
 }  // namespace ns::runtime

@@ -183,7 +183,9 @@ Result<int> parse_signal(const std::string& s) {
 Runtime::Runtime(GlobalOptions g)
     : g_(std::move(g)), store_(g_.root), ns_backend_(namespace_backend(g_.root)) {}
 
-Backend& Runtime::backend_for(const state::State&) { return ns_backend_; }
+Backend& Runtime::backend_for(const state::State& st) {
+  return st.backend == "vm" ? vm_backend(g_.root) : ns_backend_;
+}
 
 Result<Created> Runtime::create_container(CreateOptions& opts, const std::string& pid_file) {
   TRY(state::validate_id(opts.id));
@@ -205,6 +207,13 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
                       "linux.namespaces \"user\" with uidMappings and gidMappings (ns-runtime spec --rootless writes them)");
   TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
   TRY(linux_security::check_labels(spec));
+  // VM mode: asked for by the command line (--vm, ns-runtime-vm) or by the container's annotation.
+  auto runtime_ann = spec.annotations.find(kRuntimeAnnotation);
+  if (runtime_ann != spec.annotations.end() && runtime_ann->second != "vm" && runtime_ann->second != "namespaces")
+    return make_error("annotation " + std::string(kRuntimeAnnotation) + "=\"" + runtime_ann->second +
+                      "\": expected vm or namespaces");
+  bool vm = opts.vm || (runtime_ann != spec.annotations.end() && runtime_ann->second == "vm");
+  Backend& backend = vm ? vm_backend(g_.root) : ns_backend_;
   load_step.done();
 
   UniqueFd lock = TRY(store_.create_dir(opts.id));
@@ -216,7 +225,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   st.created = rfc3339_now();
   st.owner = ::geteuid();
   st.annotations = spec.annotations;
-  st.backend = ns_backend_.name();
+  st.backend = backend.name();
   st.process = spec.process_json;
   st.hooks = spec.hooks_json;
   if (spec.linux) st.seccomp = spec.linux->seccomp;
@@ -225,17 +234,18 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   bool made = false;
   struct Cleanup {
     Runtime* rt;
+    Backend* backend;
     state::State* st;
     bool* made;
     bool armed = true;
     ~Cleanup() {
       if (!armed) return;
-      if (*made) (void)rt->ns_backend_.destroy(*st);
+      if (*made) (void)backend->destroy(*st);
       (void)rt->store_.remove(st->id);
     }
-  } cleanup{this, &st, &made};
+  } cleanup{this, &backend, &st, &made};
 
-  Created c = TRY(ns_backend_.create(opts, spec, st));
+  Created c = TRY(backend.create(opts, spec, st));
   made = true;
   explain::Step state_step(kSaveState);
   TRY(store_.save(st));
@@ -246,7 +256,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
     explain::call("PARENT", "send(<sync socket>, Go): the state is saved");
   }
   if (!pid_file.empty()) TRY(write_pid_file(pid_file, c.pid));
-  TRY(ns_backend_.commit(c));
+  TRY(backend.commit(c));
   state_step.done();
   cleanup.armed = false;
   return c;

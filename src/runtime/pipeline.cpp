@@ -273,26 +273,67 @@ std::span<const InitStage> exec_stages() { return kExecStages; }
 Result<void> run_init_stages(InitContext& ctx) { return run_stages(ctx, kInitStages); }
 Result<void> run_exec_stages(InitContext& ctx) { return run_stages(ctx, kExecStages); }
 
+void send_text_over_sync(int sync, Msg type, const std::string& text) {
+  Message m{type, {}};
+  m.error.msg = text;
+  (void)send_message(sync, m);
+}
+
+void send_stage_over_sync(int sync, const explain::Narration& n, uint64_t start, uint64_t duration, bool ok) {
+  Message m{Msg::ExplainStage, {}};
+  m.error.stage = n.stage;
+  m.error.op = n.field;
+  m.error.msg = n.why;
+  m.error.err = ok ? 0 : 1;
+  m.value = static_cast<int64_t>(duration);
+  m.value2 = static_cast<int64_t>(start);
+  (void)send_message(sync, m);
+}
+
 void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder) {
   int sync = ctx.sync_fd;
-  auto send_text = [sync](Msg type, const std::string& text) {
-    Message m{type, {}};
-    m.error.msg = text;
-    (void)send_message(sync, m);
-  };
-  holder = explain::explaining_kernel(*ctx.k, [send_text](const std::string& what) { send_text(Msg::ExplainCall, what); });
+  holder = explain::explaining_kernel(*ctx.k, [sync](const std::string& what) { send_text_over_sync(sync, Msg::ExplainCall, what); });
   ctx.k = holder.get();
-  ctx.on_note = [send_text](const std::string& what) { send_text(Msg::ExplainNote, what); };
+  ctx.on_note = [sync](const std::string& what) { send_text_over_sync(sync, Msg::ExplainNote, what); };
   ctx.on_stage = [sync](const explain::Narration& n, uint64_t start, uint64_t duration, bool ok) {
-    Message m{Msg::ExplainStage, {}};
-    m.error.stage = n.stage;
-    m.error.op = n.field;
-    m.error.msg = n.why;
-    m.error.err = ok ? 0 : 1;
-    m.value = static_cast<int64_t>(duration);
-    m.value2 = static_cast<int64_t>(start);
-    (void)send_message(sync, m);
+    send_stage_over_sync(sync, n, start, duration, ok);
   };
+}
+
+Result<void> make_exec_fifo(const std::string& fifo) {
+  // 0600 whatever our umask: whoever may write it may start the container, so only its owner
+  // (the runtime opens it read-write for the init before clone; `start` runs as the owner).
+  if (::mkfifo(fifo.c_str(), 0600) < 0 || ::chmod(fifo.c_str(), 0600) < 0)
+    return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
+  return {};
+}
+
+Result<UniqueFd> open_exec_fifo(sys::Kernel& k, const std::string& fifo) {
+  // Opened here, by the runtime: the child may not be able to reach the state dir (a user
+  // namespace without access to it, a user without read access to the fifo), and after
+  // pivot_root it cannot name it at all. Read-write: the holder's copy keeps a reader (and a
+  // writer, so its read blocks instead of seeing end-of-file); ours is closed after clone.
+  return k.open(fifo, O_RDWR | O_CLOEXEC);
+}
+
+Result<void> release_exec_fifo(const std::string& fifo, const std::string& id) {
+  // The holder keeps the fifo open for reading: opening it for writing cannot block, and fails
+  // with ENXIO when the holder is gone. The byte wakes it; there is no need to wait until it
+  // has run (a write to a pipe is there for the reader whenever it gets the CPU).
+  UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return make_error("container \"" + id + "\" is not in created state");
+    if (errno == ENXIO) return make_error("cannot start a container that has stopped");
+    return sys_error("open exec fifo", fifo);
+  }
+  // Unlinked first: the byte is the last thing, so start is done when the holder wakes.
+  ::unlink(fifo.c_str());
+  if (::write(fd.get(), "0", 1) != 1) {
+    if (errno == EPIPE) return make_error("cannot start a container that has stopped");
+    return sys_error("write exec fifo", fifo);
+  }
+  if (explain::on()) explain::call("PARENT", "open(\"" + fifo + "\", O_WRONLY|O_NONBLOCK), write 1 byte, unlink");
+  return {};
 }
 
 Result<void> hand_to_seccomp_agent(const nlohmann::json& seccomp, pid_t pid, const std::string& state_json,
@@ -487,6 +528,49 @@ const explain::Narration kKillLeftovers{
     "the kernel then kills every other process in it. Whatever is still in the cgroup (a process that joined "
     "only the cgroup) is killed too, until the cgroup is empty."};
 
+}  // namespace
+
+Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,
+                                                               const std::string& cgroups_path, const std::string& id,
+                                                               bool systemd) {
+  auto writes = linux_cgroup::plan_writes(resources);
+  auto out = std::make_unique<ContainerCgroup>();
+  out->k = &k;
+  out->layout = TRY(linux_cgroup::detect_layout(k));
+  std::string path = TRY(linux_cgroup::resolve_path(cgroups_path, id, systemd));
+  out->cg = linux_cgroup::Cgroup(out->layout, path);
+  linux_cgroup::Cgroup& cg = out->cg;
+  if (out->layout.hierarchies.empty()) {
+    if (!writes.empty()) log::warn("linux.resources not applied: the container has no cgroup");
+    return out;
+  }
+  if (auto r = cg.create(k); !r) {
+    bool denied = r.error().err == EACCES || r.error().err == EROFS || r.error().err == EPERM;
+    if (::geteuid() == 0 || !denied) return with_stage(r.error(), "cgroup");  // create undid its own dirs
+    log::warn("no permission to create cgroup " + path + ": running without resource control");
+    if (!writes.empty()) log::warn("linux.resources not applied: the container has no cgroup");
+    return out;
+  }
+  out->active = true;  // from here on, dropping OUT removes the cgroup
+  auto applied = linux_cgroup::enable_v2_controllers(k, cg, writes);
+  if (applied) applied = linux_cgroup::apply(k, cg, writes);
+  if (!applied) return with_stage(applied.error(), "cgroup");
+  auto filtered = linux_cgroup::apply_device_filter(cg, resources.devices);
+  if (!filtered) return with_stage(filtered.error(), "cgroup");
+  if (*filtered && explain::on())
+    explain::call("PARENT", "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, " +
+                                std::to_string(linux_cgroup::device_program(resources.devices).size()) +
+                                " instructions), bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE)");
+  if (explain::on()) explain_writes(k, cg, writes);
+  return out;
+}
+
+ContainerCgroup::~ContainerCgroup() {
+  if (active && !kept) (void)cg.destroy(*k);
+}
+
+namespace {
+
 // The real kernel, narrating its calls as PARENT lines when --explain is on.
 struct Narrated {
   std::unique_ptr<sys::Kernel> wrapper =
@@ -512,56 +596,16 @@ class NamespaceBackend final : public Backend {
     auto resources = linux_cgroup::parse_resources(l.resources);
     if (!resources) return with_stage(resources.error(), "cgroup");
     linux_cgroup::add_default_device_rules(*resources);
-    auto writes = linux_cgroup::plan_writes(*resources);
-    auto layout = TRY(linux_cgroup::detect_layout(k));
-    std::string cg_path = TRY(linux_cgroup::resolve_path(l.cgroups_path, opts.id, opts.systemd_cgroup));
-    linux_cgroup::Cgroup cg(layout, cg_path);
-    bool use_cgroup = !layout.hierarchies.empty();
-    if (use_cgroup) {
-      if (auto r = cg.create(k); !r) {
-        bool denied = r.error().err == EACCES || r.error().err == EROFS || r.error().err == EPERM;
-        if (::geteuid() == 0 || !denied) return with_stage(r.error(), "cgroup");  // create undid its own dirs
-        log::warn("no permission to create cgroup " + cg_path + ": running without resource control");
-        use_cgroup = false;
-      }
-    }
-    if (use_cgroup) {
-      auto applied = linux_cgroup::enable_v2_controllers(k, cg, writes);
-      if (applied) applied = linux_cgroup::apply(k, cg, writes);
-      if (applied) {
-        auto filtered = linux_cgroup::apply_device_filter(cg, resources->devices);
-        if (!filtered) applied = std::unexpected(filtered.error());
-        else if (*filtered && explain::on())
-          explain::call("PARENT", "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, " +
-                                      std::to_string(linux_cgroup::device_program(resources->devices).size()) +
-                                      " instructions), bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE)");
-      }
-      if (!applied) {
-        (void)cg.destroy(k);
-        return with_stage(applied.error(), "cgroup");
-      }
-      if (explain::on()) explain_writes(k, cg, writes);
-    } else if (!writes.empty()) {
-      log::warn("linux.resources not applied: the container has no cgroup");
-    }
-    struct CgroupGuard {
-      sys::Kernel& k;
-      linux_cgroup::Cgroup& cg;
-      bool armed;
-      ~CgroupGuard() {
-        if (armed) (void)cg.destroy(k);
-      }
-    } cg_guard{k, cg, use_cgroup};
+    auto cgroup = TRY(make_container_cgroup(k, *resources, l.cgroups_path, opts.id, opts.systemd_cgroup));
+    const linux_cgroup::Layout& layout = cgroup->layout;
+    linux_cgroup::Cgroup& cg = cgroup->cg;
+    const bool use_cgroup = cgroup->active;
     cgroup_stage.done();
 
     // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
     explain::Step fifo_stage(kExecFifo);
     std::string fifo = store_.fifo_path(opts.id);
-    // 0600 whatever our umask: whoever may write it may start the container, so only its owner
-    // (the runtime opens it read-write for the init before clone; `start` runs as the owner).
-    if (::mkfifo(fifo.c_str(), 0600) < 0 || ::chmod(fifo.c_str(), 0600) < 0)
-      return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
-
+    TRY(make_exec_fifo(fifo));
     fifo_stage.done();
 
     // 3. the sync channel.
@@ -587,11 +631,7 @@ class NamespaceBackend final : public Backend {
         ctx.rootfs.cgroup_mounts[i].own_dir = cg.dir(layout.hierarchies[i]);
     ctx.rootfs.cgroupns = l.find_namespace(oci::NsType::Cgroup) != nullptr;
     if (!l.mount_label.empty() && linux_security::selinux_enabled()) ctx.rootfs.mount_label = l.mount_label;
-    // Opened here, by the runtime: the child may not be able to reach the state dir (a user
-    // namespace without access to it, a user without read access to the fifo), and after
-    // pivot_root it cannot name it at all. Read-write: the init's copy keeps a reader (and a
-    // writer, so its read blocks instead of seeing end-of-file); ours is closed after clone.
-    ctx.fifo_fd = TRY(k.open(fifo, O_RDWR | O_CLOEXEC));
+    ctx.fifo_fd = TRY(open_exec_fifo(k, fifo));
     ctx.sync_fd = child_end.get();
     ctx.container_id = opts.id;
     // Parsed once, here: the initial CPU affinity is ours to set, the rest the child inherits.
@@ -686,12 +726,12 @@ class NamespaceBackend final : public Backend {
     }
     st.pid = pid;
     st.pid_start = state::process_start_time(pid).value_or(0);
-    st.cgroup_path = use_cgroup ? cg_path : "";
+    st.cgroup_path = use_cgroup ? cg.path() : "";
     st.freezer = use_cgroup ? cg.freezer_file() : "";
     out.pid = pid;
     out.sync = std::move(parent_end);
     child_guard.armed = false;
-    cg_guard.armed = false;
+    cgroup->kept = true;
     return out;
   }
 
@@ -706,22 +746,7 @@ class NamespaceBackend final : public Backend {
   Result<void> start(const state::State& st) override {
     explain::Step step(kStart);
     std::string fifo = store_.fifo_path(st.id);
-    // The init holds the fifo open for reading: opening it for writing cannot block, and fails
-    // with ENXIO when the init is gone. The byte wakes the init; there is no need to wait until
-    // it has run (a write to a pipe is there for the reader whenever it gets the CPU).
-    UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!fd) {
-      if (errno == ENOENT) return make_error("container \"" + st.id + "\" is not in created state");
-      if (errno == ENXIO) return make_error("cannot start a container that has stopped");
-      return sys_error("open exec fifo", fifo);
-    }
-    // Unlinked first: the byte is the last thing, so start is done when the init wakes.
-    ::unlink(fifo.c_str());
-    if (::write(fd.get(), "0", 1) != 1) {
-      if (errno == EPIPE) return make_error("cannot start a container that has stopped");
-      return sys_error("write exec fifo", fifo);
-    }
-    if (explain::on()) explain::call("PARENT", "open(\"" + fifo + "\", O_WRONLY|O_NONBLOCK), write 1 byte, unlink");
+    TRY(release_exec_fifo(fifo, st.id));
     step.done();
     return {};
   }

@@ -12,11 +12,14 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "explain/narration.hpp"
+#include "linux/cgroup/cgroup.hpp"
+#include "linux/cgroup/resources.hpp"
 #include "linux/fs/rootfs.hpp"
 #include "linux/process/attributes.hpp"
 #include "linux/security/capabilities.hpp"
 #include "linux/security/seccomp.hpp"
 #include "oci/spec.hpp"
+#include "runtime/sync.hpp"
 #include "sys/kernel.hpp"
 
 namespace ns::runtime {
@@ -64,6 +67,18 @@ void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder);
 // for any other message.
 bool relay_narration(const struct Message& m, const char* role);
 
+// The sync channel's --explain messages, for a child that narrates itself (an init, VM mode's
+// monitor): a kernel call or note (TYPE ExplainCall / ExplainNote), a finished stage.
+void send_text_over_sync(int sync, Msg type, const std::string& text);
+void send_stage_over_sync(int sync, const explain::Narration& n, uint64_t start, uint64_t duration, bool ok);
+
+// The exec fifo, shared by both back ends: made 0600 in the state dir by create, opened
+// read-write for whoever blocks on it until `start` (the init; VM mode's monitor), and written
+// by start (one byte, after unlinking it).
+Result<void> make_exec_fifo(const std::string& fifo);
+Result<UniqueFd> open_exec_fifo(sys::Kernel& k, const std::string& fifo);
+Result<void> release_exec_fifo(const std::string& fifo, const std::string& id);
+
 // SCMP_ACT_NOTIFY: sends LISTENER_FD and the container process state (runtime-spec
 // containerProcessState: pid, listenerMetadata, the container state) to linux.seccomp.listenerPath.
 Result<void> hand_to_seccomp_agent(const nlohmann::json& seccomp, pid_t pid, const std::string& state_json,
@@ -73,5 +88,23 @@ Result<void> hand_to_seccomp_agent(const nlohmann::json& seccomp, pid_t pid, con
 // part of the init pipeline (console, rlimits, capabilities, user, cwd, no_new_privs).
 std::span<const InitStage> exec_stages();
 Result<void> run_exec_stages(InitContext& ctx);
+
+// The container's cgroup on the host: create's first stage in either back end, made and limited
+// before the first process exists so that it is counted from its first step. Removed again
+// when dropped before `kept` is set (a create that failed later leaves no cgroup).
+struct ContainerCgroup {
+  sys::Kernel* k = nullptr;
+  linux_cgroup::Layout layout;
+  linux_cgroup::Cgroup cg;
+  bool active = false;  // false: no cgroup at all (no hierarchy; or no permission, without root)
+  bool kept = false;
+  ContainerCgroup() = default;
+  ContainerCgroup(const ContainerCgroup&) = delete;
+  ContainerCgroup& operator=(const ContainerCgroup&) = delete;
+  ~ContainerCgroup();
+};
+Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,
+                                                               const std::string& cgroups_path, const std::string& id,
+                                                               bool systemd);
 
 }  // namespace ns::runtime

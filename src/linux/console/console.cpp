@@ -49,14 +49,7 @@ Result<void> attach_slave(int slave) {
 }
 
 Result<void> send_to_console_socket(const std::string& path, int master) {
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) return sys_error("socket");
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return make_error("console socket path too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return sys_error("connect console socket", path);
+  UniqueFd s = TRY(connect_unix(path, "console socket"));
   // The payload names the terminal, as runc sends it.
   static const char kName[] = "/dev/ptmx";
   return send_with_fd(s.get(), kName, sizeof kName - 1, master, "send to console socket " + path);

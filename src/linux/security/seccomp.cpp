@@ -176,14 +176,7 @@ Result<void> load_seccomp(const SeccompFilter& f, UniqueFd* listener) {
 }
 
 Result<void> send_to_agent(const std::string& path, int listener_fd, const std::string& state_json) {
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) return sys_error("socket");
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return make_error("seccomp listenerPath \"" + path + "\" is too long");
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return sys_error("connect to the seccomp agent", path);
+  UniqueFd s = TRY(connect_unix(path, "to the seccomp agent"));
   return send_with_fd(s.get(), state_json.data(), state_json.size(), listener_fd, "send the seccomp listener to " + path);
 }
 

@@ -1,0 +1,181 @@
+// VM mode's back end: the container runs in a microVM of its own. create plans the machine
+// (accelerator, size, shares), makes the host cgroup, forks the monitor (vm/monitor.hpp) that
+// boots QEMU and has the guest agent create the container inside, and waits until it is
+// created there. The host sees one process per container, the monitor, as its pid; QEMU and
+// virtiofsd are its children, all three in the container's cgroup on the host.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/file.hpp"
+#include "common/log.hpp"
+#include "explain/explain.hpp"
+#include "hooks/hooks.hpp"
+#include "linux/cgroup/resources.hpp"
+#include "runtime/backend.hpp"
+#include "runtime/pipeline.hpp"
+#include "runtime/sync.hpp"
+#include "vm/machine.hpp"
+#include "vm/monitor.hpp"
+
+namespace ns::runtime {
+namespace {
+
+class VmBackend final : public Backend {
+ public:
+  explicit VmBackend(std::string root) : store_(root), ns_(namespace_backend(root)) {}
+  const char* name() const override { return "vm"; }
+
+  Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) override {
+    log::set_role(log::Role::Parent);
+    sys::Kernel& k = sys::real_kernel();
+    const oci::Linux no_linux{};
+    const oci::Linux& l = spec.linux ? *spec.linux : no_linux;
+
+    // 1. the machine: accelerator, kernel and agent, size; the guest's config and its shares.
+    explain::Step machine_step(vm::narration::kMachine);
+    if (spec.process->terminal)
+      return make_error("VM mode: process.terminal (a pty) is not supported yet; run without a terminal");
+    vm::MonitorPlan plan;
+    plan.id = opts.id;
+    plan.dir = store_.dir(opts.id);
+    plan.machine.assets = TRY(vm::find_assets());
+    plan.machine.qemu = TRY(vm::find_program("qemu-system-x86_64", "qemu-system-x86"));
+    plan.virtiofsd = TRY(vm::find_virtiofsd());
+    plan.machine.accel = TRY(vm::choose_accel(opts.vm_accel.empty() ? "auto" : opts.vm_accel));
+    plan.machine.tsc_khz = vm::host_tsc_khz();
+    auto resources = linux_cgroup::parse_resources(l.resources);
+    if (!resources) return with_stage(resources.error(), "cgroup");
+    long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    plan.machine.size = vm::size_machine(*resources, cpus > 0 ? static_cast<int>(cpus) : 1);
+    auto config = nlohmann::json::parse(TRY(read_file(opts.bundle + "/config.json")), nullptr, false);
+    if (config.is_discarded()) return make_error("config.json: not valid JSON");
+    plan.guest = TRY(vm::plan_guest(config, opts.bundle, st.rootfs));
+    vm::place_in(plan);
+    if (explain::on()) {
+      explain::note("PARENT", "accelerator: " + plan.machine.accel +
+                                  (plan.machine.accel == "kvm" ? " (hardware KVM)" : " (software emulation: no kvm_intel or kvm_amd here)"));
+      explain::note("PARENT", "guest: " + std::to_string(plan.machine.size.guest_mib) + " MiB, " +
+                                  std::to_string(plan.machine.size.vcpus) + " vCPU; kernel " + plan.machine.assets.kernel +
+                                  ", initramfs " + plan.machine.assets.initrd);
+      explain::note("PARENT", std::to_string(plan.guest.shares.size()) + " host path(s) shared over virtio-fs");
+    }
+    machine_step.done();
+
+    // 2. the host cgroup: QEMU, virtiofsd and the monitor, limited to the guest's memory plus
+    //    QEMU's own and to the container's CPU time. The container's limits apply inside.
+    explain::Step cgroup_step(linux_cgroup::narration::kCreate);
+    auto cgroup = TRY(make_container_cgroup(k, vm::host_resources(*resources, plan.machine.size), l.cgroups_path,
+                                            opts.id, opts.systemd_cgroup));
+    cgroup_step.done();
+
+    // 3. the exec fifo (the monitor blocks on it until start) and the sync channel.
+    std::string fifo = store_.fifo_path(opts.id);
+    TRY(make_exec_fifo(fifo));
+    UniqueFd fifo_fd = TRY(open_exec_fifo(k, fifo));
+    UniqueFd parent_end, child_end;
+    TRY(make_sync_pair(parent_end, child_end));
+
+    // 4. the monitor.
+    pid_t pid = ::fork();
+    if (pid < 0) return sys_error("fork", "VM monitor");
+    if (pid == 0) {
+      parent_end.reset();
+      vm::monitor_main(plan, child_end.get(), fifo_fd.get());
+    }
+    child_end.reset();
+    fifo_fd.reset();
+    struct ChildGuard {
+      pid_t pid;
+      bool armed = true;
+      ~ChildGuard() {
+        if (!armed) return;
+        ::kill(pid, SIGKILL);
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      }
+    } child_guard{pid};
+    if (cgroup->active) {
+      explain::Step join_step(linux_cgroup::narration::kJoin);
+      if (auto r = cgroup->cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");
+      join_step.done();
+    }
+    if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
+      explain::Step hooks_step(hooks::narration::kRuntimeHooks);
+      std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
+      if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
+      if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
+        return with_stage(r.error(), "hooks");
+      hooks_step.done();
+    }
+    TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
+
+    // 5. the monitor boots the VM and has the agent create the container inside.
+    for (;;) {
+      auto m = recv_message(parent_end.get());
+      if (!m) return make_error("the VM monitor exited before the container was created");
+      if (m->type == Msg::Error) return with_stage(m->error, "vm");
+      if (m->type == Msg::Ready) break;
+      (void)relay_narration(*m, "VM");
+    }
+    st.pid = pid;
+    st.pid_start = state::process_start_time(pid).value_or(0);
+    st.cgroup_path = cgroup->active ? cgroup->cg.path() : "";
+    st.freezer = cgroup->active ? cgroup->cg.freezer_file() : "";
+    st.annotations[kVmAccelAnnotation] = plan.machine.accel;
+    Created out;
+    out.pid = pid;
+    out.sync = std::move(parent_end);
+    child_guard.armed = false;
+    cgroup->kept = true;
+    return out;
+  }
+
+  Result<void> commit(Created& c) override { return ns_.commit(c); }
+
+  Result<void> start(const state::State& st) override {
+    explain::Step step(vm::narration::kStart);
+    TRY(release_exec_fifo(store_.fifo_path(st.id), st.id));
+    step.done();
+    return {};
+  }
+
+  Result<void> kill(const state::State& st, int sig, bool all) override {
+    // SIGKILL needs no agent: the monitor dies, and QEMU and virtiofsd with it.
+    if (sig == SIGKILL && !all) return ns_.kill(st, sig, false);
+    explain::Step step(vm::narration::kKill);
+    if (state::process_start_time(st.pid) != st.pid_start) return make_error("container not running");
+    TRY(vm::send_signal(store_.dir(st.id), sig, all));
+    step.done();
+    return {};
+  }
+
+  // The host's processes of the container: the monitor, QEMU and virtiofsd.
+  Result<std::vector<pid_t>> pids(const state::State& st) override { return ns_.pids(st); }
+
+  Result<int> exec(const state::State& st, const ExecOptions&, const oci::Process&) override {
+    return make_error("container \"" + st.id + "\" runs in VM mode: exec into a VM container is not supported yet");
+  }
+
+  // Freezing the host cgroup stops QEMU's vCPUs and devices: the whole guest stands still.
+  Result<void> freeze(const state::State& st, bool frozen) override { return ns_.freeze(st, frozen); }
+
+  Result<void> update(const state::State& st, const nlohmann::json&) override {
+    return make_error("container \"" + st.id + "\" runs in VM mode: update of a VM container is not supported yet");
+  }
+
+  // SIGKILL to the monitor, then whatever is left in the host cgroup, then the cgroup.
+  Result<void> destroy(const state::State& st) override { return ns_.destroy(st); }
+
+ private:
+  state::Store store_;
+  Backend& ns_;
+};
+
+}  // namespace
+
+Backend& vm_backend(const std::string& state_root) {
+  static VmBackend b(state_root);
+  return b;
+}
+
+}  // namespace ns::runtime

@@ -1,0 +1,458 @@
+#include "vm/monitor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/fd.hpp"
+#include "common/file.hpp"
+#include "common/log.hpp"
+#include "common/unix_socket.hpp"
+#include "explain/explain.hpp"
+#include "linux/process/process.hpp"
+#include "runtime/pipeline.hpp"
+#include "runtime/sync.hpp"
+#include "vm/protocol.hpp"
+
+namespace ns::vm {
+
+namespace narration {
+const explain::Narration kMachine{
+    "vm-machine", "annotations org.nano-sandbox.runtime, linux.resources",
+    "VM mode runs the container inside its own small virtual machine with its own kernel, so a kernel bug "
+    "reachable from the container no longer reaches the host. The accelerator is probed, not assumed: hardware "
+    "KVM where kvm_intel or kvm_amd is loaded, else QEMU's software emulation (TCG). The memory limit sizes the "
+    "guest; the CPU quota gives its vCPUs."};
+const explain::Narration kShare{
+    "vm-share", "root.path, mounts (bind)",
+    "The guest cannot see the host's files. In a mount namespace of its own, the monitor bind-mounts the rootfs "
+    "and every bind mount's source side by side into one directory (read-only where config.json says so) and "
+    "virtiofsd serves that directory, and nothing else, to the guest over virtio-fs."};
+const explain::Narration kBoot{
+    "vm-boot", "",
+    "QEMU boots a microvm (no PCI, no firmware, no emulated legacy hardware beyond a serial console) straight "
+    "into the guest kernel, whose initramfs's /init is this same program as the guest agent. The agent loads the "
+    "virtio modules, mounts the share and says hello on a virtio-serial port."};
+const explain::Narration kAgent{
+    "vm-agent", "process, linux",
+    "The agent gets config.json with the guest's paths and creates the container inside the guest with the "
+    "namespace back end: the same namespaces, mounts, cgroups, capabilities, seccomp and rlimits as on a host. "
+    "Its stdio, exit status and signals travel over the same virtio-serial port."};
+const explain::Narration kStart{
+    "start", "process.args",
+    "start writes one byte into the exec fifo, which the VM's monitor process holds; the monitor tells the agent "
+    "inside the guest to start the container, whose init then execs the program of process.args."};
+const explain::Narration kKill{
+    "kill", "",
+    "The signal goes to the VM's monitor over its control socket; the monitor passes it to the agent, which sends "
+    "it to the container's init (or, with --all, to every process of the container) inside the guest. SIGKILL "
+    "goes to the monitor itself, which takes QEMU and the whole guest down with it."};
+}  // namespace narration
+
+namespace {
+
+std::string log_path(const std::string& dir) { return dir + "/vm.log"; }
+std::string control_path(const std::string& dir) { return dir + "/vm.sock"; }
+
+// The last lines of the guest console and of QEMU's own messages, for an error message.
+std::string log_tail(const std::string& dir) {
+  auto text = read_file(log_path(dir));
+  if (!text || text->empty()) return "";
+  std::string t = *text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  size_t pos = t.size();
+  for (int lines = 0; lines < 6 && pos != std::string::npos && pos > 0; ++lines) pos = t.rfind('\n', pos - 1);
+  std::string tail = pos == std::string::npos ? t : t.substr(pos + 1);
+  std::erase(tail, '\r');
+  return tail;
+}
+
+// The share: a tmpfs in a mount namespace of the monitor's own, with the rootfs and each bind
+// mount's source bound into it. Nothing of it is seen on the host, and it goes with the monitor.
+Result<void> make_share(const std::string& dir, const std::vector<Share>& shares) {
+  if (::unshare(CLONE_NEWNS) < 0) return sys_error("unshare mount namespace (for the VM's share)");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make / private");
+  std::string root = dir + "/share";
+  TRY(mkdir_p(root, 0700));
+  if (::mount("tmpfs", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) return sys_error("mount tmpfs", root);
+  for (const Share& s : shares) {
+    std::string target = root + "/" + s.name;
+    if (s.is_dir) {
+      TRY(mkdir_p(target));
+    } else {
+      UniqueFd f(::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      if (!f) return sys_error("create", target);
+    }
+    if (::mount(s.host_path.c_str(), target.c_str(), nullptr, MS_BIND | (s.recursive ? MS_REC : 0), nullptr) < 0)
+      return sys_error("bind " + s.host_path, target);
+    if (s.readonly && ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0)
+      return sys_error("remount read-only", target);
+    if (explain::on())
+      explain::call("VM", "mount(\"" + s.host_path + "\", \"" + target + "\", MS_BIND" + (s.recursive ? "|MS_REC" : "") +
+                              (s.readonly ? "), then MS_RDONLY" : ")"));
+  }
+  return {};
+}
+
+// A child that dies with us: QEMU, virtiofsd. Its stdin is /dev/null, its output LOG_FD; PASS_FD
+// (if any) becomes its fd 3.
+Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, int pass_fd) {
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork", argv[0]);
+  if (pid > 0) return pid;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(1);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  int lf = ::fcntl(log_fd, F_DUPFD, 100);
+  int pf = pass_fd >= 0 ? ::fcntl(pass_fd, F_DUPFD, 100) : -1;
+  int null = ::open("/dev/null", O_RDWR);
+  ::dup2(null, 0);
+  ::dup2(lf, 1);
+  ::dup2(lf, 2);
+  if (pf >= 0) ::dup2(pf, 3);
+  linux_process::close_fds_from(pf >= 0 ? 4 : 3, {});
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  std::string msg = "ns-runtime: exec " + argv[0] + ": " + errno_string(errno) + "\n";
+  (void)!::write(2, msg.data(), msg.size());
+  ::_exit(127);
+}
+
+// Exits with the container's wait status: its code, or death by its signal.
+[[noreturn]] void exit_like(int status) {
+  if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    struct rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    ::sigprocmask(SIG_UNBLOCK, &one, nullptr);
+    ::raise(sig);
+    ::_exit(128 + sig);
+  }
+  ::_exit(255);
+}
+
+class Monitor {
+ public:
+  Monitor(const MonitorPlan& plan, int sync_fd, int fifo_fd) : plan_(plan), sync_(sync_fd), fifo_(fifo_fd) {}
+
+  [[noreturn]] void run() {
+    auto go = runtime::recv_message(sync_);
+    if (!go || go->type != runtime::Msg::Go) ::_exit(1);  // the runtime died before we joined the cgroup
+    ::setsid();
+    // Every signal we may catch is ours to forward; SIGCHLD tells us QEMU or virtiofsd stopped.
+    sigset_t all;
+    sigfillset(&all);
+    ::sigprocmask(SIG_BLOCK, &all, nullptr);
+    signal_fd_.reset(::signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (auto r = boot(); !r) fail(r.error());
+    if (auto r = runtime::send_message(sync_, runtime::Message{runtime::Msg::Ready, {}}); !r) shutdown_and_exit(1);
+    // Until the runtime has saved the state, its death takes the VM with it.
+    auto committed = runtime::recv_message(sync_);
+    if (!committed || committed->type != runtime::Msg::Go) shutdown_and_exit(1);
+    ::close(sync_);
+    sync_ = -1;
+    relay();
+  }
+
+ private:
+  const MonitorPlan& plan_;
+  int sync_;
+  UniqueFd fifo_;
+  UniqueFd signal_fd_, agent_, control_, log_;
+  FrameReader reader_;
+  pid_t qemu_ = -1, virtiofsd_ = -1;
+  int status_ = -1;
+
+  [[noreturn]] void fail(Error e) {
+    stop_children();
+    if (std::string tail = log_tail(plan_.dir); !tail.empty()) e.msg += (e.msg.empty() ? "" : "; ") + std::string("the VM's console ended with:\n") + tail;
+    if (sync_ >= 0) (void)runtime::send_message(sync_, runtime::Message{runtime::Msg::Error, std::move(e)});
+    ::_exit(1);
+  }
+
+  void stage(const explain::Narration& n, uint64_t start, bool ok) {
+    if (explain::on() && sync_ >= 0) runtime::send_stage_over_sync(sync_, n, start, explain::now_ns() - start, ok);
+  }
+  void call(const std::string& what) {
+    if (explain::on() && sync_ >= 0) runtime::send_text_over_sync(sync_, runtime::Msg::ExplainCall, what);
+  }
+
+  Result<void> boot() {
+    uint64_t t = explain::now_ns();
+    log_.reset(::open(log_path(plan_.dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (!log_) return sys_error("open", log_path(plan_.dir));
+    TRY(make_share(plan_.dir, plan_.guest.shares));
+    UniqueFd fs_listen = TRY(listen_unix(plan_.machine.virtiofs_socket));
+    auto fs_argv = virtiofsd_argv(plan_.virtiofsd, 3, plan_.dir + "/share");
+    virtiofsd_ = TRY(spawn(fs_argv, log_.get(), fs_listen.get()));
+    call(join_args(fs_argv));
+    stage(narration::kShare, t, true);
+
+    t = explain::now_ns();
+    UniqueFd agent_listen = TRY(listen_unix(plan_.machine.agent_socket));
+    control_ = TRY(listen_unix(control_path(plan_.dir)));
+    auto argv = qemu_argv(plan_.machine);
+    qemu_ = TRY(spawn(argv, log_.get(), -1));
+    call(join_args(argv));
+    agent_ = TRY(accept_agent(agent_listen.get()));
+    auto hello = TRY(read_frame(60'000));
+    if (hello.type != Frame::Hello) return make_error(std::string("VM agent: expected Hello, got ") + frame_name(hello.type));
+    if (hello.payload != kProtocol)
+      return make_error("VM agent speaks " + hello.payload + ", this ns-runtime " + kProtocol + ": " + plan_.machine.assets.initrd +
+                        " is from another build; rebuild it (cmake --build build --target vm-assets)");
+    stage(narration::kBoot, t, true);
+
+    t = explain::now_ns();
+    nlohmann::json config{{"id", plan_.id}, {"spec", plan_.guest.config}};
+    TRY(write_frame(agent_.get(), Frame::Config, 0, config.dump()));
+    auto created = TRY(read_frame(60'000));
+    if (created.type == Frame::Error) return make_error("in the VM: " + created.payload);
+    if (created.type != Frame::Created) return make_error(std::string("VM agent: expected Created, got ") + frame_name(created.type));
+    call("agent: container created inside the guest, its init is pid " + created.payload + " there");
+    stage(narration::kAgent, t, true);
+    return {};
+  }
+
+  static std::string join_args(const std::vector<std::string>& argv) {
+    std::string s;
+    for (auto& a : argv) s += (s.empty() ? "" : " ") + a;
+    return s;
+  }
+
+  // Waits for QEMU to connect the agent port; QEMU exiting first is an error.
+  Result<UniqueFd> accept_agent(int listen_fd) {
+    for (int waited = 0; waited < 60'000; waited += 100) {
+      struct pollfd p{listen_fd, POLLIN, 0};
+      int n = ::poll(&p, 1, 100);
+      if (n > 0) {
+        UniqueFd c(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+        if (!c) return sys_error("accept", plan_.machine.agent_socket);
+        return c;
+      }
+      TRY(check_children());
+    }
+    return make_error("QEMU did not connect the agent port within 60 s");
+  }
+
+  // An error when QEMU or virtiofsd has exited.
+  Result<void> check_children() {
+    struct signalfd_siginfo si;
+    while (::read(signal_fd_.get(), &si, sizeof si) > 0) {
+    }
+    for (pid_t* p : {&qemu_, &virtiofsd_}) {
+      if (*p <= 0) continue;
+      int ws;
+      if (::waitpid(*p, &ws, WNOHANG) == *p) {
+        std::string who = p == &qemu_ ? "QEMU" : "virtiofsd";
+        *p = -1;
+        return make_error(who + " exited (" + (WIFEXITED(ws) ? "status " + std::to_string(WEXITSTATUS(ws))
+                                                            : "signal " + std::to_string(WTERMSIG(ws))) + ")");
+      }
+    }
+    return {};
+  }
+
+  // One frame from the agent within TIMEOUT_MS, watching QEMU meanwhile.
+  Result<Message> read_frame(int timeout_ms) {
+    for (int waited = 0;;) {
+      if (auto m = TRY(reader_.next())) return *m;
+      struct pollfd p{agent_.get(), POLLIN, 0};
+      int n = ::poll(&p, 1, 100);
+      if (n > 0) {
+        if (!TRY(reader_.fill(agent_.get()))) {
+          TRY(check_children());
+          return make_error("the VM closed the agent channel");
+        }
+        continue;
+      }
+      TRY(check_children());
+      if ((waited += 100) >= timeout_ms) return make_error("the VM agent did not answer within " + std::to_string(timeout_ms / 1000) + " s");
+    }
+  }
+
+  void stop_children() {
+    for (pid_t* p : {&qemu_, &virtiofsd_})
+      if (*p > 0) {
+        ::kill(*p, SIGKILL);
+        while (::waitpid(*p, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        *p = -1;
+      }
+  }
+
+  [[noreturn]] void shutdown_and_exit(int code) {
+    stop_children();
+    ::_exit(code);
+  }
+
+  // Waits up to MS for PID to exit on its own.
+  static bool reap_within(pid_t pid, int ms) {
+    for (int waited = 0; waited <= ms; waited += 10) {
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) return true;
+      struct timespec ts{0, 10'000'000};
+      ::nanosleep(&ts, nullptr);
+    }
+    return false;
+  }
+
+  void handle_control() {
+    UniqueFd c(::accept4(control_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!c) return;
+    struct timeval tv{2, 0};
+    ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    FrameReader r;
+    auto m = r.read(c.get());
+    if (!m) return;
+    if (m->type == Frame::Signal) {
+      if (auto w = write_frame(agent_.get(), Frame::Signal, 0, m->payload); !w)
+        (void)write_frame(c.get(), Frame::Error, 0, w.error().to_string());
+      else
+        (void)write_frame(c.get(), Frame::Ok, 0, "");
+      return;
+    }
+    (void)write_frame(c.get(), Frame::Error, 0, std::string("unexpected ") + frame_name(m->type));
+  }
+
+  void on_signal() {
+    struct signalfd_siginfo si;
+    while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
+      if (si.ssi_signo == SIGCHLD) continue;
+      nlohmann::json j{{"signal", si.ssi_signo}, {"all", false}};
+      (void)write_frame(agent_.get(), Frame::Signal, 0, j.dump());
+    }
+  }
+
+  [[noreturn]] void relay() {
+    bool started = false, stdin_open = true;
+    for (;;) {
+      struct pollfd p[5] = {{fifo_.get(), POLLIN, 0},
+                            {agent_.get(), POLLIN, 0},
+                            {started && stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+                            {control_.get(), POLLIN, 0},
+                            {signal_fd_.get(), POLLIN, 0}};
+      if (::poll(p, 5, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (p[0].revents & POLLIN) {
+        char b;
+        if (::read(fifo_.get(), &b, 1) == 1) {
+          fifo_.reset();
+          started = true;
+          if (!write_frame(agent_.get(), Frame::Start, 0, "")) break;
+        }
+      }
+      if (p[1].revents & (POLLIN | POLLHUP)) {
+        auto more = reader_.fill(agent_.get());
+        if (!more || !*more) break;  // the VM is gone
+        bool done = false;
+        for (;;) {
+          auto m = reader_.next();
+          if (!m) {
+            done = true;
+            break;
+          }
+          if (!*m) break;
+          Message& f = **m;
+          if (f.type == Frame::Stdout) (void)write_all(STDOUT_FILENO, f.payload, "stdout");
+          else if (f.type == Frame::Stderr) (void)write_all(STDERR_FILENO, f.payload, "stderr");
+          else if (f.type == Frame::Exit) {
+            status_ = std::atoi(f.payload.c_str());
+            done = true;
+            break;
+          }
+        }
+        if (done) break;
+      }
+      if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char buf[65536];
+        ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n > 0) {
+          (void)write_frame(agent_.get(), Frame::Stdin, 0, std::string_view(buf, static_cast<size_t>(n)));
+        } else if (n == 0 || errno != EINTR) {
+          stdin_open = false;
+          (void)write_frame(agent_.get(), Frame::Stdin, 0, "");
+        }
+      }
+      if (p[3].revents & POLLIN) handle_control();
+      if (p[4].revents & POLLIN) {
+        on_signal();
+        if (!check_children()) break;  // QEMU died under the container
+      }
+    }
+    finish();
+  }
+
+  [[noreturn]] void finish() {
+    ::unlink(control_path(plan_.dir).c_str());
+    control_.reset();
+    if (status_ >= 0) {
+      (void)write_frame(agent_.get(), Frame::Bye, 0, "");
+      if (qemu_ > 0 && !reap_within(qemu_, 5000)) ::kill(qemu_, SIGKILL);
+    }
+    agent_.reset();
+    stop_children();
+    ::unlink(plan_.machine.agent_socket.c_str());
+    ::unlink(plan_.machine.virtiofs_socket.c_str());
+    if (status_ < 0) {
+      std::string msg = "ns-runtime: the VM of container " + plan_.id + " stopped without an exit status";
+      if (std::string tail = log_tail(plan_.dir); !tail.empty()) msg += "; its console ended with:\n" + tail;
+      msg += "\n";
+      (void)!::write(STDERR_FILENO, msg.data(), msg.size());
+      ::_exit(255);
+    }
+    exit_like(status_);
+  }
+};
+
+}  // namespace
+
+void place_in(MonitorPlan& plan) {
+  plan.machine.virtiofs_socket = plan.dir + "/virtiofs.sock";
+  plan.machine.agent_socket = plan.dir + "/agent.sock";
+  plan.machine.serial_log = log_path(plan.dir);
+}
+
+void monitor_main(const MonitorPlan& plan, int sync_fd, int fifo_fd) {
+  log::set_role(log::Role::Child);
+  linux_process::close_fds_from(3, {sync_fd, fifo_fd, log::fd()});
+  Monitor(plan, sync_fd, fifo_fd).run();
+}
+
+Result<void> send_signal(const std::string& dir, int signal, bool all) {
+  auto c = connect_unix(control_path(dir), "the VM monitor");
+  if (!c) {
+    if (c.error().err == ENOENT || c.error().err == ECONNREFUSED) return make_error("container not running");
+    return std::unexpected(c.error());
+  }
+  nlohmann::json j{{"signal", signal}, {"all", all}};
+  TRY(write_frame(c->get(), Frame::Signal, 0, j.dump()));
+  FrameReader r;
+  auto m = r.read(c->get());
+  if (!m) return make_error("container not running");
+  if (m->type == Frame::Error) return make_error("VM monitor: " + m->payload);
+  return {};
+}
+
+}  // namespace ns::vm

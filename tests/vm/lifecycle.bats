@@ -1,0 +1,155 @@
+#!/usr/bin/env bats
+# VM mode through the runc lifecycle, under TCG here: every container boots its own microVM
+# (Debian's cloud kernel, our agent as /init) and the same busybox bundle runs inside.
+
+load ../integration/helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+  : "${NS_VM_DIR:?}"
+  setup_container_env
+  GUEST_KERNEL=$(sed 's/^linux-image-//' "$NS_VM_DIR/kernel.version")
+  export NS_VM_DIR
+  # The share's host side: a directory bind-mounted read-write, one read-only.
+  mkdir -p "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/ro"
+  echo from-host >"$BATS_TEST_TMPDIR/ro/file"
+  cd "$BUNDLE"
+}
+
+teardown() {
+  teardown_container_env
+}
+
+# vm_leftovers ID: besides no state and no cgroup, no QEMU or virtiofsd of this test runs.
+vm_leftovers() {
+  no_leftovers "$1"
+  local left
+  left=$(ps -eo stat=,comm=,args= | awk -v root="$ROOT/$1/" '$1 !~ /^Z/ && ($2 ~ /^qemu-system/ || $2 == "virtiofsd") && index($0, root)')
+  [ -z "$left" ] || { echo "left running: $left" >&2; return 1; }
+}
+
+@test "vm run: the guest's kernel, stdout and stderr apart, the exit code back" {
+  set_args sh -c 'uname -r; echo to-stderr >&2; exit 7'
+  run --separate-stderr "$NS_RUNTIME" --root "$ROOT" --vm run --rm vm1
+  echo "out: $output / err: $stderr"
+  [ "$status" -eq 7 ]
+  [ "$output" = "$GUEST_KERNEL" ]
+  [ "$output" != "$(uname -r)" ]
+  [ "$stderr" = "to-stderr" ]
+  vm_leftovers vm1
+}
+
+@test "vm run: stdin reaches the container, a bind mount is shared both ways, read-only stays read-only" {
+  cfg '.mounts += [{"destination": "/data", "type": "bind", "source": $d, "options": ["rbind", "rw"]},
+                   {"destination": "/ro", "type": "bind", "source": $r, "options": ["bind", "ro"]}]' \
+    --arg d "$BATS_TEST_TMPDIR/data" --arg r "$BATS_TEST_TMPDIR/ro"
+  set_args sh -c 'read line; echo "$line" >/data/written; cat /ro/file; echo x >/ro/new || echo refused'
+  run bash -c "echo typed-in | '$NS_RUNTIME' --root '$ROOT' --vm run --rm vm2 2>&1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/data/written")" = typed-in ]
+  [[ "$output" == *from-host* ]]
+  [[ "$output" == *"Read-only file system"* ]]
+  [[ "$output" == *refused* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/ro/new" ]
+  vm_leftovers vm2
+}
+
+@test "vm create/start/state/pause/resume/kill/delete, the accelerator in state, the memory limit inside" {
+  cfg '.mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]}]'
+  cfg '.linux.resources.memory.limit = 100663296'
+  cfg '.mounts += [{"destination": "/data", "type": "bind", "source": $d, "options": ["rbind", "rw"]}]' --arg d "$BATS_TEST_TMPDIR/data"
+  # The init reports its limit, then waits for SIGUSR1 and exits 42 on it.
+  set_args sh -c 'cat /sys/fs/cgroup/memory.max >/data/limit; trap "echo got-usr1 >/data/sig; exit 42" USR1; while :; do sleep 0.1; done'
+  rt --vm create --pid-file "$BATS_TEST_TMPDIR/pid" vm3
+  [ "$(state_field vm3 status)" = created ]
+  [ "$(state_field vm3 'annotations["org.nano-sandbox.vm.accel"]')" = tcg ]
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  [ "$(state_field vm3 pid)" = "$pid" ]
+  # The monitor, QEMU and virtiofsd are in the container's cgroup on the host.
+  rt ps vm3 | grep -q qemu-system-x86_64
+  rt ps vm3 | grep -q virtiofsd
+  rt start vm3
+  [ "$(state_field vm3 status)" = running ]
+  for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/data/limit" ] && break; sleep 0.1; done
+  [ "$(cat "$BATS_TEST_TMPDIR/data/limit")" = 100663296 ]
+  # The guest is sized by the limit, plus the guest kernel's share.
+  ps -o args= --ppid "$pid" | grep -q -- "qemu-system-x86_64 .* -m 160M "
+  rt pause vm3
+  [ "$(state_field vm3 status)" = paused ]
+  rt resume vm3
+  [ "$(state_field vm3 status)" = running ]
+  rt kill vm3 USR1
+  for i in $(seq 100); do [ "$(state_field vm3 status)" = stopped ] && break; sleep 0.1; done
+  [ "$(state_field vm3 status)" = stopped ]
+  [ "$(cat "$BATS_TEST_TMPDIR/data/sig")" = got-usr1 ]
+  rt delete vm3
+  vm_leftovers vm3
+}
+
+@test "vm: kill -9 stops the machine at once; delete --force of a running VM leaves nothing" {
+  set_sleeper
+  rt --vm run -d vm4
+  pid=$(state_field vm4 pid)
+  rt kill vm4 KILL
+  for i in $(seq 50); do [ "$(state_field vm4 status)" = stopped ] && break; sleep 0.1; done
+  [ "$(state_field vm4 status)" = stopped ]
+  rt delete vm4
+  vm_leftovers vm4
+  rt --vm run -d vm5
+  [ "$(state_field vm5 status)" = running ]
+  rt delete --force vm5
+  vm_leftovers vm5
+}
+
+@test "vm mode by annotation and by the name ns-runtime-vm" {
+  set_args uname -r
+  cfg '.annotations["org.nano-sandbox.runtime"] = "vm"'
+  run "$NS_RUNTIME" --root "$ROOT" run --rm vm6
+  [ "$status" -eq 0 ]
+  [ "$output" = "$GUEST_KERNEL" ]
+  cfg 'del(.annotations["org.nano-sandbox.runtime"])'
+  run "$(dirname "$NS_RUNTIME")/ns-runtime-vm" --root "$ROOT" run --rm vm7
+  [ "$status" -eq 0 ]
+  [ "$output" = "$GUEST_KERNEL" ]
+  cfg '.annotations["org.nano-sandbox.runtime"] = "firecracker"'
+  run "$NS_RUNTIME" --root "$ROOT" run --rm vm8
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'org.nano-sandbox.runtime="firecracker": expected vm or namespaces'* ]]
+  no_leftovers vm8
+}
+
+@test "vm: a missing guest kernel, a missing bind source, a failing program: clear errors, nothing left" {
+  set_args true
+  NS_VM_DIR=$BATS_TEST_TMPDIR/none run "$NS_RUNTIME" --root "$ROOT" --vm run --rm vm9
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"no guest kernel and agent"*"vm-assets"* ]]
+  no_leftovers vm9
+  cfg '.mounts += [{"destination": "/data", "type": "bind", "source": "/nonexistent/src", "options": ["bind"]}]'
+  run "$NS_RUNTIME" --root "$ROOT" --vm run --rm vm10
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"/nonexistent/src"*"no such file or directory"* ]]
+  vm_leftovers vm10
+  cfg 'del(.mounts[-1])'
+  # Inside the guest: the namespace back end's own error, passed up.
+  set_args /no/such/program
+  run "$NS_RUNTIME" --root "$ROOT" --vm run --rm vm11
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"in the VM"*"/no/such/program"* ]]
+  vm_leftovers vm11
+  run "$NS_RUNTIME" --root "$ROOT" --vm-accel warp run vm12
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"vm-accel"* ]]
+}
+
+@test "vm -E narrates the machine, the share, the boot and the agent, with timings" {
+  set_args true
+  run "$NS_RUNTIME" --root "$ROOT" --vm -E run --rm vm13
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"vm-machine"* ]]
+  [[ "$output" == *"accelerator: tcg"* ]]
+  [[ "$output" == *"vm-share"*"virtiofsd"* ]]
+  [[ "$output" == *"vm-boot"*"qemu-system-x86_64 -M microvm"* ]]
+  [[ "$output" == *"vm-agent"* ]]
+}
