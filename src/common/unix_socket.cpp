@@ -29,6 +29,28 @@ Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const 
   }
 }
 
+Result<UniqueFd> recv_fd(int sock, const std::string& op) {
+  char data[256];
+  struct iovec iov{data, sizeof data};
+  struct msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return sys_error(op);
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      return UniqueFd(fd);
+    }
+  return make_error(op + ": no file descriptor came with the message");
+}
+
 namespace {
 Result<sockaddr_un> address(const std::string& path, const std::string& what) {
   struct sockaddr_un addr{};

@@ -14,6 +14,9 @@ namespace ns {
 // sendmsg(DATA) with FD as SCM_RIGHTS when FD >= 0; retries EINTR. OP names the error.
 Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& op);
 
+// Receives a message and the fd that came with it (SCM_RIGHTS); an error when none came.
+Result<UniqueFd> recv_fd(int sock, const std::string& op);
+
 // A SOCK_STREAM socket connected to PATH; WHAT names the peer in errors ("console socket").
 Result<UniqueFd> connect_unix(const std::string& path, const std::string& what);
 // A SOCK_STREAM socket listening at PATH (a stale socket file there is replaced).

@@ -320,6 +320,34 @@ Result<Process> parse_process_json(const nlohmann::json& j, const std::string& f
   return p;
 }
 
+json process_to_json(const Process& p) {
+  json j{{"terminal", p.terminal}, {"args", p.args}, {"env", p.env}, {"cwd", p.cwd}};
+  if (p.console_size) j["consoleSize"] = {{"height", p.console_size->height}, {"width", p.console_size->width}};
+  json user{{"uid", p.user.uid}, {"gid", p.user.gid}};
+  if (p.user.umask) user["umask"] = *p.user.umask;
+  if (!p.user.additional_gids.empty()) user["additionalGids"] = p.user.additional_gids;
+  if (!p.user.username.empty()) user["username"] = p.user.username;
+  j["user"] = user;
+  if (p.capabilities)
+    j["capabilities"] = {{"bounding", p.capabilities->bounding},
+                         {"effective", p.capabilities->effective},
+                         {"inheritable", p.capabilities->inheritable},
+                         {"permitted", p.capabilities->permitted},
+                         {"ambient", p.capabilities->ambient}};
+  if (!p.rlimits.empty()) {
+    j["rlimits"] = json::array();
+    for (auto& r : p.rlimits) j["rlimits"].push_back({{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}});
+  }
+  if (p.no_new_privileges) j["noNewPrivileges"] = true;
+  if (!p.apparmor_profile.empty()) j["apparmorProfile"] = p.apparmor_profile;
+  if (p.oom_score_adj) j["oomScoreAdj"] = *p.oom_score_adj;
+  if (!p.selinux_label.empty()) j["selinuxLabel"] = p.selinux_label;
+  if (!p.scheduler.is_null()) j["scheduler"] = p.scheduler;
+  if (!p.io_priority.is_null()) j["ioPriority"] = p.io_priority;
+  if (!p.exec_cpu_affinity.is_null()) j["execCPUAffinity"] = p.exec_cpu_affinity;
+  return j;
+}
+
 Result<void> validate_process(const Process& p) {
   if (p.args.empty()) return field_error("process.args", "must not be empty");
   if (p.cwd.empty() || p.cwd[0] != '/')

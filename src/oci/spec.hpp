@@ -174,6 +174,8 @@ struct Spec {
 Result<Spec> parse_spec(const std::string& text);
 // A process object on its own: process.json of `exec --process`, or the one kept in state.
 Result<Process> parse_process_json(const nlohmann::json& j, const std::string& field = "process");
+// The inverse: PROCESS as runtime-spec JSON (what VM mode sends its agent for `exec`).
+nlohmann::json process_to_json(const Process& p);
 Result<void> validate_process(const Process& p);
 // The hooks object on its own (as kept in state).
 Result<Hooks> parse_hooks_json(const nlohmann::json& j);

@@ -300,6 +300,16 @@ void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder) {
   };
 }
 
+Result<void> hand_console(const CreateOptions& opts, UniqueFd master, Created& out) {
+  if (!opts.console_socket.empty()) {
+    if (auto r = linux_console::send_to_console_socket(opts.console_socket, master.get()); !r)
+      return with_stage(r.error(), "console");
+  } else if (opts.keep_console) {
+    out.console_master = std::move(master);
+  }
+  return {};
+}
+
 Result<void> make_exec_fifo(const std::string& fifo) {
   // 0600 whatever our umask: whoever may write it may start the container, so only its owner
   // (the runtime opens it read-write for the init before clone; `start` runs as the owner).
@@ -715,14 +725,7 @@ class NamespaceBackend final : public Backend {
         if (auto r = hand_to_seccomp_agent(l.seccomp, pid, state, fd.get()); !r) return with_stage(r.error(), "seccomp");
         continue;
       }
-      if (m->type == Msg::ConsoleMaster) {
-        if (!opts.console_socket.empty()) {
-          if (auto r = linux_console::send_to_console_socket(opts.console_socket, fd.get()); !r)
-            return with_stage(r.error(), "console");
-        } else if (opts.keep_console) {
-          out.console_master = std::move(fd);
-        }
-      }
+      if (m->type == Msg::ConsoleMaster) TRY(hand_console(opts, std::move(fd), out));
     }
     st.pid = pid;
     st.pid_start = state::process_start_time(pid).value_or(0);

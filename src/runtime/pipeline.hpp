@@ -19,6 +19,7 @@
 #include "linux/security/capabilities.hpp"
 #include "linux/security/seccomp.hpp"
 #include "oci/spec.hpp"
+#include "runtime/backend.hpp"
 #include "runtime/sync.hpp"
 #include "sys/kernel.hpp"
 
@@ -71,6 +72,10 @@ bool relay_narration(const struct Message& m, const char* role);
 // monitor): a kernel call or note (TYPE ExplainCall / ExplainNote), a finished stage.
 void send_text_over_sync(int sync, Msg type, const std::string& text);
 void send_stage_over_sync(int sync, const explain::Narration& n, uint64_t start, uint64_t duration, bool ok);
+
+// The container's pty master, sent by the child that made it (init; VM mode's monitor): to the
+// --console-socket, or kept in OUT for `run` attached.
+Result<void> hand_console(const CreateOptions& opts, UniqueFd master, Created& out);
 
 // The exec fifo, shared by both back ends: made 0600 in the state dir by create, opened
 // read-write for whoever blocks on it until `start` (the init; VM mode's monitor), and written

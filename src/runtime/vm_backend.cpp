@@ -33,8 +33,6 @@ class VmBackend final : public Backend {
 
     // 1. the machine: accelerator, kernel and agent, size; the guest's config and its shares.
     explain::Step machine_step(vm::narration::kMachine);
-    if (spec.process->terminal)
-      return make_error("VM mode: process.terminal (a pty) is not supported yet; run without a terminal");
     vm::MonitorPlan plan;
     plan.id = opts.id;
     plan.dir = store_.dir(opts.id);
@@ -50,6 +48,7 @@ class VmBackend final : public Backend {
     auto config = nlohmann::json::parse(TRY(read_file(opts.bundle + "/config.json")), nullptr, false);
     if (config.is_discarded()) return make_error("config.json: not valid JSON");
     plan.guest = TRY(vm::plan_guest(config, opts.bundle, st.rootfs));
+    plan.terminal = spec.process->terminal;
     vm::place_in(plan);
     if (explain::on()) {
       explain::note("PARENT", "accelerator: " + plan.machine.accel +
@@ -110,11 +109,14 @@ class VmBackend final : public Backend {
     TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
 
     // 5. the monitor boots the VM and has the agent create the container inside.
+    Created out;
     for (;;) {
-      auto m = recv_message(parent_end.get());
+      UniqueFd fd;
+      auto m = recv_message(parent_end.get(), &fd);
       if (!m) return make_error("the VM monitor exited before the container was created");
       if (m->type == Msg::Error) return with_stage(m->error, "vm");
       if (m->type == Msg::Ready) break;
+      if (m->type == Msg::ConsoleMaster) TRY(hand_console(opts, std::move(fd), out));
       (void)relay_narration(*m, "VM");
     }
     st.pid = pid;
@@ -122,7 +124,6 @@ class VmBackend final : public Backend {
     st.cgroup_path = cgroup->active ? cgroup->cg.path() : "";
     st.freezer = cgroup->active ? cgroup->cg.freezer_file() : "";
     st.annotations[kVmAccelAnnotation] = plan.machine.accel;
-    Created out;
     out.pid = pid;
     out.sync = std::move(parent_end);
     child_guard.armed = false;
@@ -152,8 +153,9 @@ class VmBackend final : public Backend {
   // The host's processes of the container: the monitor, QEMU and virtiofsd.
   Result<std::vector<pid_t>> pids(const state::State& st) override { return ns_.pids(st); }
 
-  Result<int> exec(const state::State& st, const ExecOptions&, const oci::Process&) override {
-    return make_error("container \"" + st.id + "\" runs in VM mode: exec into a VM container is not supported yet");
+  Result<int> exec(const state::State& st, const ExecOptions& opts, const oci::Process& process) override {
+    if (opts.preserve_fds > 0) return make_error("VM mode: --preserve-fds cannot pass host fds into a VM");
+    return vm::exec(store_.dir(st.id), opts, process);
   }
 
   // Freezing the host cgroup stops QEMU's vCPUs and devices: the whole guest stands still.

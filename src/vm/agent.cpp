@@ -9,17 +9,24 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <vector>
 #include <string>
 
 #include "common/fd.hpp"
 #include "common/file.hpp"
 #include "common/log.hpp"
+#include "common/unix_socket.hpp"
+#include "oci/spec.hpp"
 #include "runtime/container.hpp"
 #include "vm/protocol.hpp"
 
@@ -123,129 +130,250 @@ Result<UniqueFd> open_port() {
   return make_error(std::string("no virtio port named ") + kPortName + " after 5 s");
 }
 
-struct Stdio {
-  UniqueFd in, out, err;  // our ends: the container's stdin (write), stdout and stderr (read)
+// A process of the container the agent relays: the init (stream 0) or an exec'd one.
+struct Proc {
+  pid_t pid = -1;
+  bool tty = false;
+  UniqueFd in;        // its stdin: a pipe's write end, or the pty master
+  UniqueFd out, err;  // its stdout and stderr (read ends); with a tty, out is the master
+  int status = -1;    // its wait status, once reaped
+  uint64_t exited_at = 0;
 };
 
-// Creates the container with the namespace back end, its stdio the pipes of STDIO (its init
-// inherits our fds 0-2 while create runs).
-Result<pid_t> create_container(runtime::Runtime& rt, const std::string& id, Stdio& stdio) {
+uint64_t now_ms() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+}
+
+// Runs ACT (a create or an exec of the namespace back end) so that the process it starts gets
+// P's stdio: pipes (it inherits our fds 0-2 while ACT runs), or, with a tty, a pty in the guest
+// whose master the back end sends to a console socket of ours.
+Result<void> with_stdio(Proc& p, const std::function<Result<void>(const std::string& console_socket)>& act) {
+  if (p.tty) {
+    static int n = 0;
+    std::string path = "/run/ns-console-" + std::to_string(n++) + ".sock";
+    UniqueFd listener = TRY(listen_unix(path));
+    auto r = act(path);
+    ::unlink(path.c_str());
+    TRY(r);
+    UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn) return sys_error("accept", path);
+    p.out = TRY(recv_fd(conn.get(), "receive the pty master"));
+    p.in.reset(::fcntl(p.out.get(), F_DUPFD_CLOEXEC, 3));
+    return {};
+  }
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) return sys_error("pipe");
-  stdio.in.reset(in[1]);
-  stdio.out.reset(out[0]);
-  stdio.err.reset(err[0]);
+  p.in.reset(in[1]);
+  p.out.reset(out[0]);
+  p.err.reset(err[0]);
   UniqueFd ends[3] = {UniqueFd(in[0]), UniqueFd(out[1]), UniqueFd(err[1])};
   UniqueFd saved[3];
   for (int i = 0; i < 3; ++i) {
     saved[i].reset(::fcntl(i, F_DUPFD_CLOEXEC, 3));
     ::dup2(ends[i].get(), i);
   }
-  runtime::CreateOptions opts;
-  opts.id = id;
-  opts.bundle = kBundle;
-  auto r = rt.create(opts, "");
+  auto r = act("");
   for (int i = 0; i < 3; ++i) ::dup2(saved[i].get(), i);
-  if (!r) return std::unexpected(r.error());
-  auto st = TRY(rt.store().load(id));
-  return st.pid;
+  return r;
 }
 
-struct Relay {
-  int port;
-  runtime::Runtime& rt;
-  std::string id;
-  pid_t init;
-  Stdio stdio;
-  FrameReader reader;
-  int signal_fd = -1;
-  int status = -1;  // the init's wait status, once reaped
-  uint64_t exited_at = 0;
+class Agent {
+ public:
+  Agent(int port, runtime::Runtime& rt, std::string id, FrameReader reader, int signal_fd)
+      : port_(port), rt_(rt), id_(std::move(id)), reader_(std::move(reader)), signal_fd_(signal_fd) {}
 
-  static uint64_t now_ms() {
-    struct timespec ts;
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+  // Creates the container (stream 0) with the namespace back end, inside the guest.
+  Result<pid_t> create(bool tty) {
+    Proc& init = procs_[0];
+    init.tty = tty;
+    TRY(with_stdio(init, [&](const std::string& console_socket) -> Result<void> {
+      runtime::CreateOptions opts;
+      opts.id = id_;
+      opts.bundle = kBundle;
+      opts.console_socket = console_socket;
+      return rt_.create(opts, "");
+    }));
+    init.pid = TRY(rt_.store().load(id_)).pid;
+    return init.pid;
+  }
+
+  // Until the init has exited and the host has its status.
+  void run() {
+    for (;;) {
+      std::vector<struct pollfd> p = {{port_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
+      std::vector<std::pair<uint32_t, UniqueFd*>> outputs;
+      for (auto& [stream, proc] : procs_)
+        for (UniqueFd* fd : {&proc.out, &proc.err})
+          if (*fd) {
+            p.push_back({fd->get(), POLLIN, 0});
+            outputs.emplace_back(stream, fd);
+          }
+      bool waiting = false;
+      for (auto& [stream, proc] : procs_) waiting |= proc.status >= 0;
+      if (::poll(p.data(), p.size(), waiting ? 100 : -1) < 0 && errno != EINTR) die("poll: " + errno_string(errno));
+      if (p[0].revents & (POLLIN | POLLHUP)) read_frames();
+      if (p[1].revents & POLLIN) reap();
+      for (size_t i = 0; i < outputs.size(); ++i)
+        if (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR)) forward(outputs[i].first, *outputs[i].second);
+      if (finish_exited()) return;
+    }
+  }
+
+ private:
+  int port_;
+  runtime::Runtime& rt_;
+  std::string id_;
+  FrameReader reader_;
+  int signal_fd_;
+  std::map<uint32_t, Proc> procs_;
+
+  void send(Frame type, uint32_t stream, std::string_view payload) {
+    check(write_frame(port_, type, stream, payload), "agent channel");
+  }
+
+  void read_frames() {
+    auto more = reader_.fill(port_);
+    if (!more) die(more.error().to_string());
+    if (!*more) die("the host closed the agent channel");
+    for (;;) {
+      auto m = reader_.next();
+      if (!m) die(m.error().to_string());
+      if (!*m) return;
+      on_frame(**m);
+    }
   }
 
   void on_frame(const Message& m) {
+    auto it = procs_.find(m.stream);
+    Proc* proc = it == procs_.end() ? nullptr : &it->second;
     switch (m.type) {
       case Frame::Start:
-        if (auto r = rt.start(id); !r) {
-          std::string msg = "ns-runtime: start in the VM: " + r.error().to_string() + "\n";
-          (void)write_frame(port, Frame::Stderr, 0, msg);
-          (void)rt.kill(id, SIGKILL, false);
+        if (auto r = rt_.start(id_); !r) {
+          send(Frame::Stderr, 0, "ns-runtime: start in the VM: " + r.error().to_string() + "\n");
+          (void)rt_.kill(id_, SIGKILL, false);
         }
         break;
       case Frame::Stdin:
-        if (m.payload.empty()) stdio.in.reset();
-        else if (stdio.in) (void)write_all(stdio.in.get(), m.payload, "container stdin");
+        if (!proc || !proc->in) break;
+        if (m.payload.empty()) {
+          if (proc->tty) (void)!::write(proc->in.get(), "\x04", 1);  // ^D: end of input on a terminal
+          else proc->in.reset();
+        } else {
+          (void)write_all(proc->in.get(), m.payload, "stdin");
+        }
         break;
       case Frame::Signal: {
         auto j = nlohmann::json::parse(m.payload, nullptr, false);
-        if (j.is_object()) (void)rt.kill(id, j.value("signal", SIGTERM), j.value("all", false));
+        if (!j.is_object()) break;
+        int sig = j.value("signal", SIGTERM);
+        if (m.stream == 0) (void)rt_.kill(id_, sig, j.value("all", false));
+        else if (proc && proc->pid > 0 && proc->status < 0) ::kill(proc->pid, sig);
         break;
       }
+      case Frame::Resize: {
+        auto j = nlohmann::json::parse(m.payload, nullptr, false);
+        if (!proc || !proc->tty || !j.is_object()) break;
+        struct winsize ws{};
+        ws.ws_row = j.value("rows", static_cast<unsigned short>(24));
+        ws.ws_col = j.value("cols", static_cast<unsigned short>(80));
+        ::ioctl(proc->in.get(), TIOCSWINSZ, &ws);
+        break;
+      }
+      case Frame::Exec: exec(m.stream, m.payload); break;
       default: break;
     }
   }
 
-  void forward(UniqueFd& fd, Frame type) {
+  void exec(uint32_t stream, const std::string& payload) {
+    auto fail = [&](const std::string& why) {
+      procs_.erase(stream);
+      send(Frame::Error, stream, why);
+    };
+    if (stream == 0 || procs_.contains(stream)) return fail("stream " + std::to_string(stream) + " is taken");
+    auto j = nlohmann::json::parse(payload, nullptr, false);
+    if (!j.is_object() || !j.contains("process")) return fail("Exec without a process");
+    auto process = oci::parse_process_json(j["process"]);
+    if (!process) return fail(process.error().to_string());
+    Proc& p = procs_[stream];
+    p.tty = process->terminal;
+    std::string pid_file = "/run/ns-exec-" + std::to_string(stream) + ".pid";
+    auto r = with_stdio(p, [&](const std::string& console_socket) -> Result<void> {
+      runtime::ExecOptions opts;
+      opts.detach = true;
+      opts.pid_file = pid_file;
+      opts.console_socket = console_socket;
+      (void)TRY(rt_.exec(id_, opts, *process));
+      return {};
+    });
+    auto pid = r ? read_file(pid_file) : Result<std::string>(std::unexpected(r.error()));
+    ::unlink(pid_file.c_str());
+    if (!pid) return fail(pid.error().to_string());
+    p.pid = std::atoi(pid->c_str());
+    send(Frame::Started, stream, std::to_string(p.pid));
+  }
+
+  void forward(uint32_t stream, UniqueFd& fd) {
+    Proc& p = procs_[stream];
     char buf[65536];
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) return;
-    if (n <= 0) {
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {  // end of output (a pty master reads EIO once its slave is closed everywhere)
       fd.reset();
       return;
     }
-    check(write_frame(port, type, 0, std::string_view(buf, static_cast<size_t>(n))), "agent channel");
+    send(&fd == &p.err ? Frame::Stderr : Frame::Stdout, stream, std::string_view(buf, static_cast<size_t>(n)));
   }
 
   void reap() {
     struct signalfd_siginfo si;
-    while (::read(signal_fd, &si, sizeof si) > 0) {
+    while (::read(signal_fd_, &si, sizeof si) > 0) {
     }
     int ws;
-    pid_t p;
-    while ((p = ::waitpid(-1, &ws, WNOHANG)) > 0)
-      if (p == init) {
-        status = ws;
-        exited_at = now_ms();
-      }
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &ws, WNOHANG)) > 0)
+      for (auto& [stream, proc] : procs_)
+        if (proc.pid == pid) {
+          proc.status = ws;
+          proc.exited_at = now_ms();
+        }
   }
 
-  // Until the init has exited and its output is all sent (or, for processes outside its pid
-  // namespace that keep the pipes, a second after it exited).
-  void run() {
-    for (;;) {
-      bool drained = !stdio.out && !stdio.err;
-      if (status >= 0 && (drained || now_ms() - exited_at > 1000)) break;
-      struct pollfd p[4] = {{port, POLLIN, 0}, {signal_fd, POLLIN, 0}, {stdio.out.get(), POLLIN, 0}, {stdio.err.get(), POLLIN, 0}};
-      if (::poll(p, 4, status >= 0 ? 100 : -1) < 0 && errno != EINTR) die("poll: " + errno_string(errno));
-      if (p[0].revents & (POLLIN | POLLHUP)) {
-        auto more = reader.fill(port);
-        if (!more) die(more.error().to_string());
-        for (;;) {
-          auto m = reader.next();
-          if (!m) die(m.error().to_string());
-          if (!*m) break;
-          on_frame(**m);
-        }
+  // Sends the exit status of every process that has exited and whose output is all sent (or,
+  // for processes outside its pid namespace that keep the pipes open, a second after it
+  // exited). True once the init's status is through: then the host says Bye.
+  bool finish_exited() {
+    for (auto it = procs_.begin(); it != procs_.end();) {
+      Proc& p = it->second;
+      bool drained = !p.out && !p.err;
+      if (p.status < 0 || (!drained && now_ms() - p.exited_at < 1000)) {
+        ++it;
+        continue;
       }
-      if (p[1].revents & POLLIN) reap();
-      if (p[2].revents & (POLLIN | POLLHUP)) forward(stdio.out, Frame::Stdout);
-      if (p[3].revents & (POLLIN | POLLHUP)) forward(stdio.err, Frame::Stderr);
+      uint32_t stream = it->first;
+      send(Frame::Exit, stream, std::to_string(p.status));
+      it = procs_.erase(it);
+      if (stream == 0) {
+        wait_bye();
+        return true;
+      }
     }
-    check(write_frame(port, Frame::Exit, 0, std::to_string(status)), "agent channel");
-    // The host says when it has the status: writes to the port are asynchronous, and powering
-    // off first would lose them.
+    return false;
+  }
+
+  // Writes to the port are asynchronous: powering off before the host has the status would lose it.
+  void wait_bye() {
     for (uint64_t until = now_ms() + 5000; now_ms() < until;) {
-      struct pollfd p{port, POLLIN, 0};
+      struct pollfd p{port_, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
-      auto more = reader.fill(port);
-      if (!more || !*more) break;
-      auto m = reader.next();
-      if (m && *m && (*m)->type == Frame::Bye) break;
+      auto more = reader_.fill(port_);
+      if (!more || !*more) return;
+      for (;;) {
+        auto m = reader_.next();
+        if (!m || !*m) break;
+        if ((*m)->type == Frame::Bye) return;
+      }
     }
   }
 };
@@ -282,13 +410,12 @@ void agent_main() {
   UniqueFd sfd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
 
   runtime::Runtime rt({kStateRoot, false});
-  Stdio stdio;
-  auto pid = create_container(rt, id, stdio);
+  Agent agent(g_port, rt, id, std::move(reader), sfd.get());
+  bool tty = j["spec"].contains("process") && j["spec"]["process"].value("terminal", false);
+  auto pid = agent.create(tty);
   if (!pid) die(pid.error().to_string());
   check(write_frame(g_port, Frame::Created, 0, std::to_string(*pid)), "agent channel");
-
-  Relay relay{g_port, rt, id, *pid, std::move(stdio), std::move(reader), sfd.get()};
-  relay.run();
+  agent.run();
   power_off();
 }
 

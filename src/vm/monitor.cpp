@@ -10,16 +10,22 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "common/fd.hpp"
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "common/unix_socket.hpp"
 #include "explain/explain.hpp"
+#include "linux/console/console.hpp"
 #include "linux/process/process.hpp"
 #include "runtime/pipeline.hpp"
 #include "runtime/sync.hpp"
@@ -58,12 +64,16 @@ const explain::Narration kKill{
     "The signal goes to the VM's monitor over its control socket; the monitor passes it to the agent, which sends "
     "it to the container's init (or, with --all, to every process of the container) inside the guest. SIGKILL "
     "goes to the monitor itself, which takes QEMU and the whole guest down with it."};
+const explain::Narration kExec{
+    "exec", "process",
+    "The process to run goes to the VM's monitor over its control socket and on to the agent, which starts it in "
+    "the container with the namespace back end inside the guest (joining the init's namespaces and cgroup). Its "
+    "stdio, signals and exit status travel on a stream of their own over the same virtio-serial port."};
 }  // namespace narration
 
 namespace {
 
 std::string log_path(const std::string& dir) { return dir + "/vm.log"; }
-std::string control_path(const std::string& dir) { return dir + "/vm.sock"; }
 
 // The last lines of the guest console and of QEMU's own messages, for an error message.
 std::string log_tail(const std::string& dir) {
@@ -134,8 +144,9 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, int pass_f
   ::_exit(127);
 }
 
-// Exits with the container's wait status: its code, or death by its signal.
-[[noreturn]] void exit_like(int status) {
+}  // namespace
+
+void exit_like(int status) {
   if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
@@ -152,7 +163,11 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, int pass_f
   ::_exit(255);
 }
 
+namespace {
+
 class Monitor {
+  struct Client;
+
  public:
   Monitor(const MonitorPlan& plan, int sync_fd, int fifo_fd) : plan_(plan), sync_(sync_fd), fifo_(fifo_fd) {}
 
@@ -183,6 +198,9 @@ class Monitor {
   FrameReader reader_;
   pid_t qemu_ = -1, virtiofsd_ = -1;
   int status_ = -1;
+  UniqueFd tty_;  // with process.terminal: the host pty's slave, raw; its master went to the engine
+  std::vector<std::unique_ptr<Client>> clients_;
+  uint32_t next_stream_ = 1;
 
   [[noreturn]] void fail(Error e) {
     stop_children();
@@ -230,7 +248,24 @@ class Monitor {
     if (created.type == Frame::Error) return make_error("in the VM: " + created.payload);
     if (created.type != Frame::Created) return make_error(std::string("VM agent: expected Created, got ") + frame_name(created.type));
     call("agent: container created inside the guest, its init is pid " + created.payload + " there");
+    if (plan_.terminal) TRY(make_terminal());
     stage(narration::kAgent, t, true);
+    return {};
+  }
+
+  // process.terminal: the container's pty is in the guest; the engine gets the master of a host
+  // pty whose slave we relay, raw, to and from the guest's. It is our controlling terminal, so
+  // that a resize reaches us as SIGWINCH.
+  Result<void> make_terminal() {
+    auto pty = TRY(linux_console::open_pty(std::nullopt));
+    struct termios t{};
+    if (::tcgetattr(pty.slave.get(), &t) == 0) {
+      ::cfmakeraw(&t);
+      ::tcsetattr(pty.slave.get(), TCSANOW, &t);
+    }
+    ::ioctl(pty.slave.get(), TIOCSCTTY, 0);
+    TRY(runtime::send_message(sync_, runtime::Message{runtime::Msg::ConsoleMaster, {}}, pty.master.get()));
+    tty_ = std::move(pty.slave);
     return {};
   }
 
@@ -316,42 +351,91 @@ class Monitor {
     return false;
   }
 
-  void handle_control() {
+  // A connection on the control socket: `kill` (one Signal, answered Ok) or `exec` (an Exec,
+  // then that process's stream both ways until its Exit).
+  struct Client {
+    UniqueFd fd;
+    FrameReader reader;
+    uint32_t stream = 0;
+  };
+
+  void accept_client() {
     UniqueFd c(::accept4(control_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!c) return;
-    struct timeval tv{2, 0};
-    ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    FrameReader r;
-    auto m = r.read(c.get());
-    if (!m) return;
-    if (m->type == Frame::Signal) {
-      if (auto w = write_frame(agent_.get(), Frame::Signal, 0, m->payload); !w)
-        (void)write_frame(c.get(), Frame::Error, 0, w.error().to_string());
-      else
-        (void)write_frame(c.get(), Frame::Ok, 0, "");
+    if (c) clients_.push_back(std::make_unique<Client>(Client{std::move(c), {}, 0}));
+  }
+
+  // False when the client is done (closed, or a kill answered).
+  bool on_client(Client& c) {
+    auto more = c.reader.fill(c.fd.get());
+    if (!more || !*more) return false;
+    for (;;) {
+      auto m = c.reader.next();
+      if (!m) return false;
+      if (!*m) return true;
+      Message& f = **m;
+      if (f.type == Frame::Exec && c.stream == 0) {
+        c.stream = next_stream_++;
+        if (!write_frame(agent_.get(), Frame::Exec, c.stream, f.payload)) return false;
+      } else if (f.type == Frame::Signal && c.stream == 0) {
+        auto w = write_frame(agent_.get(), Frame::Signal, 0, f.payload);
+        (void)write_frame(c.fd.get(), w ? Frame::Ok : Frame::Error, 0, w ? "" : w.error().to_string());
+        return false;
+      } else if (c.stream != 0 && (f.type == Frame::Stdin || f.type == Frame::Signal || f.type == Frame::Resize)) {
+        (void)write_frame(agent_.get(), f.type, c.stream, f.payload);
+      } else {
+        (void)write_frame(c.fd.get(), Frame::Error, 0, std::string("unexpected ") + frame_name(f.type));
+        return false;
+      }
+    }
+  }
+
+  // A frame of an exec'd process: to its client; its Exit (or Error) ends the stream.
+  void to_client(const Message& f) {
+    for (auto it = clients_.begin(); it != clients_.end(); ++it) {
+      if ((*it)->stream != f.stream) continue;
+      bool ok = !!write_frame((*it)->fd.get(), f.type, f.stream, f.payload);
+      if (!ok || f.type == Frame::Exit || f.type == Frame::Error) clients_.erase(it);
       return;
     }
-    (void)write_frame(c.get(), Frame::Error, 0, std::string("unexpected ") + frame_name(m->type));
   }
 
   void on_signal() {
     struct signalfd_siginfo si;
     while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;
+      if (si.ssi_signo == SIGWINCH) {
+        send_window_size();
+        continue;
+      }
       nlohmann::json j{{"signal", si.ssi_signo}, {"all", false}};
       (void)write_frame(agent_.get(), Frame::Signal, 0, j.dump());
     }
   }
 
+  // The container's terminal: the host pty's size (set by the engine on its master) goes to the
+  // guest's pty.
+  void send_window_size() {
+    if (!tty_) return;
+    struct winsize ws{};
+    if (::ioctl(tty_.get(), TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0) return;
+    nlohmann::json j{{"rows", ws.ws_row}, {"cols", ws.ws_col}};
+    (void)write_frame(agent_.get(), Frame::Resize, 0, j.dump());
+  }
+
   [[noreturn]] void relay() {
-    bool started = false, stdin_open = true;
+    bool started = false, input_open = true;
+    // The container's input and output: our stdio, or with a terminal the host pty's slave.
+    int in = tty_ ? tty_.get() : STDIN_FILENO;
+    int out = tty_ ? tty_.get() : STDOUT_FILENO;
+    int err = tty_ ? tty_.get() : STDERR_FILENO;
     for (;;) {
-      struct pollfd p[5] = {{fifo_.get(), POLLIN, 0},
-                            {agent_.get(), POLLIN, 0},
-                            {started && stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
-                            {control_.get(), POLLIN, 0},
-                            {signal_fd_.get(), POLLIN, 0}};
-      if (::poll(p, 5, -1) < 0) {
+      std::vector<struct pollfd> p = {{fifo_.get(), POLLIN, 0},
+                                      {agent_.get(), POLLIN, 0},
+                                      {started && input_open ? in : -1, POLLIN, 0},
+                                      {control_.get(), POLLIN, 0},
+                                      {signal_fd_.get(), POLLIN, 0}};
+      for (auto& c : clients_) p.push_back({c->fd.get(), POLLIN, 0});
+      if (::poll(p.data(), p.size(), -1) < 0) {
         if (errno == EINTR) continue;
         break;
       }
@@ -361,6 +445,7 @@ class Monitor {
           fifo_.reset();
           started = true;
           if (!write_frame(agent_.get(), Frame::Start, 0, "")) break;
+          send_window_size();
         }
       }
       if (p[1].revents & (POLLIN | POLLHUP)) {
@@ -375,9 +460,13 @@ class Monitor {
           }
           if (!*m) break;
           Message& f = **m;
-          if (f.type == Frame::Stdout) (void)write_all(STDOUT_FILENO, f.payload, "stdout");
-          else if (f.type == Frame::Stderr) (void)write_all(STDERR_FILENO, f.payload, "stderr");
-          else if (f.type == Frame::Exit) {
+          if (f.stream != 0) {
+            to_client(f);
+          } else if (f.type == Frame::Stdout) {
+            (void)write_all(out, f.payload, "stdout");
+          } else if (f.type == Frame::Stderr) {
+            (void)write_all(err, f.payload, "stderr");
+          } else if (f.type == Frame::Exit) {
             status_ = std::atoi(f.payload.c_str());
             done = true;
             break;
@@ -387,18 +476,23 @@ class Monitor {
       }
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
         char buf[65536];
-        ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        ssize_t n = ::read(in, buf, sizeof buf);
         if (n > 0) {
           (void)write_frame(agent_.get(), Frame::Stdin, 0, std::string_view(buf, static_cast<size_t>(n)));
         } else if (n == 0 || errno != EINTR) {
-          stdin_open = false;
+          input_open = false;
           (void)write_frame(agent_.get(), Frame::Stdin, 0, "");
         }
       }
-      if (p[3].revents & POLLIN) handle_control();
+      if (p[3].revents & POLLIN) accept_client();
       if (p[4].revents & POLLIN) {
         on_signal();
         if (!check_children()) break;  // QEMU died under the container
+      }
+      for (size_t i = 5; i < p.size(); ++i) {
+        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        auto it = std::find_if(clients_.begin(), clients_.end(), [&](auto& c) { return c->fd.get() == p[i].fd; });
+        if (it != clients_.end() && !on_client(**it)) clients_.erase(it);
       }
     }
     finish();
@@ -427,6 +521,8 @@ class Monitor {
 };
 
 }  // namespace
+
+std::string control_path(const std::string& dir) { return dir + "/vm.sock"; }
 
 void place_in(MonitorPlan& plan) {
   plan.machine.virtiofs_socket = plan.dir + "/virtiofs.sock";

@@ -11,6 +11,8 @@
 
 #include "common/error.hpp"
 #include "explain/narration.hpp"
+#include "oci/spec.hpp"
+#include "runtime/backend.hpp"
 #include "vm/machine.hpp"
 
 namespace ns::vm {
@@ -21,6 +23,7 @@ struct MonitorPlan {
   MachineConfig machine;
   std::string virtiofsd;
   GuestPlan guest;
+  bool terminal = false;  // process.terminal: a pty, whose master goes to the runtime (ConsoleMaster)
 };
 
 // Fills in MACHINE's socket and log paths under DIR.
@@ -31,12 +34,25 @@ void place_in(MonitorPlan& plan);
 // fifo, held read-write. Never returns.
 [[noreturn]] void monitor_main(const MonitorPlan& plan, int sync_fd, int fifo_fd);
 
+// Exits with a wait status: its code, or death by its signal (no core dump) — how the monitor
+// and an exec relay hand the container's exit on to whoever waits for them.
+[[noreturn]] void exit_like(int status);
+
+// The monitor's control socket, where kill and exec reach it.
+std::string control_path(const std::string& dir);
+
 // `kill` of a VM container: asks its monitor, over DIR/vm.sock, to have the agent signal the
 // container's init (or every process in it, with ALL).
 Result<void> send_signal(const std::string& dir, int signal, bool all);
 
+// `exec` of a VM container (vm/exec.cpp): the process runs inside the guest, started by the
+// agent, its stdio relayed through the monitor. Attached: its exit status (128+N for a signal).
+// Detached: a relay process of ours stands for it on the host (its pid goes to --pid-file),
+// relays its stdio and signals, and exits with its status.
+Result<int> exec(const std::string& dir, const runtime::ExecOptions& opts, const oci::Process& process);
+
 namespace narration {
-extern const explain::Narration kMachine, kShare, kBoot, kAgent, kStart, kKill;
+extern const explain::Narration kMachine, kShare, kBoot, kAgent, kStart, kKill, kExec;
 }
 
 }  // namespace ns::vm

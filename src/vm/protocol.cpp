@@ -73,6 +73,9 @@ const char* frame_name(Frame f) {
     case Frame::Exit: return "Exit";
     case Frame::Bye: return "Bye";
     case Frame::Ok: return "Ok";
+    case Frame::Exec: return "Exec";
+    case Frame::Started: return "Started";
+    case Frame::Resize: return "Resize";
   }
   return "?";
 }

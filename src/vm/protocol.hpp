@@ -12,7 +12,10 @@
 //   Stdin (empty: EOF) ------------------> the container's stdin
 //          <------------------------------ Stdout, Stderr
 //   Signal {signal, all} ----------------> kill
-//          <------------------------------ Exit <wait status>
+//   Resize {rows, cols} -----------------> the pty's window size
+//   Exec {process} on stream N ----------> a new process in the container
+//          <------------------------------ Started <pid> | Error, then its Stdout/Stderr/Exit on N
+//          <------------------------------ Exit <wait status>   (stream 0: the container's init)
 //   Bye ----------------------------------> sync, power off
 //
 // A frame: u32 length of what follows, u8 type, u32 stream (0 the container's process, N an
@@ -47,6 +50,9 @@ enum class Frame : uint8_t {
   Exit,       // agent -> host: the wait status of the container's process
   Bye,        // host -> agent: the exit status arrived; power off
   Ok,         // monitor -> kill: done
+  Exec,       // exec -> monitor -> agent: JSON {process}; the monitor gives it a stream
+  Started,    // agent -> monitor -> exec: the exec'd process runs (payload: its pid in the guest)
+  Resize,     // host -> agent: JSON {rows, cols} for the stream's pty
 };
 
 struct Message {

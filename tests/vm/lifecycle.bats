@@ -153,3 +153,53 @@ vm_leftovers() {
   [[ "$output" == *"vm-boot"*"qemu-system-x86_64 -M microvm"* ]]
   [[ "$output" == *"vm-agent"* ]]
 }
+
+@test "vm exec: output, stdin, exit code, errors, with a tty attached and through --console-socket, detached" {
+  set_sleeper
+  rt --vm run -d vm14
+  run --separate-stderr "$NS_RUNTIME" --root "$ROOT" exec vm14 sh -c 'uname -r; echo e >&2; exit 5'
+  [ "$status" -eq 5 ]
+  [ "$output" = "$GUEST_KERNEL" ]
+  [ "$stderr" = e ]
+  run bash -c "echo piped-in | '$NS_RUNTIME' --root '$ROOT' exec vm14 cat"
+  [ "$status" -eq 0 ]
+  [ "$output" = piped-in ]
+  run "$NS_RUNTIME" --root "$ROOT" exec vm14 /no/such/program
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"in the VM"*"/no/such/program"*"no such file or directory"* ]]
+  run rt exec -t vm14 sh -c 'tty'
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"/dev/pts/"* ]]
+  sock="$BATS_TEST_TMPDIR/c.sock"
+  timeout 30 "$NS_RECVTTY" "$sock" $'typed\n' > "$BATS_TEST_TMPDIR/tty.out" 2>/dev/null 3>&- &
+  rpid=$!
+  for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  rt exec -t --console-socket "$sock" --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" vm14 sh -c 'tty; read l; echo "got $l"'
+  # The relay that stands for the process on the host, until it exits.
+  relay=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+  wait "$rpid"
+  grep -q '/dev/pts/' "$BATS_TEST_TMPDIR/tty.out"
+  grep -q 'got typed' "$BATS_TEST_TMPDIR/tty.out"
+  for i in $(seq 50); do kill -0 "$relay" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$relay" 2>/dev/null
+  rt delete -f vm14
+  vm_leftovers vm14
+}
+
+@test "vm create with process.terminal: the pty master goes to --console-socket" {
+  cfg '.process.terminal = true'
+  set_args sh -c 'tty; read line; echo "got $line"'
+  sock="$BATS_TEST_TMPDIR/console.sock"
+  timeout 60 "$NS_RECVTTY" "$sock" $'typed-input\n' > "$BATS_TEST_TMPDIR/tty.out" 2> "$BATS_TEST_TMPDIR/tty.err" 3>&- &
+  rpid=$!
+  for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  rt --vm create --console-socket "$sock" vm15
+  rt start vm15
+  wait "$rpid"
+  grep -q '^payload: /dev/ptmx' "$BATS_TEST_TMPDIR/tty.err"
+  grep -q '/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
+  grep -q 'got typed-input' "$BATS_TEST_TMPDIR/tty.out"
+  for i in $(seq 50); do [ "$(state_field vm15 status)" = stopped ] && break; sleep 0.1; done
+  rt delete vm15
+  vm_leftovers vm15
+}

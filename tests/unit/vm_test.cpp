@@ -1,0 +1,218 @@
+// VM mode's host-side decisions, without QEMU: the agent channel's framing, the guest's view of
+// config.json and its shares, the machine's size, the QEMU and virtiofsd command lines.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "oci/spec.hpp"
+#include "vm/machine.hpp"
+#include "vm/protocol.hpp"
+
+namespace ns::vm {
+namespace {
+
+TEST(VmProtocol, FramesSurviveBeingCutAnywhere) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_TRUE(write_frame(p[1], Frame::Stdout, 7, "hello"));
+  ASSERT_TRUE(write_frame(p[1], Frame::Exit, 0, "256"));
+  ASSERT_TRUE(write_frame(p[1], Frame::Stdin, 3, ""));
+  ::close(p[1]);
+  std::string bytes;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(p[0], buf, sizeof buf)) > 0) bytes.append(buf, static_cast<size_t>(n));
+  ::close(p[0]);
+  // Fed one byte at a time, the same three frames come out, in order.
+  FrameReader r;
+  std::vector<Message> got;
+  for (char c : bytes) {
+    r.append(std::string_view(&c, 1));
+    while (auto m = r.next()) {
+      ASSERT_TRUE(m.has_value());
+      if (!*m) break;
+      got.push_back(**m);
+    }
+  }
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].type, Frame::Stdout);
+  EXPECT_EQ(got[0].stream, 7u);
+  EXPECT_EQ(got[0].payload, "hello");
+  EXPECT_EQ(got[1].type, Frame::Exit);
+  EXPECT_EQ(got[1].payload, "256");
+  EXPECT_EQ(got[2].type, Frame::Stdin);
+  EXPECT_EQ(got[2].stream, 3u);
+  EXPECT_TRUE(got[2].payload.empty());
+}
+
+TEST(VmProtocol, RefusesAFrameLongerThanTheLimit) {
+  FrameReader r;
+  uint32_t len = kMaxPayload + 100;
+  r.append(std::string_view(reinterpret_cast<const char*>(&len), 4));
+  auto m = r.next();
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().to_string().find("bad frame length"), std::string::npos);
+}
+
+class GuestPlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ns-vm-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    ::mkdir((dir + "/rootfs").c_str(), 0755);
+    ::mkdir((dir + "/data").c_str(), 0755);
+    ::close(::open((dir + "/hosts").c_str(), O_CREAT | O_WRONLY, 0644));
+  }
+  void TearDown() override { (void)!::system(("rm -rf " + dir).c_str()); }
+  std::string dir;
+};
+
+TEST_F(GuestPlanTest, BindMountsBecomeSharesWithTheGuestsPaths) {
+  nlohmann::json c = {
+      {"root", {{"path", "rootfs"}, {"readonly", true}}},
+      {"mounts",
+       {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+        {{"destination", "/data"}, {"type", "bind"}, {"source", dir + "/data"}, {"options", {"rbind", "rw"}}},
+        {{"destination", "/etc/hosts"}, {"source", "hosts"}, {"options", {"bind", "ro"}}}}},
+      {"linux", {{"namespaces", {{{"type", "network"}, {"path", "/run/netns/x"}}, {{"type", "pid"}}}}}},
+      {"hooks", {{"prestart", {{{"path", "/bin/true"}}}}}},
+      {"annotations", {{"org.nano-sandbox.runtime", "vm"}}},
+  };
+  auto plan = plan_guest(c, dir, dir + "/rootfs");
+  ASSERT_TRUE(plan) << plan.error().to_string();
+  ASSERT_EQ(plan->shares.size(), 3u);
+  EXPECT_EQ(plan->shares[0].name, "rootfs");
+  EXPECT_TRUE(plan->shares[0].readonly);
+  EXPECT_EQ(plan->shares[1].host_path, dir + "/data");
+  EXPECT_TRUE(plan->shares[1].recursive);
+  EXPECT_FALSE(plan->shares[1].readonly);
+  EXPECT_TRUE(plan->shares[1].is_dir);
+  EXPECT_EQ(plan->shares[2].host_path, dir + "/hosts");  // relative to the bundle
+  EXPECT_TRUE(plan->shares[2].readonly);
+  EXPECT_FALSE(plan->shares[2].is_dir);
+  const auto& g = plan->config;
+  EXPECT_EQ(g["root"]["path"], "/run/share/rootfs");
+  EXPECT_EQ(g["mounts"][0]["source"], "proc");  // made inside the guest
+  EXPECT_EQ(g["mounts"][1]["source"], "/run/share/m1");
+  EXPECT_EQ(g["mounts"][2]["source"], "/run/share/m2");
+  EXPECT_FALSE(g["linux"]["namespaces"][0].contains("path"));  // the host's netns: a new one inside
+  EXPECT_FALSE(g.contains("hooks"));                           // hooks run on the host
+  EXPECT_EQ(g["annotations"]["org.nano-sandbox.runtime"], "namespaces");
+}
+
+TEST_F(GuestPlanTest, AMissingBindSourceIsNamed) {
+  nlohmann::json c = {{"root", {{"path", "rootfs"}}},
+                      {"mounts", {{{"destination", "/x"}, {"type", "bind"}, {"source", "/nonexistent/x"}}}}};
+  auto plan = plan_guest(c, dir, dir + "/rootfs");
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().to_string().find("/nonexistent/x"), std::string::npos);
+}
+
+TEST(VmMachine, TheMemoryLimitSizesTheGuestAndTheQuotaItsVcpus) {
+  linux_cgroup::Resources r;
+  EXPECT_EQ(size_machine(r, 4).guest_mib, kDefaultGuestMiB);
+  EXPECT_EQ(size_machine(r, 4).vcpus, 1);
+  r.memory_limit = 512ll << 20;
+  r.cpu_quota = 150000;
+  r.cpu_period = 100000;
+  Sizing s = size_machine(r, 4);
+  EXPECT_EQ(s.guest_mib, 512 + kGuestKernelMiB);
+  EXPECT_EQ(s.vcpus, 2);
+  EXPECT_EQ(size_machine(r, 1).vcpus, 1);  // never more than the host has
+  r.memory_limit = 16ll << 20;
+  EXPECT_EQ(size_machine(r, 4).guest_mib, kMinGuestMiB);
+  // The host cgroup holds QEMU: the guest plus QEMU's own; pids and devices stay inside.
+  r.memory_limit = 512ll << 20;
+  r.pids_limit = 10;
+  auto h = host_resources(r, size_machine(r, 4));
+  EXPECT_EQ(*h.memory_limit, static_cast<int64_t>((512 + kGuestKernelMiB + kHostOverheadMiB) << 20));
+  EXPECT_EQ(*h.cpu_quota, 150000);
+  EXPECT_FALSE(h.pids_limit);
+  EXPECT_TRUE(h.devices.empty());
+}
+
+TEST(VmMachine, QemuCommandLine) {
+  MachineConfig m;
+  m.qemu = "/usr/bin/qemu-system-x86_64";
+  m.assets = {"/vm", "/vm/vmlinux", "/vm/agent.cpio"};
+  m.size = {192, 2};
+  m.virtiofs_socket = "/s/virtiofs.sock";
+  m.agent_socket = "/s/agent.sock";
+  m.serial_log = "/s/vm.log";
+  m.tsc_khz = 2000000;
+  auto argv = qemu_argv(m);
+  auto has = [&](const std::string& a, const std::string& b) {
+    for (size_t i = 0; i + 1 < argv.size(); ++i)
+      if (argv[i] == a && argv[i + 1] == b) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("-M", "microvm,memory-backend=mem"));
+  EXPECT_TRUE(has("-accel", "tcg"));
+  EXPECT_TRUE(has("-cpu", "qemu64"));
+  EXPECT_TRUE(has("-m", "192M"));
+  EXPECT_TRUE(has("-smp", "2"));
+  EXPECT_TRUE(has("-object", "memory-backend-memfd,id=mem,size=192M,share=on"));
+  EXPECT_TRUE(has("-global", "virtio-mmio.force-legacy=false"));
+  EXPECT_TRUE(has("-device", "vhost-user-fs-device,chardev=fs,tag=ns"));
+  EXPECT_TRUE(has("-device", "virtserialport,chardev=agent,name=ns.agent"));
+  EXPECT_TRUE(has("-kernel", "/vm/vmlinux"));
+  EXPECT_TRUE(has("-initrd", "/vm/agent.cpio"));
+  auto append = std::find(argv.begin(), argv.end(), "-append");
+  ASSERT_NE(append, argv.end());
+  EXPECT_NE((append + 1)->find("tsc_early_khz=2000000 lpj=8000000"), std::string::npos);
+  m.accel = "kvm";
+  argv = qemu_argv(m);
+  EXPECT_TRUE(has("-cpu", "host"));
+  append = std::find(argv.begin(), argv.end(), "-append");
+  EXPECT_EQ((append + 1)->find("tsc_early_khz"), std::string::npos);
+}
+
+TEST(VmMachine, AcceleratorChoice) {
+  EXPECT_EQ(*choose_accel("tcg"), "tcg");
+  auto bad = choose_accel("warp");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().to_string().find("auto, kvm or tcg"), std::string::npos);
+  // auto never fails: KVM where it works, else TCG.
+  auto a = choose_accel("auto");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(*a == "kvm" || *a == "tcg");
+}
+
+TEST(OciProcess, ToJsonAndBackIsTheSameProcess) {
+  nlohmann::json j = {{"terminal", true},
+                      {"consoleSize", {{"height", 30}, {"width", 100}}},
+                      {"user", {{"uid", 1000}, {"gid", 100}, {"umask", 18}, {"additionalGids", {5, 6}}}},
+                      {"args", {"sh", "-c", "x"}},
+                      {"env", {"A=1"}},
+                      {"cwd", "/tmp"},
+                      {"capabilities", {{"bounding", {"CAP_KILL"}}, {"effective", {"CAP_KILL"}}}},
+                      {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 512}}}},
+                      {"noNewPrivileges", true},
+                      {"oomScoreAdj", 100}};
+  auto p = oci::parse_process_json(j);
+  ASSERT_TRUE(p) << p.error().to_string();
+  auto again = oci::parse_process_json(oci::process_to_json(*p));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->args, p->args);
+  EXPECT_EQ(again->env, p->env);
+  EXPECT_EQ(again->cwd, "/tmp");
+  EXPECT_TRUE(again->terminal);
+  EXPECT_EQ(again->console_size->width, 100u);
+  EXPECT_EQ(again->user.uid, 1000u);
+  EXPECT_EQ(*again->user.umask, 18u);
+  EXPECT_EQ(again->user.additional_gids, (std::vector<uint32_t>{5, 6}));
+  EXPECT_EQ(again->capabilities->bounding, std::vector<std::string>{"CAP_KILL"});
+  ASSERT_EQ(again->rlimits.size(), 1u);
+  EXPECT_EQ(again->rlimits[0].soft, 512u);
+  EXPECT_TRUE(again->no_new_privileges);
+  EXPECT_EQ(*again->oom_score_adj, 100);
+}
+
+}  // namespace
+}  // namespace ns::vm
