@@ -8,35 +8,17 @@ load engines
 
 setup_file() {
   begin_suite
-  export NS_CTR_NS="nseng$$"
-  note_run_containerd
-  note_cgroup_parent "$NS_CTR_NS"
-  start_containerd ctrd
-  "$NS_SOURCE_DIR/tests/engines/make-oci-archive.sh" "$WORK/busybox.tar" "$WORK/busybox-oci.tar" localhost/busybox:latest
-  c images import "$WORK/busybox-oci.tar" >/dev/null
+  setup_containerd
 }
 
 teardown_file() {
   [ -n "${WORK:-}" ] || return 0
-  for id in $(c task ls -q 2>/dev/null); do
-    c task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
-    c task delete -f "$id" >/dev/null 2>&1 || true
-  done
-  for id in $(c containers ls -q 2>/dev/null); do c containers delete "$id" >/dev/null 2>&1 || true; done
-  c images rm localhost/busybox:latest >/dev/null 2>&1 || true
-  stop_daemon "$WORK/ctrd/containerd.pid"
-  rmdir "/run/containerd/runc/$NS_CTR_NS" 2>/dev/null || true
-  clean_run_containerd
-  clean_cgroup_parent "$NS_CTR_NS"
+  teardown_containerd
   end_suite
 }
 
 setup() {
   require_root
-}
-
-c() {
-  ctr -a "$WORK/ctrd/containerd.sock" -n "$NS_CTR_NS" "$@"
 }
 
 crun_() {

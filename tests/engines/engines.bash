@@ -159,3 +159,82 @@ clean_cgroup_parent() {
   done
   return 0
 }
+
+# setup_podman / teardown_podman (after begin_suite / before end_suite): podman with private
+# configuration, storage and network directory under WORK, the busybox image imported as
+# localhost/busybox; the teardown removes what podman and netavark leave if the suite made it.
+setup_podman() {
+  local d="$WORK/podman"
+  mkdir -p "$d/networks"
+  cat >"$d/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$d/events.log"
+tmp_dir = "$d/tmp"
+runtime_supports_json = ["crun", "runc", "ns-runtime", "ns-runtime-vm", "$RUNTIME_NAME"]
+network_backend = "netavark"
+[network]
+network_config_dir = "$d/networks"
+EOF
+  cat >"$d/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$d/graph"
+runroot = "$d/run"
+EOF
+  export CONTAINERS_CONF="$d/containers.conf" CONTAINERS_STORAGE_CONF="$d/storage.conf"
+  podman import --change 'CMD ["/bin/sh"]' "$WORK/busybox.tar" localhost/busybox >/dev/null
+  # netavark leaves its top-level firewall chains behind: the teardown removes them if the suite
+  # made them.
+  note_cgroup_parent libpod_parent
+  note_existed netavark-chains sh -c 'iptables-save | grep -q NETAVARK'
+}
+
+teardown_podman() {
+  podman rm -a -f -t 0 >/dev/null 2>&1 || true
+  podman network rm -f nseng >/dev/null 2>&1 || true
+  if suite_made netavark-chains; then
+    for table in nat filter; do
+      iptables-save -t "$table" | grep -E '^-A [A-Z_-]+ .*-j NETAVARK' | sed 's/^-A/-D/' | while read -r rule; do
+        eval "iptables -t $table $rule" 2>/dev/null || true
+      done
+      for chain in $(iptables-save -t "$table" | sed -n 's/^:\(NETAVARK[A-Z_-]*\) .*/\1/p'); do
+        iptables -t "$table" -F "$chain" 2>/dev/null || true
+        iptables -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+  fi
+  podman system reset -f >/dev/null 2>&1 || true
+  clean_cgroup_parent libpod_parent
+}
+
+# setup_containerd / teardown_containerd: a private containerd (own root, state and socket under
+# WORK) with the busybox image as localhost/busybox:latest in namespace NS_CTR_NS; c runs ctr on it.
+setup_containerd() {
+  export NS_CTR_NS="nseng$$"
+  note_run_containerd
+  note_cgroup_parent "$NS_CTR_NS"
+  start_containerd ctrd
+  "$NS_SOURCE_DIR/tests/engines/make-oci-archive.sh" "$WORK/busybox.tar" "$WORK/busybox-oci.tar" localhost/busybox:latest
+  c images import "$WORK/busybox-oci.tar" >/dev/null
+}
+
+teardown_containerd() {
+  for id in $(c task ls -q 2>/dev/null); do
+    c task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    c task delete -f "$id" >/dev/null 2>&1 || true
+  done
+  for id in $(c containers ls -q 2>/dev/null); do c containers delete "$id" >/dev/null 2>&1 || true; done
+  c images rm localhost/busybox:latest >/dev/null 2>&1 || true
+  stop_daemon "$WORK/ctrd/containerd.pid"
+  rmdir "/run/containerd/runc/$NS_CTR_NS" 2>/dev/null || true
+  clean_run_containerd
+  clean_cgroup_parent "$NS_CTR_NS"
+}
+
+c() {
+  ctr -a "$WORK/ctrd/containerd.sock" -n "$NS_CTR_NS" "$@"
+}

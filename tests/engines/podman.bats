@@ -6,52 +6,12 @@ load engines
 
 setup_file() {
   begin_suite
-  local d="$WORK/podman"
-  mkdir -p "$d/networks"
-  cat >"$d/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$d/events.log"
-tmp_dir = "$d/tmp"
-runtime_supports_json = ["crun", "runc", "ns-runtime", "$RUNTIME_NAME"]
-network_backend = "netavark"
-[network]
-network_config_dir = "$d/networks"
-EOF
-  cat >"$d/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$d/graph"
-runroot = "$d/run"
-EOF
-  export CONTAINERS_CONF="$d/containers.conf" CONTAINERS_STORAGE_CONF="$d/storage.conf"
-  podman import --change 'CMD ["/bin/sh"]' "$WORK/busybox.tar" localhost/busybox >/dev/null
-  # netavark leaves its top-level firewall chains behind: the teardown removes them if the suite
-  # made them.
-  note_cgroup_parent libpod_parent
-  note_existed netavark-chains sh -c 'iptables-save | grep -q NETAVARK'
+  setup_podman
 }
 
 teardown_file() {
   [ -n "${WORK:-}" ] || return 0
-  podman rm -a -f -t 0 >/dev/null 2>&1 || true
-  podman network rm -f nseng >/dev/null 2>&1 || true
-  if suite_made netavark-chains; then
-    for table in nat filter; do
-      iptables-save -t "$table" | grep -E '^-A [A-Z_-]+ .*-j NETAVARK' | sed 's/^-A/-D/' | while read -r rule; do
-        eval "iptables -t $table $rule" 2>/dev/null || true
-      done
-      for chain in $(iptables-save -t "$table" | sed -n 's/^:\(NETAVARK[A-Z_-]*\) .*/\1/p'); do
-        iptables -t "$table" -F "$chain" 2>/dev/null || true
-        iptables -t "$table" -X "$chain" 2>/dev/null || true
-      done
-    done
-  fi
-  podman system reset -f >/dev/null 2>&1 || true
-  clean_cgroup_parent libpod_parent
+  teardown_podman
   end_suite
 }
 
