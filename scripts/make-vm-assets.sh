@@ -44,7 +44,7 @@ chmod 0755 "$ird/init"
 mv "$out/floor.cpio.tmp" "$out/floor.cpio"
 rm -rf "$ird"
 # The agent's initramfs: the runtime is the guest's init; the virtio transport, the console
-# port driver (the agent channel) and virtio-fs are modules in the cloud kernel.
+# port driver (the agent channel), virtio-fs and virtio-net are modules in the cloud kernel.
 if [ -n "$runtime" ]; then
   kdir=$(ls -d "$out"/modules/*/kernel | head -n1)
   ird=$(mktemp -d)
@@ -52,7 +52,8 @@ if [ -n "$runtime" ]; then
   strip -o "$ird/init" "$runtime"
   chmod 0755 "$ird/init"
   for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
-           drivers/char/virtio_console fs/fuse/fuse fs/fuse/virtiofs; do
+           drivers/char/virtio_console fs/fuse/fuse fs/fuse/virtiofs \
+           net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
     [ -f "$kdir/$m.ko" ] || { echo "make-vm-assets.sh: no $m.ko in $kdir" >&2; exit 1; }
     cp "$kdir/$m.ko" "$ird/modules/"
     basename "$m.ko" >>"$ird/modules/load"

@@ -98,6 +98,9 @@ int run_sandbox(int argc, char** argv, int first, int host_mount_ns) {
       {0, "subnet", Arg::Required, "CIDR", "subnet of that bridge (default 10.88.77.0/24)", cli::value(o.subnet)},
       {'d', "detach", Arg::None, "", "run in the background; output goes to nsrun logs NAME", cli::flag(o.detach)},
       {0, "read-only", Arg::None, "", "mount the rootfs read-only", cli::flag(o.read_only)},
+      {0, "vm", Arg::None, "", "run the sandbox in a microVM of its own, with its own kernel (VM mode)", cli::flag(o.vm)},
+      {0, "vm-accel", Arg::Required, "ACCEL", "VM mode's accelerator: auto (KVM where it works, else TCG), kvm, tcg",
+       cli::one_of(o.vm_accel, {"auto", "kvm", "tcg"}, "vm-accel")},
   };
   opts.insert(opts.end(), own.begin(), own.end());
   cli::Command cmd{nullptr, "nsrun: run a command in a sandbox made from a root filesystem directory",

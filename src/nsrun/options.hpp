@@ -48,6 +48,8 @@ struct SandboxOptions {
   bool detach = false;
   bool read_only = false;
   bool tty = false;
+  bool vm = false;                // VM mode: the sandbox in a microVM of its own
+  std::string vm_accel = "auto";  // auto, kvm, tcg
   std::vector<std::string> args;
 };
 

@@ -347,6 +347,8 @@ Result<int> Sandboxes::run(SandboxOptions o) {
   runtime::CreateOptions copts;
   copts.id = o.name;
   copts.bundle = bundle;
+  copts.vm = o.vm;
+  copts.vm_accel = o.vm_accel;
   if (o.detach) {
     // The sandbox's stdout and stderr go to its log; stdin is /dev/null. Ours come back after.
     std::string log_path = join_path(d, "output.log");

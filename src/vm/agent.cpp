@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -26,6 +27,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "common/unix_socket.hpp"
+#include "linux/net/netdev.hpp"
 #include "oci/spec.hpp"
 #include "runtime/container.hpp"
 #include "vm/protocol.hpp"
@@ -378,6 +380,27 @@ class Agent {
   }
 };
 
+// The NICs QEMU gave the guest, one per interface of the container's network namespace on the
+// host (same MAC): moved into the container's network namespace here, with the interface's name,
+// address, MTU and routes.
+Result<void> wire_nics(pid_t init, const std::vector<linux_net::Interface>& nics) {
+  if (nics.empty()) return {};
+  std::vector<std::string> names;
+  for (auto& nic : nics) {
+    names.push_back(TRY(linux_net::find_by_mac(nic.mac)));
+    TRY(linux_net::move_to_netns(names.back(), init));
+  }
+  UniqueFd ours(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  std::string theirs_path = "/proc/" + std::to_string(init) + "/ns/net";
+  UniqueFd theirs(::open(theirs_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ours || !theirs) return sys_error("open", theirs_path);
+  if (::setns(theirs.get(), CLONE_NEWNET) < 0) return sys_error("setns", theirs_path);
+  Result<void> r;
+  for (size_t i = 0; i < nics.size() && r; ++i) r = linux_net::configure(names[i], nics[i]);
+  if (::setns(ours.get(), CLONE_NEWNET) < 0) return sys_error("setns", "/proc/self/ns/net");
+  return r;
+}
+
 }  // namespace
 
 bool is_agent(const char* argv0) { return ::getpid() == 1 && argv0 && std::strcmp(argv0, "/init") == 0; }
@@ -414,6 +437,7 @@ void agent_main() {
   bool tty = j["spec"].contains("process") && j["spec"]["process"].value("terminal", false);
   auto pid = agent.create(tty);
   if (!pid) die(pid.error().to_string());
+  check(wire_nics(*pid, linux_net::interfaces_from_json(j.value("network", nlohmann::json::array()))), "network");
   check(write_frame(g_port, Frame::Created, 0, std::to_string(*pid)), "agent channel");
   agent.run();
   power_off();

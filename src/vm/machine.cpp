@@ -62,7 +62,10 @@ Result<GuestPlan> plan_guest(const nlohmann::json& config, const std::string& bu
   }
   // The host's namespaces cannot be joined from inside a VM: the guest makes new ones.
   if (c.contains("linux") && c["linux"].contains("namespaces") && c["linux"]["namespaces"].is_array())
-    for (auto& n : c["linux"]["namespaces"]) n.erase("path");
+    for (auto& n : c["linux"]["namespaces"]) {
+      if (n.value("type", "") == "network") plan.netns_path = n.value("path", "");
+      n.erase("path");
+    }
   // Hooks are the engine's programs, on the host: they run there (prestart, poststart ...).
   c.erase("hooks");
   // Inside the guest the container is made with the namespace back end.
@@ -145,7 +148,7 @@ std::vector<std::string> qemu_argv(const MachineConfig& m) {
   std::string append = "console=ttyS0 quiet panic=-1 cryptomgr.notests";
   if (m.accel == "tcg")
     append += " tsc_early_khz=" + std::to_string(m.tsc_khz) + " lpj=" + std::to_string(m.tsc_khz * 4);
-  return {
+  std::vector<std::string> argv = {
       m.qemu,
       "-M", "microvm,memory-backend=mem",
       "-accel", m.accel,
@@ -168,6 +171,12 @@ std::vector<std::string> qemu_argv(const MachineConfig& m) {
       "-initrd", m.assets.initrd,
       "-append", append,
   };
+  for (size_t i = 0; i < m.nic_macs.size(); ++i) {
+    std::string id = "net" + std::to_string(i);
+    argv.insert(argv.end(), {"-netdev", "tap,id=" + id + ",fd=" + std::to_string(3 + i), "-device",
+                             "virtio-net-device,netdev=" + id + ",mac=" + m.nic_macs[i]});
+  }
+  return argv;
 }
 
 std::vector<std::string> virtiofsd_argv(const std::string& virtiofsd, int fd, const std::string& source) {

@@ -27,10 +27,12 @@ struct Share {
 struct GuestPlan {
   nlohmann::json config;      // config.json as the agent applies it inside the guest
   std::vector<Share> shares;  // the rootfs first, then one per bind mount
+  std::string netns_path;     // the host network namespace config.json names (podman, CNI, nsrun)
 };
 
 // The rootfs and every bind mount's source become shares, their paths in CONFIG rewritten to
-// the guest's; namespaces given by path (the host's) become new ones; hooks stay on the host.
+// the guest's; namespaces given by path (the host's) become new ones (a network namespace's path
+// is kept in NETNS_PATH: its interfaces become the guest's NICs); hooks stay on the host.
 // ROOTFS is the absolute host path of root.path.
 Result<GuestPlan> plan_guest(const nlohmann::json& config, const std::string& bundle, const std::string& rootfs);
 
@@ -76,6 +78,7 @@ struct MachineConfig {
   std::string agent_socket;     // the monitor listens here; QEMU connects the virtserialport
   std::string serial_log;       // the guest console
   uint64_t tsc_khz = 0;
+  std::vector<std::string> nic_macs;  // one virtio-net NIC each, on the tap fds 3, 4, ... QEMU gets
 };
 std::vector<std::string> qemu_argv(const MachineConfig& m);
 // virtiofsd on an inherited listening socket (FD), sharing SOURCE.

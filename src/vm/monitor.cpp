@@ -26,6 +26,8 @@
 #include "common/unix_socket.hpp"
 #include "explain/explain.hpp"
 #include "linux/console/console.hpp"
+#include "linux/net/netdev.hpp"
+#include "linux/process/program.hpp"
 #include "linux/process/process.hpp"
 #include "runtime/pipeline.hpp"
 #include "runtime/sync.hpp"
@@ -45,6 +47,12 @@ const explain::Narration kShare{
     "The guest cannot see the host's files. In a mount namespace of its own, the monitor bind-mounts the rootfs "
     "and every bind mount's source side by side into one directory (read-only where config.json says so) and "
     "virtiofsd serves that directory, and nothing else, to the guest over virtio-fs."};
+const explain::Narration kNetwork{
+    "vm-network", "linux.namespaces (network path)",
+    "The container's network namespace was made by the engine (podman, CNI, nsrun) with an interface and an "
+    "address in it. The guest gets a NIC with the same MAC, backed by a tap device in that namespace; tc redirects "
+    "every frame between the interface and the tap, and the agent gives the guest's NIC the interface's name, "
+    "address and routes inside the container's own namespace in the guest."};
 const explain::Narration kBoot{
     "vm-boot", "",
     "QEMU boots a microvm (no PCI, no firmware, no emulated legacy hardware beyond a serial console) straight "
@@ -115,9 +123,9 @@ Result<void> make_share(const std::string& dir, const std::vector<Share>& shares
   return {};
 }
 
-// A child that dies with us: QEMU, virtiofsd. Its stdin is /dev/null, its output LOG_FD; PASS_FD
-// (if any) becomes its fd 3.
-Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, int pass_fd) {
+// A child that dies with us: QEMU, virtiofsd. Its stdin is /dev/null, its output LOG_FD; the
+// fds of PASS become its fds 3, 4, ...
+Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, const std::vector<int>& pass) {
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork", argv[0]);
@@ -127,14 +135,16 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, int pass_f
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Out of the way first: the targets 0 .. 3+n may be where some of them are now.
   int lf = ::fcntl(log_fd, F_DUPFD, 100);
-  int pf = pass_fd >= 0 ? ::fcntl(pass_fd, F_DUPFD, 100) : -1;
+  std::vector<int> high;
+  for (int fd : pass) high.push_back(::fcntl(fd, F_DUPFD, 100));
   int null = ::open("/dev/null", O_RDWR);
   ::dup2(null, 0);
   ::dup2(lf, 1);
   ::dup2(lf, 2);
-  if (pf >= 0) ::dup2(pf, 3);
-  linux_process::close_fds_from(pf >= 0 ? 4 : 3, {});
+  for (size_t i = 0; i < high.size(); ++i) ::dup2(high[i], 3 + static_cast<int>(i));
+  linux_process::close_fds_from(3 + static_cast<int>(high.size()), {});
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -142,6 +152,21 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, int pass_f
   std::string msg = "ns-runtime: exec " + argv[0] + ": " + errno_string(errno) + "\n";
   (void)!::write(2, msg.data(), msg.size());
   ::_exit(127);
+}
+
+// A host helper (ip, tc), run to completion; its output, or an error with what it said.
+Result<std::string> run_tool(const std::vector<std::string>& argv) {
+  linux_process::Program p;
+  p.path = argv[0];
+  p.args = argv;
+  p.timeout_ms = 10'000;
+  auto r = TRY(linux_process::run_program(p));
+  if (!r.ok()) {
+    std::string cmd;
+    for (auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    return make_error(cmd + ": " + r.how() + ": " + r.out);
+  }
+  return r.out;
 }
 
 }  // namespace
@@ -198,6 +223,8 @@ class Monitor {
   FrameReader reader_;
   pid_t qemu_ = -1, virtiofsd_ = -1;
   int status_ = -1;
+  std::vector<linux_net::Interface> nics_;  // the container's interfaces on the host, now the guest's NICs
+  std::string tc_;
   UniqueFd tty_;  // with process.terminal: the host pty's slave, raw; its master went to the engine
   std::vector<std::unique_ptr<Client>> clients_;
   uint32_t next_stream_ = 1;
@@ -223,15 +250,26 @@ class Monitor {
     TRY(make_share(plan_.dir, plan_.guest.shares));
     UniqueFd fs_listen = TRY(listen_unix(plan_.machine.virtiofs_socket));
     auto fs_argv = virtiofsd_argv(plan_.virtiofsd, 3, plan_.dir + "/share");
-    virtiofsd_ = TRY(spawn(fs_argv, log_.get(), fs_listen.get()));
+    virtiofsd_ = TRY(spawn(fs_argv, log_.get(), {fs_listen.get()}));
     call(join_args(fs_argv));
     stage(narration::kShare, t, true);
+
+    MachineConfig machine = plan_.machine;
+    std::vector<UniqueFd> taps;
+    if (!plan_.guest.netns_path.empty()) {
+      t = explain::now_ns();
+      TRY(wire_network(machine, taps));
+      stage(narration::kNetwork, t, true);
+    }
 
     t = explain::now_ns();
     UniqueFd agent_listen = TRY(listen_unix(plan_.machine.agent_socket));
     control_ = TRY(listen_unix(control_path(plan_.dir)));
-    auto argv = qemu_argv(plan_.machine);
-    qemu_ = TRY(spawn(argv, log_.get(), -1));
+    auto argv = qemu_argv(machine);
+    std::vector<int> tap_fds;
+    for (auto& tap : taps) tap_fds.push_back(tap.get());
+    qemu_ = TRY(spawn(argv, log_.get(), tap_fds));
+    taps.clear();  // QEMU holds them now: the taps go when it exits
     call(join_args(argv));
     agent_ = TRY(accept_agent(agent_listen.get()));
     auto hello = TRY(read_frame(60'000));
@@ -242,7 +280,7 @@ class Monitor {
     stage(narration::kBoot, t, true);
 
     t = explain::now_ns();
-    nlohmann::json config{{"id", plan_.id}, {"spec", plan_.guest.config}};
+    nlohmann::json config{{"id", plan_.id}, {"spec", plan_.guest.config}, {"network", linux_net::to_json(nics_)}};
     TRY(write_frame(agent_.get(), Frame::Config, 0, config.dump()));
     auto created = TRY(read_frame(60'000));
     if (created.type == Frame::Error) return make_error("in the VM: " + created.payload);
@@ -267,6 +305,42 @@ class Monitor {
     TRY(runtime::send_message(sync_, runtime::Message{runtime::Msg::ConsoleMaster, {}}, pty.master.get()));
     tty_ = std::move(pty.slave);
     return {};
+  }
+
+  // The container's network namespace on the host (podman's, CNI's, nsrun's): QEMU runs in it,
+  // one tap per interface, each wired both ways to its interface by tc mirred redirects, so
+  // whatever reaches the interface reaches the guest's NIC (same MAC) and back.
+  Result<void> wire_network(MachineConfig& machine, std::vector<UniqueFd>& taps) {
+    const std::string& path = plan_.guest.netns_path;
+    UniqueFd netns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) return sys_error("open network namespace", path);
+    if (::setns(netns.get(), CLONE_NEWNET) < 0) return sys_error("setns", path);
+    call("setns(\"" + path + "\", CLONE_NEWNET): QEMU runs in the container's network namespace");
+    std::string ip = TRY(find_program("ip", "iproute2"));
+    tc_ = TRY(find_program("tc", "iproute2"));
+    auto addrs = nlohmann::json::parse(TRY(run_tool({ip, "-j", "addr", "show"})), nullptr, false);
+    auto routes = nlohmann::json::parse(TRY(run_tool({ip, "-j", "-4", "route", "show"})), nullptr, false);
+    nics_ = linux_net::parse_ip_json(addrs, routes);
+    for (auto& nic : nics_) {
+      std::string tap;
+      taps.push_back(TRY(linux_net::open_tap("nstap%d", &tap)));
+      TRY(run_tool({ip, "link", "set", "dev", tap, "mtu", std::to_string(nic.mtu), "up"}));
+      for (auto [from, to] : {std::pair{nic.name, tap}, std::pair{tap, nic.name}}) {
+        TRY(run_tool({tc_, "qdisc", "add", "dev", from, "ingress"}));
+        TRY(run_tool({tc_, "filter", "add", "dev", from, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0",
+                      "0", "action", "mirred", "egress", "redirect", "dev", to}));
+      }
+      call("tap " + tap + " <-> " + nic.name + " (tc ingress, u32 match all, mirred egress redirect); guest NIC " + nic.mac +
+           " gets " + nic.address);
+      machine.nic_macs.push_back(nic.mac);
+    }
+    return {};
+  }
+
+  // The interfaces as they were: no redirect left on them (the taps went with QEMU).
+  void unwire_network() {
+    for (auto& nic : nics_) (void)run_tool({tc_, "qdisc", "del", "dev", nic.name, "ingress"});
+    nics_.clear();
   }
 
   static std::string join_args(const std::vector<std::string>& argv) {
@@ -334,6 +408,7 @@ class Monitor {
         }
         *p = -1;
       }
+    unwire_network();
   }
 
   [[noreturn]] void shutdown_and_exit(int code) {

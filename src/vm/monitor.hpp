@@ -52,7 +52,7 @@ Result<void> send_signal(const std::string& dir, int signal, bool all);
 Result<int> exec(const std::string& dir, const runtime::ExecOptions& opts, const oci::Process& process);
 
 namespace narration {
-extern const explain::Narration kMachine, kShare, kBoot, kAgent, kStart, kKill, kExec;
+extern const explain::Narration kMachine, kShare, kNetwork, kBoot, kAgent, kStart, kKill, kExec;
 }
 
 }  // namespace ns::vm

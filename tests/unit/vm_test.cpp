@@ -10,6 +10,7 @@
 #include <string>
 
 #include "oci/spec.hpp"
+#include "linux/net/netdev.hpp"
 #include "vm/machine.hpp"
 #include "vm/protocol.hpp"
 
@@ -216,3 +217,38 @@ TEST(OciProcess, ToJsonAndBackIsTheSameProcess) {
 
 }  // namespace
 }  // namespace ns::vm
+
+namespace ns::linux_net {
+namespace {
+
+TEST(NetDev, InterfacesAndRoutesFromIproute2Json) {
+  auto addrs = nlohmann::json::parse(R"([
+    {"ifindex":1,"ifname":"lo","link_type":"loopback","address":"00:00:00:00:00:00","mtu":65536,
+     "addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8}]},
+    {"ifindex":2,"ifname":"eth0","link_type":"ether","address":"32:55:97:3a:08:d1","mtu":1450,
+     "addr_info":[{"family":"inet6","local":"fe80::1","prefixlen":64},{"family":"inet","local":"10.88.0.6","prefixlen":16}]},
+    {"ifindex":3,"ifname":"eth1","link_type":"ether","address":"aa:bb:cc:dd:ee:ff","mtu":1500,"addr_info":[]}
+  ])");
+  auto routes = nlohmann::json::parse(R"([
+    {"dst":"default","gateway":"10.88.0.1","dev":"eth0"},
+    {"dst":"10.88.0.0/16","dev":"eth0","prefsrc":"10.88.0.6"},
+    {"dst":"192.168.5.0/24","gateway":"10.88.0.254","dev":"eth0"}
+  ])");
+  auto ifs = parse_ip_json(addrs, routes);
+  ASSERT_EQ(ifs.size(), 1u);  // not lo, not an interface without an IPv4 address
+  EXPECT_EQ(ifs[0].name, "eth0");
+  EXPECT_EQ(ifs[0].mac, "32:55:97:3a:08:d1");
+  EXPECT_EQ(ifs[0].address, "10.88.0.6/16");
+  EXPECT_EQ(ifs[0].mtu, 1450);
+  ASSERT_EQ(ifs[0].routes.size(), 2u);  // the routes through a gateway; the on-link one comes with the address
+  EXPECT_EQ(ifs[0].routes[0].dst, "default");
+  EXPECT_EQ(ifs[0].routes[0].gateway, "10.88.0.1");
+  EXPECT_EQ(ifs[0].routes[1].dst, "192.168.5.0/24");
+  auto back = interfaces_from_json(to_json(ifs));
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].address, "10.88.0.6/16");
+  EXPECT_EQ(back[0].routes[1].gateway, "10.88.0.254");
+}
+
+}  // namespace
+}  // namespace ns::linux_net
