@@ -161,8 +161,24 @@ class VmBackend final : public Backend {
   // Freezing the host cgroup stops QEMU's vCPUs and devices: the whole guest stands still.
   Result<void> freeze(const state::State& st, bool frozen) override { return ns_.freeze(st, frozen); }
 
-  Result<void> update(const state::State& st, const nlohmann::json&) override {
-    return make_error("container \"" + st.id + "\" runs in VM mode: update of a VM container is not supported yet");
+  // The host cgroup gets what holds for QEMU (memory plus its overhead, CPU time); the agent
+  // applies the whole of RESOURCES to the container's cgroup inside the guest. The guest's
+  // memory was sized at boot: a larger limit is only as large as the guest.
+  Result<void> update(const state::State& st, const nlohmann::json& resources) override {
+    explain::Step step(linux_cgroup::narration::kUpdate);
+    auto r = TRY(linux_cgroup::parse_resources(resources));
+    if (!st.cgroup_path.empty()) {
+      sys::Kernel& k = sys::real_kernel();
+      long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+      auto host = vm::host_resources(r, vm::size_machine(r, cpus > 0 ? static_cast<int>(cpus) : 1));
+      auto writes = linux_cgroup::plan_writes(host, /*skip_zero=*/true);
+      linux_cgroup::Cgroup cg(TRY(linux_cgroup::detect_layout(k)), st.cgroup_path);
+      TRY(linux_cgroup::enable_v2_controllers(k, cg, writes));
+      TRY(linux_cgroup::apply(k, cg, writes));
+    }
+    TRY(vm::update_inside(store_.dir(st.id), resources));
+    step.done();
+    return {};
   }
 
   // SIGKILL to the monitor, then whatever is left in the host cgroup, then the cgroup.

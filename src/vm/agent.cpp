@@ -284,6 +284,12 @@ class Agent {
         break;
       }
       case Frame::Exec: exec(m.stream, m.payload); break;
+      case Frame::Update: {
+        auto j = nlohmann::json::parse(m.payload, nullptr, false);
+        auto r = j.is_object() ? rt_.update(id_, j) : Result<void>(make_error("Update: not a JSON object"));
+        send(r ? Frame::Ok : Frame::Error, m.stream, r ? "" : r.error().to_string());
+        break;
+      }
       default: break;
     }
   }

@@ -426,8 +426,9 @@ class Monitor {
     return false;
   }
 
-  // A connection on the control socket: `kill` (one Signal, answered Ok) or `exec` (an Exec,
-  // then that process's stream both ways until its Exit).
+  // A connection on the control socket: `kill` (one Signal, answered Ok), `update` (an Update,
+  // answered by the agent) or `exec` (an Exec, then that process's stream both ways until its
+  // Exit).
   struct Client {
     UniqueFd fd;
     FrameReader reader;
@@ -448,9 +449,9 @@ class Monitor {
       if (!m) return false;
       if (!*m) return true;
       Message& f = **m;
-      if (f.type == Frame::Exec && c.stream == 0) {
+      if ((f.type == Frame::Exec || f.type == Frame::Update) && c.stream == 0) {
         c.stream = next_stream_++;
-        if (!write_frame(agent_.get(), Frame::Exec, c.stream, f.payload)) return false;
+        if (!write_frame(agent_.get(), f.type, c.stream, f.payload)) return false;
       } else if (f.type == Frame::Signal && c.stream == 0) {
         auto w = write_frame(agent_.get(), Frame::Signal, 0, f.payload);
         (void)write_frame(c.fd.get(), w ? Frame::Ok : Frame::Error, 0, w ? "" : w.error().to_string());
@@ -469,7 +470,7 @@ class Monitor {
     for (auto it = clients_.begin(); it != clients_.end(); ++it) {
       if ((*it)->stream != f.stream) continue;
       bool ok = !!write_frame((*it)->fd.get(), f.type, f.stream, f.payload);
-      if (!ok || f.type == Frame::Exit || f.type == Frame::Error) clients_.erase(it);
+      if (!ok || f.type == Frame::Exit || f.type == Frame::Error || f.type == Frame::Ok) clients_.erase(it);
       return;
     }
   }
@@ -611,19 +612,32 @@ void monitor_main(const MonitorPlan& plan, int sync_fd, int fifo_fd) {
   Monitor(plan, sync_fd, fifo_fd).run();
 }
 
-Result<void> send_signal(const std::string& dir, int signal, bool all) {
+namespace {
+
+// One request on the monitor's control socket and its answer (Ok, or Error in words).
+Result<void> request(const std::string& dir, Frame type, const std::string& payload) {
   auto c = connect_unix(control_path(dir), "the VM monitor");
   if (!c) {
     if (c.error().err == ENOENT || c.error().err == ECONNREFUSED) return make_error("container not running");
     return std::unexpected(c.error());
   }
-  nlohmann::json j{{"signal", signal}, {"all", all}};
-  TRY(write_frame(c->get(), Frame::Signal, 0, j.dump()));
+  TRY(write_frame(c->get(), type, 0, payload));
   FrameReader r;
   auto m = r.read(c->get());
   if (!m) return make_error("container not running");
-  if (m->type == Frame::Error) return make_error("VM monitor: " + m->payload);
+  if (m->type == Frame::Error) return make_error("in the VM: " + m->payload);
   return {};
+}
+
+}  // namespace
+
+Result<void> send_signal(const std::string& dir, int signal, bool all) {
+  nlohmann::json j{{"signal", signal}, {"all", all}};
+  return request(dir, Frame::Signal, j.dump());
+}
+
+Result<void> update_inside(const std::string& dir, const nlohmann::json& resources) {
+  return request(dir, Frame::Update, resources.dump());
 }
 
 }  // namespace ns::vm

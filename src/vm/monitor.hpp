@@ -44,6 +44,9 @@ std::string control_path(const std::string& dir);
 // `kill` of a VM container: asks its monitor, over DIR/vm.sock, to have the agent signal the
 // container's init (or every process in it, with ALL).
 Result<void> send_signal(const std::string& dir, int signal, bool all);
+// `update` of a VM container, the guest's part: the agent applies RESOURCES (linux.resources)
+// to the container's cgroup inside.
+Result<void> update_inside(const std::string& dir, const nlohmann::json& resources);
 
 // `exec` of a VM container (vm/exec.cpp): the process runs inside the guest, started by the
 // agent, its stdio relayed through the monitor. Attached: its exit status (128+N for a signal).

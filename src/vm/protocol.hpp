@@ -13,6 +13,7 @@
 //          <------------------------------ Stdout, Stderr
 //   Signal {signal, all} ----------------> kill
 //   Resize {rows, cols} -----------------> the pty's window size
+//   Update {resources} on stream N ------> update inside; Ok | Error back on N
 //   Exec {process} on stream N ----------> a new process in the container
 //          <------------------------------ Started <pid> | Error, then its Stdout/Stderr/Exit on N
 //          <------------------------------ Exit <wait status>   (stream 0: the container's init)
@@ -53,6 +54,7 @@ enum class Frame : uint8_t {
   Exec,       // exec -> monitor -> agent: JSON {process}; the monitor gives it a stream
   Started,    // agent -> monitor -> exec: the exec'd process runs (payload: its pid in the guest)
   Resize,     // host -> agent: JSON {rows, cols} for the stream's pty
+  Update,     // update -> monitor -> agent: linux.resources JSON; answered Ok or Error on its stream
 };
 
 struct Message {

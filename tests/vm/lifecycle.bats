@@ -203,3 +203,23 @@ vm_leftovers() {
   rt delete vm15
   vm_leftovers vm15
 }
+
+@test "vm update: the limits inside the guest, QEMU's share of memory on the host" {
+  cfg '.mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]}]'
+  cfg '.linux.resources.memory.limit = 100663296'
+  set_sleeper
+  rt --vm run -d vm16
+  rt update --pids-limit 42 --memory 64M vm16
+  run rt exec vm16 cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 42 ]
+  [ "${lines[1]}" = 67108864 ]
+  # On the host: the guest's part (64 MiB + 64 MiB for its kernel) plus 256 MiB for QEMU.
+  pid=$(state_field vm16 pid)
+  v1=$(awk -F: '$2 == "memory" {print $3}' "/proc/$pid/cgroup")
+  if [ -n "$v1" ]; then host=$(cat "/sys/fs/cgroup/memory$v1/memory.limit_in_bytes")
+  else host=$(cat "/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")/memory.max"); fi
+  [ "$host" = $(((64 + 64 + 256) << 20)) ]
+  rt delete -f vm16
+  vm_leftovers vm16
+}
