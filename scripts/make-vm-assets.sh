@@ -6,7 +6,7 @@
 #   OUT_DIR/floor.cpio     an initramfs whose /init (FLOOR_INIT, static) prints a line and powers off
 #   OUT_DIR/agent.cpio     with RUNTIME (the static ns-runtime): the agent's initramfs, RUNTIME
 #                          stripped as /init and the modules it loads (listed in load order in
-#                          /modules/load)
+#                          /modules/load, and /modules/load-net for a container with a network)
 # The kernel package is downloaded and unpacked here, never installed as the host's kernel.
 # Installs qemu-system-x86, lz4 and cpio when missing (root). Nothing is fetched when OUT_DIR
 # already holds the current kernel.
@@ -51,13 +51,19 @@ if [ -n "$runtime" ]; then
   mkdir -p "$ird/modules"
   strip -o "$ird/init" "$runtime"
   chmod 0755 "$ird/init"
-  for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
-           drivers/char/virtio_console fs/fuse/fuse fs/fuse/virtiofs \
-           net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
-    [ -f "$kdir/$m.ko" ] || { echo "make-vm-assets.sh: no $m.ko in $kdir" >&2; exit 1; }
-    cp "$kdir/$m.ko" "$ird/modules/"
-    basename "$m.ko" >>"$ird/modules/load"
-  done
+  # modules/load: at boot, in order; modules/load-net: only when the container has a network.
+  add_modules() {
+    list=$1
+    shift
+    for m in "$@"; do
+      [ -f "$kdir/$m.ko" ] || { echo "make-vm-assets.sh: no $m.ko in $kdir" >&2; exit 1; }
+      cp "$kdir/$m.ko" "$ird/modules/"
+      basename "$m.ko" >>"$ird/modules/$list"
+    done
+  }
+  add_modules load drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
+    drivers/char/virtio_console fs/fuse/fuse fs/fuse/virtiofs
+  add_modules load-net net/core/failover drivers/net/net_failover drivers/net/virtio_net
   (cd "$ird" && find . -mindepth 1 | sed 's|^\./||' | cpio -o -H newc --quiet) >"$out/agent.cpio.tmp"
   mv "$out/agent.cpio.tmp" "$out/agent.cpio"
   rm -rf "$ird"

@@ -27,6 +27,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "common/unix_socket.hpp"
+#include "sys/kernel.hpp"
 #include "linux/net/netdev.hpp"
 #include "oci/spec.hpp"
 #include "runtime/container.hpp"
@@ -71,19 +72,31 @@ Result<void> mount_fs(const char* source, const std::string& target, const char*
   return {};
 }
 
-// /modules/load lists the modules in load order (virtio_ring, virtio, virtio_mmio, ...).
-Result<void> load_modules() {
-  std::ifstream list("/modules/load");
+// LIST (/modules/load, /modules/load-net) names modules in load order (virtio_ring, virtio,
+// virtio_mmio, ...): opened now, while the initramfs is still in view.
+Result<std::vector<UniqueFd>> open_modules(const char* list_path) {
+  std::vector<UniqueFd> out;
+  std::ifstream list(list_path);
   std::string name;
   while (std::getline(list, name)) {
     if (name.empty()) continue;
     std::string path = "/modules/" + name;
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return sys_error("open", path);
-    if (::syscall(SYS_finit_module, fd.get(), "", 0) < 0 && errno != EEXIST) return sys_error("finit_module", path);
+    out.emplace_back(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!out.back()) return sys_error("open", path);
   }
+  return out;
+}
+
+Result<void> load_modules(std::vector<UniqueFd>& modules) {
+  for (auto& fd : modules)
+    if (::syscall(SYS_finit_module, fd.get(), "", 0) < 0 && errno != EEXIST) return sys_error("finit_module", sys::fd_path(fd.get()));
+  modules.clear();
   return {};
 }
+
+// Each module costs time under emulation: the network's are loaded only for a container that
+// has a network.
+std::vector<UniqueFd> g_net_modules;
 
 // The initramfs cannot be pivot_root'ed away from: put a tmpfs over it and chroot there, so the
 // container's pivot_root works as on a host.
@@ -350,7 +363,7 @@ class Agent {
 
   // Sends the exit status of every process that has exited and whose output is all sent (or,
   // for processes outside its pid namespace that keep the pipes open, a second after it
-  // exited). True once the init's status is through: then the host says Bye.
+  // exited). True once the init's status is through: then the host stops the VM.
   bool finish_exited() {
     for (auto it = procs_.begin(); it != procs_.end();) {
       Proc& p = it->second;
@@ -363,25 +376,22 @@ class Agent {
       send(Frame::Exit, stream, std::to_string(p.status));
       it = procs_.erase(it);
       if (stream == 0) {
-        wait_bye();
+        wait_host_stop();
         return true;
       }
     }
     return false;
   }
 
-  // Writes to the port are asynchronous: powering off before the host has the status would lose it.
-  void wait_bye() {
+  // Writes to the port are asynchronous: powering off before the host has read the status would
+  // lose it. The host stops the VM once it has it (the channel closes first); if it is gone, we
+  // power off after a while.
+  void wait_host_stop() {
     for (uint64_t until = now_ms() + 5000; now_ms() < until;) {
       struct pollfd p{port_, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       auto more = reader_.fill(port_);
       if (!more || !*more) return;
-      for (;;) {
-        auto m = reader_.next();
-        if (!m || !*m) break;
-        if ((*m)->type == Frame::Bye) return;
-      }
     }
   }
 };
@@ -391,6 +401,7 @@ class Agent {
 // address, MTU and routes.
 Result<void> wire_nics(pid_t init, const std::vector<linux_net::Interface>& nics) {
   if (nics.empty()) return {};
+  TRY(load_modules(g_net_modules));
   std::vector<std::string> names;
   for (auto& nic : nics) {
     names.push_back(TRY(linux_net::find_by_mac(nic.mac)));
@@ -413,7 +424,10 @@ bool is_agent(const char* argv0) { return ::getpid() == 1 && argv0 && std::strcm
 
 void agent_main() {
   log::set_program("ns-agent");
-  check(load_modules(), "load modules");
+  auto modules = open_modules("/modules/load");
+  if (!modules) die(modules.error().to_string());
+  check(load_modules(*modules), "load modules");
+  if (auto net = open_modules("/modules/load-net"); net) g_net_modules = std::move(*net);
   check(move_root_to_tmpfs(), "new root");
   check(mount_system(), "mounts");
   auto port = open_port();

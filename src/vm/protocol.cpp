@@ -71,7 +71,6 @@ const char* frame_name(Frame f) {
     case Frame::Stderr: return "Stderr";
     case Frame::Signal: return "Signal";
     case Frame::Exit: return "Exit";
-    case Frame::Bye: return "Bye";
     case Frame::Ok: return "Ok";
     case Frame::Exec: return "Exec";
     case Frame::Started: return "Started";

@@ -16,8 +16,8 @@
 //   Update {resources} on stream N ------> update inside; Ok | Error back on N
 //   Exec {process} on stream N ----------> a new process in the container
 //          <------------------------------ Started <pid> | Error, then its Stdout/Stderr/Exit on N
-//          <------------------------------ Exit <wait status>   (stream 0: the container's init)
-//   Bye ----------------------------------> sync, power off
+//          <------------------------------ Exit <wait status>   (stream 0: the container's init;
+//                                                              the host then stops the VM)
 //
 // A frame: u32 length of what follows, u8 type, u32 stream (0 the container's process, N an
 // exec'd one), payload. Little-endian; both ends are built from the same source.
@@ -49,7 +49,6 @@ enum class Frame : uint8_t {
   Stderr,     // agent -> host
   Signal,     // host -> agent, and kill -> monitor: JSON {signal, all}
   Exit,       // agent -> host: the wait status of the container's process
-  Bye,        // host -> agent: the exit status arrived; power off
   Ok,         // monitor -> kill: done
   Exec,       // exec -> monitor -> agent: JSON {process}; the monitor gives it a stream
   Started,    // agent -> monitor -> exec: the exec'd process runs (payload: its pid in the guest)
