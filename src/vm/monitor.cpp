@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "runtime/pipeline.hpp"
 #include "runtime/sync.hpp"
 #include "vm/protocol.hpp"
+#include "vm/vmm.hpp"
 
 namespace ns::vm {
 
@@ -58,6 +60,11 @@ const explain::Narration kBoot{
     "QEMU boots a microvm (no PCI, no firmware, no emulated legacy hardware beyond a serial console) straight "
     "into the guest kernel, whose initramfs's /init is this same program as the guest agent. The agent loads the "
     "virtio modules, mounts the share and says hello on a virtio-serial port."};
+const explain::Narration kPooled{
+    "vm-pool", "",
+    "A VM booted ahead of time by `ns-runtime vm-pool` was waiting, its agent up and its share empty: the pool "
+    "bound this container's rootfs and bind mounts into the share (they appear in the guest at once through "
+    "virtio-fs), and QEMU and virtiofsd moved into the container's cgroup. No boot to wait for."};
 const explain::Narration kAgent{
     "vm-agent", "process, linux",
     "The agent gets config.json with the guest's paths and creates the container inside the guest with the "
@@ -83,90 +90,16 @@ namespace {
 
 std::string log_path(const std::string& dir) { return dir + "/vm.log"; }
 
-// The last lines of the guest console and of QEMU's own messages, for an error message.
-std::string log_tail(const std::string& dir) {
-  auto text = read_file(log_path(dir));
-  if (!text || text->empty()) return "";
-  std::string t = *text;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  size_t pos = t.size();
-  for (int lines = 0; lines < 6 && pos != std::string::npos && pos > 0; ++lines) pos = t.rfind('\n', pos - 1);
-  std::string tail = pos == std::string::npos ? t : t.substr(pos + 1);
-  std::erase(tail, '\r');
-  return tail;
-}
-
 // The share: a tmpfs in a mount namespace of the monitor's own, with the rootfs and each bind
 // mount's source bound into it. Nothing of it is seen on the host, and it goes with the monitor.
-Result<void> make_share(const std::string& dir, const std::vector<Share>& shares) {
+Result<void> make_share(const std::string& dir, const std::vector<Share>& shares,
+                        const std::function<void(const std::string&)>& narrate) {
   if (::unshare(CLONE_NEWNS) < 0) return sys_error("unshare mount namespace (for the VM's share)");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make / private");
   std::string root = dir + "/share";
   TRY(mkdir_p(root, 0700));
   if (::mount("tmpfs", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) return sys_error("mount tmpfs", root);
-  for (const Share& s : shares) {
-    std::string target = root + "/" + s.name;
-    if (s.is_dir) {
-      TRY(mkdir_p(target));
-    } else {
-      UniqueFd f(::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
-      if (!f) return sys_error("create", target);
-    }
-    if (::mount(s.host_path.c_str(), target.c_str(), nullptr, MS_BIND | (s.recursive ? MS_REC : 0), nullptr) < 0)
-      return sys_error("bind " + s.host_path, target);
-    if (s.readonly && ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0)
-      return sys_error("remount read-only", target);
-    if (explain::on())
-      explain::call("VM", "mount(\"" + s.host_path + "\", \"" + target + "\", MS_BIND" + (s.recursive ? "|MS_REC" : "") +
-                              (s.readonly ? "), then MS_RDONLY" : ")"));
-  }
-  return {};
-}
-
-// A child that dies with us: QEMU, virtiofsd. Its stdin is /dev/null, its output LOG_FD; the
-// fds of PASS become its fds 3, 4, ...
-Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, const std::vector<int>& pass) {
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) return sys_error("fork", argv[0]);
-  if (pid > 0) return pid;
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(1);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Out of the way first: the targets 0 .. 3+n may be where some of them are now.
-  int lf = ::fcntl(log_fd, F_DUPFD, 100);
-  std::vector<int> high;
-  for (int fd : pass) high.push_back(::fcntl(fd, F_DUPFD, 100));
-  int null = ::open("/dev/null", O_RDWR);
-  ::dup2(null, 0);
-  ::dup2(lf, 1);
-  ::dup2(lf, 2);
-  for (size_t i = 0; i < high.size(); ++i) ::dup2(high[i], 3 + static_cast<int>(i));
-  linux_process::close_fds_from(3 + static_cast<int>(high.size()), {});
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execv(args[0], args.data());
-  std::string msg = "ns-runtime: exec " + argv[0] + ": " + errno_string(errno) + "\n";
-  (void)!::write(2, msg.data(), msg.size());
-  ::_exit(127);
-}
-
-// A host helper (ip, tc), run to completion; its output, or an error with what it said.
-Result<std::string> run_tool(const std::vector<std::string>& argv) {
-  linux_process::Program p;
-  p.path = argv[0];
-  p.args = argv;
-  p.timeout_ms = 10'000;
-  auto r = TRY(linux_process::run_program(p));
-  if (!r.ok()) {
-    std::string cmd;
-    for (auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    return make_error(cmd + ": " + r.how() + ": " + r.out);
-  }
-  return r.out;
+  return bind_shares(root, shares, narrate);
 }
 
 }  // namespace
@@ -219,9 +152,8 @@ class Monitor {
   const MonitorPlan& plan_;
   int sync_;
   UniqueFd fifo_;
-  UniqueFd signal_fd_, agent_, control_, log_;
-  FrameReader reader_;
-  pid_t qemu_ = -1, virtiofsd_ = -1;
+  UniqueFd signal_fd_, control_, log_;
+  Vm vm_;  // QEMU, virtiofsd, the agent channel
   int status_ = -1;
   std::vector<linux_net::Interface> nics_;  // the container's interfaces on the host, now the guest's NICs
   std::string tc_;
@@ -231,7 +163,7 @@ class Monitor {
 
   [[noreturn]] void fail(Error e) {
     stop_children();
-    if (std::string tail = log_tail(plan_.dir); !tail.empty()) e.msg += (e.msg.empty() ? "" : "; ") + std::string("the VM's console ended with:\n") + tail;
+    if (std::string tail = log_tail(plan_.log); !tail.empty()) e.msg += (e.msg.empty() ? "" : "; ") + std::string("the VM's console ended with:\n") + tail;
     if (sync_ >= 0) (void)runtime::send_message(sync_, runtime::Message{runtime::Msg::Error, std::move(e)});
     ::_exit(1);
   }
@@ -244,14 +176,36 @@ class Monitor {
   }
 
   Result<void> boot() {
+    if (plan_.pooled) {
+      uint64_t t = explain::now_ns();
+      // Booted ahead by the pool, the share attached by it: not our children, watched by pidfd.
+      vm_.qemu = Proc::watch("QEMU", plan_.pooled->qemu, false);
+      vm_.virtiofsd = Proc::watch("virtiofsd", plan_.pooled->virtiofsd, false);
+      vm_.agent.reset(plan_.pooled->agent_fd);
+      control_ = TRY(listen_unix(control_path(plan_.dir)));
+      call("took a VM booted ahead by the warm pool: QEMU pid " + std::to_string(plan_.pooled->qemu) + ", the container's "
+           "paths bound into the share its virtiofsd serves");
+      stage(narration::kPooled, t, true);
+    } else {
+      TRY(cold_boot());
+    }
     uint64_t t = explain::now_ns();
-    log_.reset(::open(log_path(plan_.dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (!log_) return sys_error("open", log_path(plan_.dir));
-    TRY(make_share(plan_.dir, plan_.guest.shares));
-    UniqueFd fs_listen = TRY(listen_unix(plan_.machine.virtiofs_socket));
-    auto fs_argv = virtiofsd_argv(plan_.virtiofsd, 3, plan_.dir + "/share");
-    virtiofsd_ = TRY(spawn(fs_argv, log_.get(), {fs_listen.get()}));
-    call(join_args(fs_argv));
+    nlohmann::json config{{"id", plan_.id}, {"spec", plan_.guest.config}, {"network", linux_net::to_json(nics_)}};
+    TRY(write_frame(vm_.agent.get(), Frame::Config, 0, config.dump()));
+    auto created = TRY(read_agent(vm_, 60'000));
+    if (created.type == Frame::Error) return make_error("in the VM: " + created.payload);
+    if (created.type != Frame::Created) return make_error(std::string("VM agent: expected Created, got ") + frame_name(created.type));
+    call("agent: container created inside the guest, its init is pid " + created.payload + " there");
+    if (plan_.terminal) TRY(make_terminal());
+    stage(narration::kAgent, t, true);
+    return {};
+  }
+
+  Result<void> cold_boot() {
+    uint64_t t = explain::now_ns();
+    log_.reset(::open(plan_.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (!log_) return sys_error("open", plan_.log);
+    TRY(make_share(plan_.dir, plan_.guest.shares, [this](const std::string& what) { call(what); }));
     stage(narration::kShare, t, true);
 
     MachineConfig machine = plan_.machine;
@@ -263,31 +217,14 @@ class Monitor {
     }
 
     t = explain::now_ns();
-    UniqueFd agent_listen = TRY(listen_unix(plan_.machine.agent_socket));
     control_ = TRY(listen_unix(control_path(plan_.dir)));
-    auto argv = qemu_argv(machine);
-    std::vector<int> tap_fds;
-    for (auto& tap : taps) tap_fds.push_back(tap.get());
-    qemu_ = TRY(spawn(argv, log_.get(), tap_fds));
-    taps.clear();  // QEMU holds them now: the taps go when it exits
-    call(join_args(argv));
-    agent_ = TRY(accept_agent(agent_listen.get()));
-    auto hello = TRY(read_frame(60'000));
-    if (hello.type != Frame::Hello) return make_error(std::string("VM agent: expected Hello, got ") + frame_name(hello.type));
-    if (hello.payload != kProtocol)
-      return make_error("VM agent speaks " + hello.payload + ", this ns-runtime " + kProtocol + ": " + plan_.machine.assets.initrd +
-                        " is from another build; rebuild it (cmake --build build --target vm-assets)");
+    auto launched = TRY(launch(machine, plan_.virtiofsd, plan_.dir + "/share", std::move(taps), log_.get()));
+    call(join_args(launched.virtiofsd_argv));
+    call(join_args(launched.qemu_argv));
+    auto hello = await_hello(launched, plan_.machine.assets.initrd, 60'000);
+    vm_ = std::move(launched.vm);
+    TRY(hello);
     stage(narration::kBoot, t, true);
-
-    t = explain::now_ns();
-    nlohmann::json config{{"id", plan_.id}, {"spec", plan_.guest.config}, {"network", linux_net::to_json(nics_)}};
-    TRY(write_frame(agent_.get(), Frame::Config, 0, config.dump()));
-    auto created = TRY(read_frame(60'000));
-    if (created.type == Frame::Error) return make_error("in the VM: " + created.payload);
-    if (created.type != Frame::Created) return make_error(std::string("VM agent: expected Created, got ") + frame_name(created.type));
-    call("agent: container created inside the guest, its init is pid " + created.payload + " there");
-    if (plan_.terminal) TRY(make_terminal());
-    stage(narration::kAgent, t, true);
     return {};
   }
 
@@ -343,71 +280,17 @@ class Monitor {
     nics_.clear();
   }
 
-  static std::string join_args(const std::vector<std::string>& argv) {
-    std::string s;
-    for (auto& a : argv) s += (s.empty() ? "" : " ") + a;
-    return s;
-  }
-
-  // Waits for QEMU to connect the agent port; QEMU exiting first is an error.
-  Result<UniqueFd> accept_agent(int listen_fd) {
-    for (int waited = 0; waited < 60'000; waited += 100) {
-      struct pollfd p{listen_fd, POLLIN, 0};
-      int n = ::poll(&p, 1, 100);
-      if (n > 0) {
-        UniqueFd c(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
-        if (!c) return sys_error("accept", plan_.machine.agent_socket);
-        return c;
-      }
-      TRY(check_children());
-    }
-    return make_error("QEMU did not connect the agent port within 60 s");
-  }
-
-  // An error when QEMU or virtiofsd has exited.
-  Result<void> check_children() {
+  // False when QEMU or virtiofsd has exited.
+  bool machine_running() {
     struct signalfd_siginfo si;
     while (::read(signal_fd_.get(), &si, sizeof si) > 0) {
     }
-    for (pid_t* p : {&qemu_, &virtiofsd_}) {
-      if (*p <= 0) continue;
-      int ws;
-      if (::waitpid(*p, &ws, WNOHANG) == *p) {
-        std::string who = p == &qemu_ ? "QEMU" : "virtiofsd";
-        *p = -1;
-        return make_error(who + " exited (" + (WIFEXITED(ws) ? "status " + std::to_string(WEXITSTATUS(ws))
-                                                            : "signal " + std::to_string(WTERMSIG(ws))) + ")");
-      }
-    }
-    return {};
-  }
-
-  // One frame from the agent within TIMEOUT_MS, watching QEMU meanwhile.
-  Result<Message> read_frame(int timeout_ms) {
-    for (int waited = 0;;) {
-      if (auto m = TRY(reader_.next())) return *m;
-      struct pollfd p{agent_.get(), POLLIN, 0};
-      int n = ::poll(&p, 1, 100);
-      if (n > 0) {
-        if (!TRY(reader_.fill(agent_.get()))) {
-          TRY(check_children());
-          return make_error("the VM closed the agent channel");
-        }
-        continue;
-      }
-      TRY(check_children());
-      if ((waited += 100) >= timeout_ms) return make_error("the VM agent did not answer within " + std::to_string(timeout_ms / 1000) + " s");
-    }
+    return !vm_.qemu.exited() && !vm_.virtiofsd.exited();
   }
 
   void stop_children() {
-    for (pid_t* p : {&qemu_, &virtiofsd_})
-      if (*p > 0) {
-        ::kill(*p, SIGKILL);
-        while (::waitpid(*p, nullptr, 0) < 0 && errno == EINTR) {
-        }
-        *p = -1;
-      }
+    vm_.qemu.kill();
+    vm_.virtiofsd.kill();
     unwire_network();
   }
 
@@ -443,13 +326,13 @@ class Monitor {
       Message& f = **m;
       if ((f.type == Frame::Exec || f.type == Frame::Update) && c.stream == 0) {
         c.stream = next_stream_++;
-        if (!write_frame(agent_.get(), f.type, c.stream, f.payload)) return false;
+        if (!write_frame(vm_.agent.get(), f.type, c.stream, f.payload)) return false;
       } else if (f.type == Frame::Signal && c.stream == 0) {
-        auto w = write_frame(agent_.get(), Frame::Signal, 0, f.payload);
+        auto w = write_frame(vm_.agent.get(), Frame::Signal, 0, f.payload);
         (void)write_frame(c.fd.get(), w ? Frame::Ok : Frame::Error, 0, w ? "" : w.error().to_string());
         return false;
       } else if (c.stream != 0 && (f.type == Frame::Stdin || f.type == Frame::Signal || f.type == Frame::Resize)) {
-        (void)write_frame(agent_.get(), f.type, c.stream, f.payload);
+        (void)write_frame(vm_.agent.get(), f.type, c.stream, f.payload);
       } else {
         (void)write_frame(c.fd.get(), Frame::Error, 0, std::string("unexpected ") + frame_name(f.type));
         return false;
@@ -476,7 +359,7 @@ class Monitor {
         continue;
       }
       nlohmann::json j{{"signal", si.ssi_signo}, {"all", false}};
-      (void)write_frame(agent_.get(), Frame::Signal, 0, j.dump());
+      (void)write_frame(vm_.agent.get(), Frame::Signal, 0, j.dump());
     }
   }
 
@@ -487,7 +370,7 @@ class Monitor {
     struct winsize ws{};
     if (::ioctl(tty_.get(), TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0) return;
     nlohmann::json j{{"rows", ws.ws_row}, {"cols", ws.ws_col}};
-    (void)write_frame(agent_.get(), Frame::Resize, 0, j.dump());
+    (void)write_frame(vm_.agent.get(), Frame::Resize, 0, j.dump());
   }
 
   [[noreturn]] void relay() {
@@ -498,10 +381,12 @@ class Monitor {
     int err = tty_ ? tty_.get() : STDERR_FILENO;
     for (;;) {
       std::vector<struct pollfd> p = {{fifo_.get(), POLLIN, 0},
-                                      {agent_.get(), POLLIN, 0},
+                                      {vm_.agent.get(), POLLIN, 0},
                                       {started && input_open ? in : -1, POLLIN, 0},
                                       {control_.get(), POLLIN, 0},
-                                      {signal_fd_.get(), POLLIN, 0}};
+                                      {signal_fd_.get(), POLLIN, 0},
+                                      // QEMU's end (a pooled VM's is not our child: no SIGCHLD)
+                                      {vm_.qemu.pidfd.get(), POLLIN, 0}};
       for (auto& c : clients_) p.push_back({c->fd.get(), POLLIN, 0});
       if (::poll(p.data(), p.size(), -1) < 0) {
         if (errno == EINTR) continue;
@@ -512,16 +397,16 @@ class Monitor {
         if (::read(fifo_.get(), &b, 1) == 1) {
           fifo_.reset();
           started = true;
-          if (!write_frame(agent_.get(), Frame::Start, 0, "")) break;
+          if (!write_frame(vm_.agent.get(), Frame::Start, 0, "")) break;
           send_window_size();
         }
       }
       if (p[1].revents & (POLLIN | POLLHUP)) {
-        auto more = reader_.fill(agent_.get());
+        auto more = vm_.reader.fill(vm_.agent.get());
         if (!more || !*more) break;  // the VM is gone
         bool done = false;
         for (;;) {
-          auto m = reader_.next();
+          auto m = vm_.reader.next();
           if (!m) {
             done = true;
             break;
@@ -546,18 +431,17 @@ class Monitor {
         char buf[65536];
         ssize_t n = ::read(in, buf, sizeof buf);
         if (n > 0) {
-          (void)write_frame(agent_.get(), Frame::Stdin, 0, std::string_view(buf, static_cast<size_t>(n)));
+          (void)write_frame(vm_.agent.get(), Frame::Stdin, 0, std::string_view(buf, static_cast<size_t>(n)));
         } else if (n == 0 || errno != EINTR) {
           input_open = false;
-          (void)write_frame(agent_.get(), Frame::Stdin, 0, "");
+          (void)write_frame(vm_.agent.get(), Frame::Stdin, 0, "");
         }
       }
       if (p[3].revents & POLLIN) accept_client();
-      if (p[4].revents & POLLIN) {
-        on_signal();
-        if (!check_children()) break;  // QEMU died under the container
-      }
-      for (size_t i = 5; i < p.size(); ++i) {
+      if (p[4].revents & POLLIN) on_signal();
+      if ((p[4].revents | p[5].revents) & POLLIN)
+        if (!machine_running()) break;  // QEMU died under the container
+      for (size_t i = 6; i < p.size(); ++i) {
         if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         auto it = std::find_if(clients_.begin(), clients_.end(), [&](auto& c) { return c->fd.get() == p[i].fd; });
         if (it != clients_.end() && !on_client(**it)) clients_.erase(it);
@@ -572,13 +456,13 @@ class Monitor {
     // The exit status is the last frame the agent sends: everything the container wrote came
     // before it, and its files went to the host as it wrote them (virtio-fs without a writeback
     // cache). Nothing in the guest is left to wait for: the VM is stopped, not shut down.
-    agent_.reset();
+    vm_.agent.reset();
     stop_children();
     ::unlink(plan_.machine.agent_socket.c_str());
     ::unlink(plan_.machine.virtiofs_socket.c_str());
     if (status_ < 0) {
       std::string msg = "ns-runtime: the VM of container " + plan_.id + " stopped without an exit status";
-      if (std::string tail = log_tail(plan_.dir); !tail.empty()) msg += "; its console ended with:\n" + tail;
+      if (std::string tail = log_tail(plan_.log); !tail.empty()) msg += "; its console ended with:\n" + tail;
       msg += "\n";
       (void)!::write(STDERR_FILENO, msg.data(), msg.size());
       ::_exit(255);
@@ -595,6 +479,7 @@ void place_in(MonitorPlan& plan) {
   plan.machine.virtiofs_socket = plan.dir + "/virtiofs.sock";
   plan.machine.agent_socket = plan.dir + "/agent.sock";
   plan.machine.serial_log = log_path(plan.dir);
+  plan.log = plan.pooled ? plan.pooled->log : plan.machine.serial_log;
 }
 
 void monitor_main(const MonitorPlan& plan, int sync_fd, int fifo_fd) {

@@ -7,6 +7,7 @@
 // the whole VM down.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/error.hpp"
@@ -24,9 +25,17 @@ struct MonitorPlan {
   std::string virtiofsd;
   GuestPlan guest;
   bool terminal = false;  // process.terminal: a pty, whose master goes to the runtime (ConsoleMaster)
+  // A VM taken from the warm pool (vm/pool.hpp): booted, its share attached; not our children.
+  struct Pooled {
+    pid_t qemu = -1, virtiofsd = -1;
+    int agent_fd = -1;  // the connected agent channel, Hello read
+    std::string log;    // its console log
+  };
+  std::optional<Pooled> pooled;
+  std::string log;  // the console log (place_in)
 };
 
-// Fills in MACHINE's socket and log paths under DIR.
+// Fills in MACHINE's socket and log paths under DIR (and LOG: there, or the pooled VM's).
 void place_in(MonitorPlan& plan);
 
 // The monitor, in the process forked by `create`. SYNC_FD is its end of the sync channel (Go,
@@ -55,7 +64,7 @@ Result<void> update_inside(const std::string& dir, const nlohmann::json& resourc
 Result<int> exec(const std::string& dir, const runtime::ExecOptions& opts, const oci::Process& process);
 
 namespace narration {
-extern const explain::Narration kMachine, kShare, kNetwork, kBoot, kAgent, kStart, kKill, kExec;
+extern const explain::Narration kMachine, kShare, kNetwork, kBoot, kPooled, kAgent, kStart, kKill, kExec;
 }
 
 }  // namespace ns::vm

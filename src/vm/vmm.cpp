@@ -1,0 +1,207 @@
+#include "vm/vmm.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/file.hpp"
+#include "common/unix_socket.hpp"
+#include "linux/process/process.hpp"
+#include "linux/process/program.hpp"
+
+namespace ns::vm {
+
+Proc Proc::watch(std::string name, pid_t pid, bool child) {
+  Proc p;
+  p.name = std::move(name);
+  p.pid = pid;
+  p.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  p.child = child;
+  return p;
+}
+
+bool Proc::exited(std::string* how) {
+  if (pid <= 0) return true;
+  if (child) {
+    int ws;
+    if (::waitpid(pid, &ws, WNOHANG) != pid) return false;
+    if (how) *how = WIFEXITED(ws) ? "status " + std::to_string(WEXITSTATUS(ws)) : "signal " + std::to_string(WTERMSIG(ws));
+  } else {
+    struct pollfd p{pidfd.get(), POLLIN, 0};
+    if (pidfd && ::poll(&p, 1, 0) <= 0) return false;
+    if (!pidfd && ::kill(pid, 0) == 0) return false;
+    if (how) *how = "gone";
+  }
+  pid = -1;
+  pidfd.reset();
+  return true;
+}
+
+void Proc::kill() {
+  if (pid <= 0) return;
+  if (pidfd) ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+  else ::kill(pid, SIGKILL);
+  if (child)
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  pid = -1;
+  pidfd.reset();
+}
+
+Result<void> bind_shares(const std::string& root, const std::vector<Share>& shares,
+                         const std::function<void(const std::string&)>& narrate) {
+  for (const Share& s : shares) {
+    std::string target = root + "/" + s.name;
+    if (s.is_dir) {
+      TRY(mkdir_p(target));
+    } else {
+      UniqueFd f(::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+      if (!f) return sys_error("create", target);
+    }
+    if (::mount(s.host_path.c_str(), target.c_str(), nullptr, MS_BIND | (s.recursive ? MS_REC : 0), nullptr) < 0)
+      return sys_error("bind " + s.host_path, target);
+    if (s.readonly && ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0)
+      return sys_error("remount read-only", target);
+    if (narrate)
+      narrate("mount(\"" + s.host_path + "\", \"" + target + "\", MS_BIND" + (s.recursive ? "|MS_REC" : "") +
+              (s.readonly ? "), then MS_RDONLY" : ")"));
+  }
+  return {};
+}
+
+namespace {
+
+// A child that dies with us. Its stdin is /dev/null, its output LOG_FD; the fds of PASS become
+// its fds 3, 4, ...
+Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, const std::vector<int>& pass) {
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork", argv[0]);
+  if (pid > 0) return pid;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(1);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Out of the way first: the targets 0 .. 3+n may be where some of them are now.
+  int lf = ::fcntl(log_fd, F_DUPFD, 100);
+  std::vector<int> high;
+  for (int fd : pass) high.push_back(::fcntl(fd, F_DUPFD, 100));
+  int null = ::open("/dev/null", O_RDWR);
+  ::dup2(null, 0);
+  ::dup2(lf, 1);
+  ::dup2(lf, 2);
+  for (size_t i = 0; i < high.size(); ++i) ::dup2(high[i], 3 + static_cast<int>(i));
+  linux_process::close_fds_from(3 + static_cast<int>(high.size()), {});
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  std::string msg = "ns-runtime: exec " + argv[0] + ": " + errno_string(errno) + "\n";
+  (void)!::write(2, msg.data(), msg.size());
+  ::_exit(127);
+}
+
+// An error when QEMU or virtiofsd has exited.
+Result<void> check(Vm& vm) {
+  for (Proc* p : {&vm.qemu, &vm.virtiofsd}) {
+    std::string how;
+    std::string name = p->name;
+    if (p->running() && p->exited(&how)) return make_error(name + " exited (" + how + ")");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Launched> launch(const MachineConfig& m, const std::string& virtiofsd, const std::string& share_dir,
+                        std::vector<UniqueFd> taps, int log_fd) {
+  Launched l;
+  UniqueFd fs_listen = TRY(listen_unix(m.virtiofs_socket));
+  l.virtiofsd_argv = virtiofsd_argv(virtiofsd, 3, share_dir);
+  l.vm.virtiofsd = Proc::watch("virtiofsd", TRY(spawn(l.virtiofsd_argv, log_fd, {fs_listen.get()})), true);
+  l.agent_listen = TRY(listen_unix(m.agent_socket));
+  l.qemu_argv = qemu_argv(m);
+  std::vector<int> tap_fds;
+  for (auto& tap : taps) tap_fds.push_back(tap.get());
+  auto qemu = spawn(l.qemu_argv, log_fd, tap_fds);
+  if (!qemu) {
+    l.vm.virtiofsd.kill();
+    return std::unexpected(qemu.error());
+  }
+  l.vm.qemu = Proc::watch("QEMU", *qemu, true);
+  return l;  // the taps: QEMU holds them now, and they go when it exits
+}
+
+Result<void> check_hello(const Message& hello, const std::string& initrd) {
+  if (hello.type != Frame::Hello) return make_error(std::string("VM agent: expected Hello, got ") + frame_name(hello.type));
+  if (hello.payload != kProtocol)
+    return make_error("VM agent speaks " + hello.payload + ", this ns-runtime " + kProtocol + ": " + initrd +
+                      " is from another build; rebuild it (cmake --build build --target vm-assets)");
+  return {};
+}
+
+Result<void> await_hello(Launched& l, const std::string& initrd, int timeout_ms) {
+  for (int waited = 0;; waited += 100) {
+    struct pollfd p{l.agent_listen.get(), POLLIN, 0};
+    if (::poll(&p, 1, 100) > 0) break;
+    TRY(check(l.vm));
+    if (waited >= timeout_ms) return make_error("QEMU did not connect the agent port within " + std::to_string(timeout_ms / 1000) + " s");
+  }
+  l.vm.agent.reset(::accept4(l.agent_listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!l.vm.agent) return sys_error("accept", "agent port");
+  l.agent_listen.reset();
+  return check_hello(TRY(read_agent(l.vm, timeout_ms)), initrd);
+}
+
+Result<Message> read_agent(Vm& vm, int timeout_ms) {
+  for (int waited = 0;;) {
+    if (auto m = TRY(vm.reader.next())) return *m;
+    struct pollfd p{vm.agent.get(), POLLIN, 0};
+    if (::poll(&p, 1, 100) > 0) {
+      if (!TRY(vm.reader.fill(vm.agent.get()))) {
+        TRY(check(vm));
+        return make_error("the VM closed the agent channel");
+      }
+      continue;
+    }
+    TRY(check(vm));
+    if ((waited += 100) >= timeout_ms) return make_error("the VM agent did not answer within " + std::to_string(timeout_ms / 1000) + " s");
+  }
+}
+
+std::string log_tail(const std::string& log_path) {
+  auto text = read_file(log_path);
+  if (!text || text->empty()) return "";
+  std::string t = *text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  size_t pos = t.size();
+  for (int lines = 0; lines < 6 && pos != std::string::npos && pos > 0; ++lines) pos = t.rfind('\n', pos - 1);
+  std::string tail = pos == std::string::npos ? t : t.substr(pos + 1);
+  std::erase(tail, '\r');
+  return tail;
+}
+
+Result<std::string> run_tool(const std::vector<std::string>& argv) {
+  linux_process::Program p;
+  p.path = argv[0];
+  p.args = argv;
+  p.timeout_ms = 10'000;
+  auto r = TRY(linux_process::run_program(p));
+  if (!r.ok()) return make_error(join_args(argv) + ": " + r.how() + ": " + r.out);
+  return r.out;
+}
+
+std::string join_args(const std::vector<std::string>& argv) {
+  std::string s;
+  for (auto& a : argv) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+}  // namespace ns::vm
