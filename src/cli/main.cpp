@@ -23,6 +23,7 @@
 #include "oci/default_spec.hpp"
 #include "explain/explain.hpp"
 #include "vm/agent.hpp"
+#include "vm/pool.hpp"
 #include "runtime/container.hpp"
 #include "runtime/features.hpp"
 #include "state/state.hpp"
@@ -243,6 +244,7 @@ int run_cli(int argc, char** argv) {
       "  events    print a container's resource usage and OOM events as JSON lines\n"
       "  features  print the runtime-spec features document (JSON)\n"
       "  spec      write a default config.json into the bundle directory\n"
+      "  vm-pool   keep VM mode's microVMs booted ahead: start [--size N], stop, status\n"
       "\n`ns-runtime COMMAND --help` describes each one.\n"};
   auto g = cli::parse(global, argc, argv, 1, "ns-runtime");
   if (!g) return fail(g.error());
@@ -280,6 +282,7 @@ int run_cli(int argc, char** argv) {
   std::vector<cli::Option> run_opts = create_opts;
   run_opts.push_back({'d', "detach", Arg::None, "", "start the container and return", cli::flag(detach)});
   run_opts.push_back({0, "rm", Arg::None, "", "delete the container when it exits (attached only)", cli::flag(rm)});
+  int pool_size = 1;
   std::vector<cli::Option> update_opts = {
       {'r', "resources", Arg::Required, "FILE",
        "linux.resources JSON from this file, or - for stdin (zero values leave a setting unchanged)",
@@ -335,6 +338,8 @@ int run_cli(int argc, char** argv) {
       {"spec", "write a default config.json into the bundle directory", "",
        {{'b', "bundle", Arg::Required, "DIR", "bundle directory (default: current directory)", cli::value(spec_bundle)},
         {0, "rootless", Arg::None, "", "a spec for a rootless container (user namespace)", cli::flag(rootless)}}},
+      {"vm-pool", "keep VM mode's microVMs booted ahead: start (or resize), stop, status", "start|stop|status",
+       {{0, "size", Arg::Required, "N", "how many idle VMs to keep booted (start; default 1)", cli::number(pool_size, "size")}}},
   };
   // An unknown verb is an error even with --help after it: podman probes `checkpoint --help` and
   // reads a zero exit as "supported".
@@ -346,6 +351,22 @@ int run_cli(int argc, char** argv) {
   if (!parsed) return fail(parsed.error());
   if (parsed->help) return 0;
   std::vector<std::string>& pos = parsed->positionals;
+  if (verb == "vm-pool") {
+    if (pos.size() != 1 || (pos[0] != "start" && pos[0] != "stop" && pos[0] != "status"))
+      return fail(ns::Error{0, {}, {}, "vm-pool needs one of start, stop, status (see ns-runtime vm-pool --help)", {}});
+    if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
+    if (root.empty()) root = ns::state::default_root();
+    if (pos[0] == "start") {
+      if (auto r = ns::vm::pool_start({root, pool_size, vm_accel}); !r) return fail(r.error());
+    } else if (pos[0] == "stop") {
+      if (auto r = ns::vm::pool_stop(root); !r) return fail(r.error());
+    } else {
+      auto st = ns::vm::pool_status(root);
+      if (!st) return fail(st.error());
+      print(st->dump(2) + "\n");
+    }
+    return 0;
+  }
   // The positional arguments each verb takes.
   size_t max_args = verb == "kill" ? 2 : (verb == "list" || verb == "features" || verb == "spec") ? 0 : 1;
   bool rest = verb == "exec" || verb == "ps";

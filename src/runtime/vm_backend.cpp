@@ -16,6 +16,8 @@
 #include "runtime/sync.hpp"
 #include "vm/machine.hpp"
 #include "vm/monitor.hpp"
+#include "vm/pool.hpp"
+#include "vm/vmm.hpp"
 
 namespace ns::runtime {
 namespace {
@@ -49,6 +51,20 @@ class VmBackend final : public Backend {
     if (config.is_discarded()) return make_error("config.json: not valid JSON");
     plan.guest = TRY(vm::plan_guest(config, opts.bundle, st.rootfs));
     plan.terminal = spec.process->terminal;
+    // A VM booted ahead by the warm pool, when one runs and has one that fits; else a cold boot.
+    // (A pooled VM has no NIC: a container with a network to wire boots its own.)
+    if (plan.guest.netns_path.empty())
+      plan.pooled = TRY(vm::pool_take(store_.root(), {plan.guest.shares, plan.machine.size.guest_mib,
+                                                      plan.machine.size.vcpus, plan.machine.accel}));
+    struct PooledGuard {
+      std::optional<vm::MonitorPlan::Pooled>& p;
+      bool armed = true;
+      ~PooledGuard() {
+        if (!armed || !p) return;
+        ::close(p->agent_fd);  // the agent sees the channel close and powers the guest off
+        ::kill(p->qemu, SIGKILL);
+      }
+    } pooled_guard{plan.pooled};
     vm::place_in(plan);
     if (explain::on()) {
       explain::note("PARENT", "accelerator: " + plan.machine.accel +
@@ -93,9 +109,17 @@ class VmBackend final : public Backend {
         }
       }
     } child_guard{pid};
+    if (plan.pooled) {
+      ::close(plan.pooled->agent_fd);  // the monitor has its copy
+      plan.pooled->agent_fd = -1;
+    }
     if (cgroup->active) {
       explain::Step join_step(linux_cgroup::narration::kJoin);
       if (auto r = cgroup->cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");
+      // A pooled VM's processes move in from the pool's cgroup.
+      if (plan.pooled)
+        for (pid_t p : vm::machine_pids(plan.pooled->qemu, plan.pooled->virtiofsd))
+          if (auto r = cgroup->cg.add_pid(k, p); !r) return with_stage(r.error(), "cgroup");
       join_step.done();
     }
     if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
@@ -127,6 +151,7 @@ class VmBackend final : public Backend {
     out.pid = pid;
     out.sync = std::move(parent_end);
     child_guard.armed = false;
+    pooled_guard.armed = false;
     cgroup->kept = true;
     return out;
   }

@@ -484,7 +484,7 @@ void place_in(MonitorPlan& plan) {
 
 void monitor_main(const MonitorPlan& plan, int sync_fd, int fifo_fd) {
   log::set_role(log::Role::Child);
-  linux_process::close_fds_from(3, {sync_fd, fifo_fd, log::fd()});
+  linux_process::close_fds_from(3, {sync_fd, fifo_fd, log::fd(), plan.pooled ? plan.pooled->agent_fd : -1});
   Monitor(plan, sync_fd, fifo_fd).run();
 }
 

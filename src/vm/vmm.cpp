@@ -198,6 +198,17 @@ Result<std::string> run_tool(const std::vector<std::string>& argv) {
   return r.out;
 }
 
+std::vector<pid_t> machine_pids(pid_t qemu, pid_t virtiofsd) {
+  std::vector<pid_t> out = {qemu, virtiofsd};
+  for (size_t i = 1; i < out.size(); ++i) {
+    auto children = read_file("/proc/" + std::to_string(out[i]) + "/task/" + std::to_string(out[i]) + "/children");
+    if (!children) continue;
+    for (auto& c : split(*children, ' '))
+      if (!c.empty() && c != "\n") out.push_back(std::atoi(c.c_str()));
+  }
+  return out;
+}
+
 std::string join_args(const std::vector<std::string>& argv) {
   std::string s;
   for (auto& a : argv) s += (s.empty() ? "" : " ") + a;

@@ -68,4 +68,7 @@ Result<std::string> run_tool(const std::vector<std::string>& argv);
 
 std::string join_args(const std::vector<std::string>& argv);
 
+// QEMU, virtiofsd and virtiofsd's own children (its sandbox): every host process of a machine.
+std::vector<pid_t> machine_pids(pid_t qemu, pid_t virtiofsd);
+
 }  // namespace ns::vm
