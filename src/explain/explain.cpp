@@ -25,6 +25,7 @@ uint64_t g_start_ns = 0;
 std::string g_title = "ns-runtime";
 // Text mode: calls and notes of the stage in progress, per role, printed under its heading.
 std::map<std::string, std::vector<std::string>> g_pending;
+Forward g_forward;
 
 // Words wrapped at 100 columns, continuation lines indented by INDENT.
 std::string wrap(const std::string& text, size_t indent) {
@@ -307,21 +308,29 @@ uint64_t now_ns() {
 
 void mark_start() { g_start_ns = now_ns(); }
 
+void forward_to(Forward f) { g_forward = std::move(f); }
+
 void call(const std::string& role, const std::string& what) {
-  if (g_mode == Mode::Json)
+  if (g_forward) g_forward("call", role, what, nullptr);
+  else if (g_mode == Mode::Json)
     out(nlohmann::json{{"event", "call"}, {"role", role}, {"call", what}}.dump());
   else if (g_mode == Mode::Text)
     g_pending[role].push_back("      " + what);
 }
 
 void note(const std::string& role, const std::string& what) {
-  if (g_mode == Mode::Json)
+  if (g_forward) g_forward("note", role, what, nullptr);
+  else if (g_mode == Mode::Json)
     out(nlohmann::json{{"event", "note"}, {"role", role}, {"note", what}}.dump());
   else if (g_mode == Mode::Text)
     g_pending[role].push_back("      - " + wrap(what, 8));
 }
 
 void stage(const StageEvent& e) {
+  if (g_forward) {
+    g_forward("stage", e.role, "", &e);
+    return;
+  }
   g_events.push_back(e);
   if (g_mode == Mode::Json) {
     out(nlohmann::json{{"event", "stage"},

@@ -78,6 +78,12 @@ class Step {
   bool finished_ = false;
 };
 
+// Instead of printing: every call, note and stage goes to FORWARD (kind "call", "note" or
+// "stage"; TEXT for the first two, STAGE for the last). VM mode's guest agent sends its
+// narration to the host this way, where the runtime prints it among its own.
+using Forward = std::function<void(const char* kind, const std::string& role, const std::string& text, const StageEvent* stage)>;
+void forward_to(Forward f);
+
 // A Kernel that narrates every call it forwards to INNER through SINK.
 std::unique_ptr<sys::Kernel> explaining_kernel(sys::Kernel& inner, std::function<void(const std::string&)> sink);
 

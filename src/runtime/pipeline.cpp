@@ -358,7 +358,9 @@ Result<void> hand_to_seccomp_agent(const nlohmann::json& seccomp, pid_t pid, con
   return linux_security::send_to_agent(path, listener_fd, process_state.dump());
 }
 
-bool relay_narration(const Message& m, const char* role) {
+bool relay_narration(const Message& m, const char* default_role) {
+  // A message relayed from further away (VM mode's guest) names its own role in error.path.
+  std::string role = m.error.path.empty() ? default_role : m.error.path;
   switch (m.type) {
     case Msg::ExplainCall: explain::call(role, m.error.msg); return true;
     case Msg::ExplainNote: explain::note(role, m.error.msg); return true;

@@ -64,8 +64,8 @@ Result<void> run_init_stages(InitContext& ctx);
 // calls, and ctx.on_stage's stages, travel to the runtime over the sync socket. HOLDER keeps
 // the wrapper alive.
 void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder);
-// Runtime side: prints an ExplainCall / ExplainNote / ExplainStage message from ROLE; false
-// for any other message.
+// Runtime side: prints an ExplainCall / ExplainNote / ExplainStage message from ROLE (or from
+// the role the message names in error.path: VM mode's guest); false for any other message.
 bool relay_narration(const struct Message& m, const char* role);
 
 // The sync channel's --explain messages, for a child that narrates itself (an init, VM mode's

@@ -27,6 +27,7 @@
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "common/unix_socket.hpp"
+#include "explain/explain.hpp"
 #include "sys/kernel.hpp"
 #include "linux/net/netdev.hpp"
 #include "oci/spec.hpp"
@@ -178,12 +179,16 @@ Result<void> with_stdio(Proc& p, const std::function<Result<void>(const std::str
     p.in.reset(::fcntl(p.out.get(), F_DUPFD_CLOEXEC, 3));
     return {};
   }
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) return sys_error("pipe");
-  p.in.reset(in[1]);
-  p.out.reset(out[0]);
-  p.err.reset(err[0]);
-  UniqueFd ends[3] = {UniqueFd(in[0]), UniqueFd(out[1]), UniqueFd(err[1])};
+  // The process's ends of stdin, stdout and stderr; ours are the other ends.
+  UniqueFd ends[3];
+  UniqueFd* ours[3] = {&p.in, &p.out, &p.err};
+  for (int i = 0; i < 3; ++i) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) return sys_error("pipe");
+    bool input = i == 0;  // stdin: the process reads, we write
+    ends[i].reset(input ? fds[0] : fds[1]);
+    ours[i]->reset(input ? fds[1] : fds[0]);
+  }
   UniqueFd saved[3];
   for (int i = 0; i < 3; ++i) {
     saved[i].reset(::fcntl(i, F_DUPFD_CLOEXEC, 3));
@@ -452,6 +457,21 @@ void agent_main() {
   ::sigprocmask(SIG_BLOCK, &chld, nullptr);
   UniqueFd sfd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
 
+  // -E on the host: the agent narrates what it does inside, and the guest's init what it does,
+  // over the channel. The host prints it (roles AGENT and INIT) among its own stages.
+  if (!j.value("explain", "").empty()) {
+    explain::set_mode(explain::Mode::Text);
+    explain::forward_to([](const char* kind, const std::string& role, const std::string& text, const explain::StageEvent* e) {
+      std::string who = role == "PARENT" ? "AGENT" : role == "CHILD" ? "INIT" : role;
+      nlohmann::json ev{{"kind", kind}, {"role", who}};
+      if (e)
+        ev.update({{"stage", e->stage}, {"field", e->field}, {"why", e->why}, {"ago_ns", explain::now_ns() - e->start_ns},
+                   {"duration_ns", e->duration_ns}, {"ok", e->ok}});
+      else
+        ev["text"] = text;
+      (void)write_frame(g_port, Frame::Explain, 0, ev.dump());
+    });
+  }
   runtime::Runtime rt({kStateRoot, false});
   Agent agent(g_port, rt, id, std::move(reader), sfd.get());
   bool tty = j["spec"].contains("process") && j["spec"]["process"].value("terminal", false);

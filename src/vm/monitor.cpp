@@ -190,9 +190,16 @@ class Monitor {
       TRY(cold_boot());
     }
     uint64_t t = explain::now_ns();
-    nlohmann::json config{{"id", plan_.id}, {"spec", plan_.guest.config}, {"network", linux_net::to_json(nics_)}};
+    nlohmann::json config{{"id", plan_.id},
+                          {"spec", plan_.guest.config},
+                          {"network", linux_net::to_json(nics_)},
+                          {"explain", explain::on() ? "text" : ""}};
     TRY(write_frame(vm_.agent.get(), Frame::Config, 0, config.dump()));
     auto created = TRY(read_agent(vm_, 60'000));
+    while (created.type == Frame::Explain) {
+      relay_guest_narration(created.payload);
+      created = TRY(read_agent(vm_, 60'000));
+    }
     if (created.type == Frame::Error) return make_error("in the VM: " + created.payload);
     if (created.type != Frame::Created) return make_error(std::string("VM agent: expected Created, got ") + frame_name(created.type));
     call("agent: container created inside the guest, its init is pid " + created.payload + " there");
@@ -226,6 +233,29 @@ class Monitor {
     TRY(hello);
     stage(narration::kBoot, t, true);
     return {};
+  }
+
+  // An Explain frame of the agent's: on to the runtime over the sync channel, the stage's start
+  // moved from the guest's clock to ours (as long ago as it was there).
+  void relay_guest_narration(const std::string& payload) {
+    auto ev = nlohmann::json::parse(payload, nullptr, false);
+    if (!ev.is_object() || sync_ < 0) return;
+    std::string kind = ev.value("kind", ""), role = ev.value("role", "GUEST");
+    runtime::Message m{kind == "stage" ? runtime::Msg::ExplainStage : kind == "note" ? runtime::Msg::ExplainNote
+                                                                                         : runtime::Msg::ExplainCall,
+                       {}};
+    m.error.path = role;
+    if (kind == "stage") {
+      m.error.stage = ev.value("stage", "");
+      m.error.op = ev.value("field", "");
+      m.error.msg = ev.value("why", "");
+      m.error.err = ev.value("ok", true) ? 0 : 1;
+      m.value = ev.value("duration_ns", int64_t{0});
+      m.value2 = static_cast<int64_t>(explain::now_ns()) - ev.value("ago_ns", int64_t{0});
+    } else {
+      m.error.msg = ev.value("text", "");
+    }
+    (void)runtime::send_message(sync_, m);
   }
 
   // process.terminal: the container's pty is in the guest; the engine gets the master of a host

@@ -202,7 +202,10 @@ class Daemon {
   }
 
   // A VM that stopped (or is to): its processes gone, its share unmounted, its directory removed.
+  // One that stops while booting holds the next boot back a little (a broken kernel or initramfs
+  // must not become a loop of boots).
   void end(PoolVm& v) {
+    if (v.state == PoolVm::Booting && !stopping_) backoff_until_ = now_ms() + 2000;
     v.l.vm.qemu.kill();
     v.l.vm.virtiofsd.kill();
     std::string share = v.dir + "/share";

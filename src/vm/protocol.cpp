@@ -76,6 +76,7 @@ const char* frame_name(Frame f) {
     case Frame::Started: return "Started";
     case Frame::Resize: return "Resize";
     case Frame::Update: return "Update";
+    case Frame::Explain: return "Explain";
   }
   return "?";
 }

@@ -6,7 +6,8 @@
 //
 //   host monitor                          guest agent (pid 1)
 //          <------------------------------ Hello "nsvm/1"
-//   Config {id, spec, ...} --------------> mounts the share, creates the container inside
+//   Config {id, spec, network, explain} -> creates the container inside
+//          <------------------------------ Explain ... (with -E: what it does, as it does it)
 //          <------------------------------ Created | Error
 //   Start --------------------------------> start
 //   Stdin (empty: EOF) ------------------> the container's stdin
@@ -54,6 +55,7 @@ enum class Frame : uint8_t {
   Started,    // agent -> monitor -> exec: the exec'd process runs (payload: its pid in the guest)
   Resize,     // host -> agent: JSON {rows, cols} for the stream's pty
   Update,     // update -> monitor -> agent: linux.resources JSON; answered Ok or Error on its stream
+  Explain,    // agent -> host (-E): one narration event of the agent or the guest's init, JSON
 };
 
 struct Message {

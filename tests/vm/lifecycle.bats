@@ -152,6 +152,10 @@ vm_leftovers() {
   [[ "$output" == *"vm-share"*"virtiofsd"* ]]
   [[ "$output" == *"vm-boot"*"qemu-system-x86_64 -M microvm"* ]]
   [[ "$output" == *"vm-agent"* ]]
+  # What the agent and the guest's init do inside, with their own timings.
+  [[ "$output" == *"[AGENT] cgroup"* ]]
+  [[ "$output" == *"[INIT] pivot-root"* ]]
+  [[ "$output" == *"  INIT    pivot-root"* ]]
 }
 
 @test "vm exec: output, stdin, exit code, errors, with a tty attached and through --console-socket, detached" {
