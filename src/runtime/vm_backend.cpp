@@ -17,6 +17,7 @@
 #include "vm/machine.hpp"
 #include "vm/monitor.hpp"
 #include "vm/pool.hpp"
+#include "vm/qmp.hpp"
 #include "vm/vmm.hpp"
 
 namespace ns::runtime {
@@ -66,6 +67,8 @@ class VmBackend final : public Backend {
       }
     } pooled_guard{plan.pooled};
     vm::place_in(plan);
+    if (plan.pooled && ::symlink(plan.pooled->qmp.c_str(), vm::qmp_path(plan.dir).c_str()) < 0)
+      return sys_error("symlink", vm::qmp_path(plan.dir));
     if (explain::on()) {
       explain::note("PARENT", "accelerator: " + plan.machine.accel +
                                   (plan.machine.accel == "kvm" ? " (hardware KVM)" : " (software emulation: no kvm_intel or kvm_amd here)"));
@@ -183,8 +186,23 @@ class VmBackend final : public Backend {
     return vm::exec(store_.dir(st.id), opts, process);
   }
 
-  // Freezing the host cgroup stops QEMU's vCPUs and devices: the whole guest stands still.
-  Result<void> freeze(const state::State& st, bool frozen) override { return ns_.freeze(st, frozen); }
+  // Pause: QEMU stops the guest's vCPUs (QMP stop), then the host cgroup is frozen, QEMU and
+  // virtiofsd with it, so that nothing of the container runs and `state` says paused. Resume
+  // in the reverse order.
+  Result<void> freeze(const state::State& st, bool frozen) override {
+    explain::Step step(frozen ? vm::narration::kPause : vm::narration::kResume);
+    std::string qmp = vm::qmp_path(store_.dir(st.id));
+    if (frozen) TRY(vm::qmp_execute(qmp, "stop"));
+    if (explain::on()) explain::call("PARENT", "QMP " + qmp + ": " + (frozen ? "stop" : "cont"));
+    auto r = ns_.freeze(st, frozen);
+    if (!r) {
+      if (frozen) (void)vm::qmp_execute(qmp, "cont");
+      return r;
+    }
+    if (!frozen) TRY(vm::qmp_execute(qmp, "cont"));
+    step.done();
+    return {};
+  }
 
   // The host cgroup gets what holds for QEMU (memory plus its overhead, CPU time); the agent
   // applies the whole of RESOURCES to the container's cgroup inside the guest. The guest's

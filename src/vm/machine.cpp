@@ -160,6 +160,7 @@ std::vector<std::string> qemu_argv(const MachineConfig& m) {
       // virtiofsd cannot serve a legacy virtio-mmio device.
       "-global", "virtio-mmio.force-legacy=false",
       "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+      "-qmp", "unix:" + m.qmp_socket + ",server=on,wait=off",
       "-chardev", "file,id=console,path=" + m.serial_log + ",append=on",
       "-serial", "chardev:console",
       "-chardev", "socket,id=fs,path=" + m.virtiofs_socket,

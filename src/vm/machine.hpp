@@ -77,6 +77,7 @@ struct MachineConfig {
   std::string virtiofs_socket;  // virtiofsd listens here
   std::string agent_socket;     // the monitor listens here; QEMU connects the virtserialport
   std::string serial_log;       // the guest console
+  std::string qmp_socket;       // QEMU listens here for QMP (pause: stop, resume: cont)
   uint64_t tsc_khz = 0;
   std::vector<std::string> nic_macs;  // one virtio-net NIC each, on the tap fds 3, 4, ... QEMU gets
 };

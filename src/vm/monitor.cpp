@@ -84,6 +84,15 @@ const explain::Narration kExec{
     "The process to run goes to the VM's monitor over its control socket and on to the agent, which starts it in "
     "the container with the namespace back end inside the guest (joining the init's namespaces and cgroup). Its "
     "stdio, signals and exit status travel on a stream of their own over the same virtio-serial port."};
+const explain::Narration kPause{
+    "pause", "",
+    "QEMU stops the guest's virtual CPUs (QMP stop): the container's processes stand still where they are, "
+    "inside a guest that does not run. Then the host cgroup is frozen, QEMU and virtiofsd with it, so nothing of "
+    "the container runs on the host either."};
+const explain::Narration kResume{
+    "resume", "",
+    "The host cgroup is thawed, then QEMU lets the guest's virtual CPUs run again (QMP cont): the container goes "
+    "on from where it stood."};
 }  // namespace narration
 
 namespace {
@@ -504,11 +513,13 @@ class Monitor {
 }  // namespace
 
 std::string control_path(const std::string& dir) { return dir + "/vm.sock"; }
+std::string qmp_path(const std::string& dir) { return dir + "/qmp.sock"; }
 
 void place_in(MonitorPlan& plan) {
   plan.machine.virtiofs_socket = plan.dir + "/virtiofs.sock";
   plan.machine.agent_socket = plan.dir + "/agent.sock";
   plan.machine.serial_log = log_path(plan.dir);
+  plan.machine.qmp_socket = qmp_path(plan.dir);
   plan.log = plan.pooled ? plan.pooled->log : plan.machine.serial_log;
 }
 

@@ -30,6 +30,7 @@ struct MonitorPlan {
     pid_t qemu = -1, virtiofsd = -1;
     int agent_fd = -1;  // the connected agent channel, Hello read
     std::string log;    // its console log
+    std::string qmp;    // its QMP socket
   };
   std::optional<Pooled> pooled;
   std::string log;  // the console log (place_in)
@@ -49,6 +50,8 @@ void place_in(MonitorPlan& plan);
 
 // The monitor's control socket, where kill and exec reach it.
 std::string control_path(const std::string& dir);
+// QEMU's QMP socket of the container at DIR (a pooled VM's: a link to it).
+std::string qmp_path(const std::string& dir);
 
 // `kill` of a VM container: asks its monitor, over DIR/vm.sock, to have the agent signal the
 // container's init (or every process in it, with ALL).
@@ -64,7 +67,8 @@ Result<void> update_inside(const std::string& dir, const nlohmann::json& resourc
 Result<int> exec(const std::string& dir, const runtime::ExecOptions& opts, const oci::Process& process);
 
 namespace narration {
-extern const explain::Narration kMachine, kShare, kNetwork, kBoot, kPooled, kAgent, kStart, kKill, kExec;
+extern const explain::Narration kMachine, kShare, kNetwork, kBoot, kPooled, kAgent, kStart, kKill, kExec, kPause,
+    kResume;
 }
 
 }  // namespace ns::vm

@@ -171,6 +171,7 @@ class Daemon {
     m.virtiofs_socket = v->dir + "/virtiofs.sock";
     m.agent_socket = v->dir + "/agent.sock";
     m.serial_log = v->dir + "/vm.log";
+    m.qmp_socket = v->dir + "/qmp.sock";
     v->log.reset(::open(m.serial_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (!v->log) return sys_error("open", m.serial_log);
     v->l = TRY(launch(m, virtiofsd_, share, {}, v->log.get()));
@@ -268,7 +269,8 @@ class Daemon {
         end(*v);
         return;
       }
-      answer({{"qemu", v->l.vm.qemu.pid}, {"virtiofsd", v->l.vm.virtiofsd.pid}, {"log", v->dir + "/vm.log"}},
+      answer({{"qemu", v->l.vm.qemu.pid}, {"virtiofsd", v->l.vm.virtiofsd.pid}, {"log", v->dir + "/vm.log"},
+              {"qmp", v->dir + "/qmp.sock"}},
              v->l.vm.agent.get());
       v->state = PoolVm::Lent;
       v->l.vm.agent.reset();  // the container's monitor has it now
@@ -364,6 +366,7 @@ Result<std::optional<MonitorPlan::Pooled>> pool_take(const std::string& root, co
   p.qemu = a->first.value("qemu", -1);
   p.virtiofsd = a->first.value("virtiofsd", -1);
   p.log = a->first.value("log", "");
+  p.qmp = a->first.value("qmp", "");
   p.agent_fd = a->second.release();
   return p;
 }

@@ -146,6 +146,7 @@ TEST(VmMachine, QemuCommandLine) {
   m.virtiofs_socket = "/s/virtiofs.sock";
   m.agent_socket = "/s/agent.sock";
   m.serial_log = "/s/vm.log";
+  m.qmp_socket = "/s/qmp.sock";
   m.tsc_khz = 2000000;
   auto argv = qemu_argv(m);
   auto has = [&](const std::string& a, const std::string& b) {
@@ -164,6 +165,7 @@ TEST(VmMachine, QemuCommandLine) {
   EXPECT_TRUE(has("-device", "virtserialport,chardev=agent,name=ns.agent"));
   EXPECT_TRUE(has("-kernel", "/vm/vmlinux"));
   EXPECT_TRUE(has("-initrd", "/vm/agent.cpio"));
+  EXPECT_TRUE(has("-qmp", "unix:/s/qmp.sock,server=on,wait=off"));
   auto append = std::find(argv.begin(), argv.end(), "-append");
   ASSERT_NE(append, argv.end());
   EXPECT_NE((append + 1)->find("tsc_early_khz=2000000 lpj=8000000"), std::string::npos);

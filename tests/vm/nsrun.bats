@@ -53,13 +53,19 @@ no_vm_left() {
   [[ "${lines[1]}" == *"inet $ip/24"* ]]
   # QEMU is in the sandbox's network namespace, its tap wired to the sandbox's eth0.
   pid=$("$NS_RUNTIME" --root "$ROOT" state vweb | jq -r .pid)
-  qemu=$(ps -o pid= --ppid "$pid" -C qemu-system-x86_64 | head -1 | tr -d ' ')
+  qemu=$(ps -o pid=,comm= --ppid "$pid" | awk '$2 ~ /^qemu-system/ {print $1; exit}')
   [ -n "$qemu" ]
   [ "$(readlink "/proc/$qemu/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+  # Its tap sits in that namespace, eth0's ingress redirected to it.
+  nsenter --net="/proc/$qemu/ns/net" ip -o link show | grep -q nstap
+  nsenter --net="/proc/$qemu/ns/net" tc filter show dev eth0 parent ffff: | grep -q "mirred"
+  netns=$(readlink "/proc/$qemu/ns/net")
   nsr stop -t 1 vweb
   nsr rm vweb
   nothing_left vweb "$ip"
   no_vm_left
+  # The sandbox's network namespace, and the tap in it, are gone.
+  ! ls -l /proc/*/ns/net 2>/dev/null | grep -qF "$netns"
   run curl -s --max-time 2 "http://127.0.0.1:$PORT/"
   [ "$status" -ne 0 ]
 }

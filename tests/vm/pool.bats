@@ -70,6 +70,11 @@ vm_processes_under() {
   [ "$(pool_field lent)" = 1 ]
   # QEMU and virtiofsd moved into the container's cgroup.
   rt ps c2 | grep -q qemu-system-x86_64
+  # pause/resume reach the pooled VM's QEMU (QMP) through the container's own state directory.
+  rt pause c2
+  [ "$(state_field c2 status)" = paused ]
+  rt resume c2
+  [ "$(state_field c2 status)" = running ]
   rt vm-pool stop
   run rt exec c2 uname -r
   [ "$output" = "$GUEST_KERNEL" ]
