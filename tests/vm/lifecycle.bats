@@ -28,13 +28,15 @@ vm_leftovers() {
   [ -z "$left" ] || { echo "left running: $left" >&2; return 1; }
 }
 
-@test "vm run: the guest's kernel, stdout and stderr apart, the exit code back" {
-  set_args sh -c 'uname -r; echo to-stderr >&2; exit 7'
+@test "vm run: the guest's kernel, stdout and stderr apart, the exit code back, no NIC without a network" {
+  set_args sh -c 'uname -r; ls /sys/class/net; echo to-stderr >&2; exit 7'
   run --separate-stderr "$NS_RUNTIME" --root "$ROOT" --vm run --rm vm1
   echo "out: $output / err: $stderr"
   [ "$status" -eq 7 ]
-  [ "$output" = "$GUEST_KERNEL" ]
-  [ "$output" != "$(uname -r)" ]
+  [ "${lines[0]}" = "$GUEST_KERNEL" ]
+  [ "${lines[1]}" = lo ]
+  [ "${#lines[@]}" -eq 2 ]
+  [ "${lines[0]}" != "$(uname -r)" ]
   [ "$stderr" = "to-stderr" ]
   vm_leftovers vm1
 }
@@ -58,9 +60,10 @@ vm_leftovers() {
 @test "vm create/start/state/pause/resume/kill/delete, the accelerator in state, the memory limit inside" {
   cfg '.mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]}]'
   cfg '.linux.resources.memory.limit = 100663296'
+  cfg '.linux.resources.cpu.quota = 150000 | .linux.resources.cpu.period = 100000'
   cfg '.mounts += [{"destination": "/data", "type": "bind", "source": $d, "options": ["rbind", "rw"]}]' --arg d "$BATS_TEST_TMPDIR/data"
-  # The init reports its limit, then waits for SIGUSR1 and exits 42 on it.
-  set_args sh -c 'cat /sys/fs/cgroup/memory.max >/data/limit; trap "echo got-usr1 >/data/sig; exit 42" USR1; while :; do sleep 0.1; done'
+  # The init reports its limit and CPUs, then waits for SIGUSR1 and exits 42 on it.
+  set_args sh -c 'nproc >/data/cpus; cat /sys/fs/cgroup/memory.max >/data/limit; trap "echo got-usr1 >/data/sig; exit 42" USR1; while :; do sleep 0.1; done'
   rt --vm create --pid-file "$BATS_TEST_TMPDIR/pid" vm3
   [ "$(state_field vm3 status)" = created ]
   [ "$(state_field vm3 'annotations["org.nano-sandbox.vm.accel"]')" = tcg ]
@@ -73,8 +76,14 @@ vm_leftovers() {
   [ "$(state_field vm3 status)" = running ]
   for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/data/limit" ] && break; sleep 0.1; done
   [ "$(cat "$BATS_TEST_TMPDIR/data/limit")" = 100663296 ]
-  # The guest is sized by the limit, plus the guest kernel's share.
-  ps -o args= --ppid "$pid" | grep -q -- "qemu-system-x86_64 .* -m 160M "
+  # The guest is sized by the limit, plus the guest kernel's share; the quota of 1.5 CPUs gives 2 vCPUs.
+  ps -o args= --ppid "$pid" | grep -q -- "qemu-system-x86_64 .* -m 160M -smp 2 "
+  [ "$(cat "$BATS_TEST_TMPDIR/data/cpus")" = 2 ]
+  # events: the host cgroup's usage (QEMU's memory among it).
+  run rt events --stats vm3
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.type == "stats" and .data.memory.usage.usage > 0'
+
   # QEMU stops the guest's vCPUs over QMP (a failure there fails pause), then the cgroup freezes.
   run rt -E pause vm3
   [ "$status" -eq 0 ]
@@ -101,6 +110,14 @@ vm_leftovers() {
   vm_leftovers vm4
   rt --vm run -d vm5
   [ "$(state_field vm5 status)" = running ]
+  rt exec -d vm5 /bin/ns-probe sleep 3600
+  # --all: every process of the container, inside the guest; the init's death ends the VM.
+  rt kill --all vm5 KILL
+  for i in $(seq 50); do [ "$(state_field vm5 status)" = stopped ] && break; sleep 0.1; done
+  [ "$(state_field vm5 status)" = stopped ]
+  rt delete vm5
+  vm_leftovers vm5
+  rt --vm run -d vm5
   rt delete --force vm5
   vm_leftovers vm5
 }

@@ -60,6 +60,11 @@ no_vm_left() {
   nsenter --net="/proc/$qemu/ns/net" ip -o link show | grep -q nstap
   nsenter --net="/proc/$qemu/ns/net" tc filter show dev eth0 parent ffff: | grep -q "mirred"
   netns=$(readlink "/proc/$qemu/ns/net")
+  # The guest's NIC has the sandbox interface's MAC and its default route.
+  host_mac=$(nsenter --net="/proc/$qemu/ns/net" ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*')
+  [ -n "$host_mac" ]
+  [ "$(nsr exec vweb cat /sys/class/net/eth0/address)" = "${host_mac#link/ether }" ]
+  nsr exec vweb ip route | grep -q "^default via ${PREFIX}1 dev eth0"
   nsr stop -t 1 vweb
   nsr rm vweb
   nothing_left vweb "$ip"
