@@ -40,7 +40,8 @@ nlohmann::json features() {
         {"selinux", {{"enabled", true}}},
         {"intelRdt", {{"enabled", false}}},
         {"mountExtensions", {{"idmap", {{"enabled", false}}}}}}},
-      {"annotations", {{"org.nano-sandbox.version", NS_VERSION}}},
+      // The back ends a container may ask for with the annotation org.nano-sandbox.runtime.
+      {"annotations", {{"org.nano-sandbox.version", NS_VERSION}, {"org.nano-sandbox.runtime", "namespaces,vm"}}},
   };
 }
 

@@ -199,11 +199,7 @@ class Monitor {
       TRY(cold_boot());
     }
     uint64_t t = explain::now_ns();
-    nlohmann::json config{{"id", plan_.id},
-                          {"spec", plan_.guest.config},
-                          {"network", linux_net::to_json(nics_)},
-                          {"explain", explain::on() ? "text" : ""}};
-    TRY(write_frame(vm_.agent.get(), Frame::Config, 0, config.dump()));
+    if (plan_.pooled) TRY(send_config());  // a cold boot sent it as soon as the port was up
     auto created = TRY(read_agent(vm_, 60'000));
     while (created.type == Frame::Explain) {
       relay_guest_narration(created.payload);
@@ -237,11 +233,23 @@ class Monitor {
     auto launched = TRY(launch(machine, plan_.virtiofsd, plan_.dir + "/share", std::move(taps), log_.get()));
     call(join_args(launched.virtiofsd_argv));
     call(join_args(launched.qemu_argv));
-    auto hello = await_hello(launched, plan_.machine.assets.initrd, 60'000);
+    // The Config goes as soon as QEMU has connected the port: it waits there for the agent,
+    // which reads it right after its Hello (one round trip less under emulation).
+    auto connected = accept_agent(launched, 60'000);
     vm_ = std::move(launched.vm);
-    TRY(hello);
+    TRY(connected);
+    TRY(send_config());
+    TRY(check_hello(TRY(read_agent(vm_, 60'000)), plan_.machine.assets.initrd));
     stage(narration::kBoot, t, true);
     return {};
+  }
+
+  Result<void> send_config() {
+    nlohmann::json config{{"id", plan_.id},
+                          {"spec", plan_.guest.config},
+                          {"network", linux_net::to_json(nics_)},
+                          {"explain", explain::on() ? "text" : ""}};
+    return write_frame(vm_.agent.get(), Frame::Config, 0, config.dump());
   }
 
   // An Explain frame of the agent's: on to the runtime over the sync channel, the stage's start

@@ -53,8 +53,9 @@ struct Launched {
 };
 Result<Launched> launch(const MachineConfig& m, const std::string& virtiofsd, const std::string& share_dir,
                         std::vector<UniqueFd> taps, int log_fd);
-// Accepts QEMU's connection and reads the agent's Hello, within TIMEOUT_MS, watching QEMU.
-Result<void> await_hello(Launched& l, const std::string& initrd, int timeout_ms);
+// Accepts QEMU's connection of the agent port (into L.vm.agent) within TIMEOUT_MS, watching QEMU.
+// The agent will say Hello when it is up; what is written before waits in the port for it.
+Result<void> accept_agent(Launched& l, int timeout_ms);
 // The Hello frame checked: our protocol, or a clear error naming the stale initramfs.
 Result<void> check_hello(const Message& hello, const std::string& initrd);
 // One frame from the agent within TIMEOUT_MS; QEMU or virtiofsd exiting is an error.

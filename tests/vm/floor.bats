@@ -22,3 +22,12 @@ setup() {
   [[ "$output" == *"reboot: Power down"* ]]
   ! pgrep -f "$NS_VM_DIR/vmlinux" >/dev/null
 }
+
+@test "VM mode's own initramfs as a floor: the agent, told to, powers off as soon as it runs" {
+  [ -f "$NS_VM_DIR/agent.cpio" ]
+  run timeout 120 "$NS_SOURCE_DIR/scripts/vm-floor-boot.sh" "$NS_VM_DIR" agent
+  echo "$output" | tail -5
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"ns-agent: floor: powering off"* ]]
+  [[ "$output" == *"reboot: Power down"* ]]
+}
