@@ -160,6 +160,9 @@ std::vector<std::string> qemu_argv(const MachineConfig& m) {
       // virtiofsd cannot serve a legacy virtio-mmio device.
       "-global", "virtio-mmio.force-legacy=false",
       "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+      // QEMU runs as root: its seccomp sandbox refuses it new processes, privileges and
+      // obsolete system calls, should a guest ever get code to run in it.
+      "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
       "-qmp", "unix:" + m.qmp_socket + ",server=on,wait=off",
       "-chardev", "file,id=console,path=" + m.serial_log + ",append=on",
       "-serial", "chardev:console",
@@ -181,8 +184,10 @@ std::vector<std::string> qemu_argv(const MachineConfig& m) {
 }
 
 std::vector<std::string> virtiofsd_argv(const std::string& virtiofsd, int fd, const std::string& source) {
+  // modcaps=-mknod: the guest cannot make device nodes in the host's directories (FIFOs and
+  // sockets need no capability); the container's /dev is a tmpfs inside the guest anyway.
   return {virtiofsd, "--fd=" + std::to_string(fd), "-o", "source=" + source, "-o", "cache=auto",
-          "-o", "sandbox=namespace"};
+          "-o", "sandbox=namespace", "-o", "modcaps=-mknod"};
 }
 
 Result<std::string> find_program(const std::string& program, const std::string& package) {
