@@ -36,6 +36,8 @@ class VmBackend final : public Backend {
 
     // 1. the machine: accelerator, kernel and agent, size; the guest's config and its shares.
     explain::Step machine_step(vm::narration::kMachine);
+    if (::geteuid() != 0)
+      return make_error("VM mode needs root: the share's mount namespace, virtiofsd and QEMU's devices are root's");
     vm::MonitorPlan plan;
     plan.id = opts.id;
     plan.dir = store_.dir(opts.id);

@@ -79,14 +79,15 @@ host_hook() {
 }
 
 @test "a hook that outlives its timeout is killed and fails create" {
-  cfg '.hooks.createRuntime = [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]'
+  # An odd duration, matched whole: no other process on the machine is this one.
+  cfg '.hooks.createRuntime = [{path: "/bin/sleep", args: ["sleep", "29.731"], timeout: 1}]'
   start=$(date +%s)
   run rt create --bundle "$BUNDLE" c1
   [ "$status" -ne 0 ]
   [[ "$output" == *"timed out after 1s"* ]]
   [ $(( $(date +%s) - start )) -lt 10 ]
   no_leftovers c1
-  ! pgrep -f "sleep 30" >/dev/null
+  ! pgrep -fx "sleep 29.731" >/dev/null
 }
 
 @test "failing poststart and poststop hooks are warnings" {

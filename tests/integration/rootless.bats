@@ -118,3 +118,11 @@ ucfg() {
   [ ! -e "$DIR/run/nano-sandbox/r4" ]
   [ -z "$(as_user "'$DIR/ns-runtime' list -q")" ]
 }
+
+@test "rootless: VM mode is refused clearly, leaving nothing" {
+  run as_user "cd '$DIR/bundle' && '$DIR/ns-runtime' --vm run vmr 2>&1"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"VM mode needs root"* ]]
+  [ -z "$(as_user "'$DIR/ns-runtime' list -q")" ]
+  [ -z "$(ls "$DIR/run/nano-sandbox" 2>/dev/null)" ]
+}
