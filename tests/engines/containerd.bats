@@ -81,8 +81,10 @@ task_status() {
   [[ "$output" == *"no such file or directory"* ]]
   run in_pty "ctr -a $WORK/ctrd/containerd.sock -n $NS_CTR_NS task exec -t --exec-id e5 d1 sh -c 'tty; [ -t 0 ] && echo is-tty'"
   [ "$status" -eq 0 ]
-  [[ "${lines[0]}" == /dev/pts/* ]]
-  [[ "${lines[1]}" == is-tty* ]]
+  # Through script(1) the first line may come with a stray byte before it (seen with runc too):
+  # what matters is that the process's stdin is a pty and says so.
+  [[ "$output" == *"/dev/pts/"* ]]
+  [[ "$output" == *is-tty* ]]
 
   run c task ps d1
   [ "$status" -eq 0 ]
