@@ -371,22 +371,24 @@ class Agent {
   // for processes outside its pid namespace that keep the pipes open, a second after it
   // exited). True once the init's status is through: then the host stops the VM.
   bool finish_exited() {
+    auto done = [](const Proc& p) { return p.status >= 0 && ((!p.out && !p.err) || now_ms() - p.exited_at >= 1000); };
+    // The exec'd processes first: the init's end is the VM's, and theirs (killed with its pid
+    // namespace, a moment later) should reach their relays too; a second at most.
     for (auto it = procs_.begin(); it != procs_.end();) {
-      Proc& p = it->second;
-      bool drained = !p.out && !p.err;
-      if (p.status < 0 || (!drained && now_ms() - p.exited_at < 1000)) {
+      if (it->first == 0 || !done(it->second)) {
         ++it;
         continue;
       }
-      uint32_t stream = it->first;
-      send(Frame::Exit, stream, std::to_string(p.status));
+      send(Frame::Exit, it->first, std::to_string(it->second.status));
       it = procs_.erase(it);
-      if (stream == 0) {
-        wait_host_stop();
-        return true;
-      }
     }
-    return false;
+    auto init = procs_.find(0);
+    if (init == procs_.end() || !done(init->second)) return false;
+    if (procs_.size() > 1 && now_ms() - init->second.exited_at < 1000) return false;
+    send(Frame::Exit, 0, std::to_string(init->second.status));
+    procs_.erase(init);
+    wait_host_stop();
+    return true;
   }
 
   // Writes to the port are asynchronous: powering off before the host has read the status would

@@ -110,11 +110,18 @@ vm_leftovers() {
   vm_leftovers vm4
   rt --vm run -d vm5
   [ "$(state_field vm5 status)" = running ]
-  rt exec -d vm5 /bin/ns-probe sleep 3600
+  # An exec'd process, attached: its exit status comes back through its own stream.
+  "$NS_RUNTIME" --root "$ROOT" exec vm5 /bin/ns-probe sleep 3600 >/dev/null 2>&1 3>&- &
+  epid=$!
+  for i in $(seq 50); do rt exec vm5 ps -o args | grep -q "^/bin/ns-probe sleep 3600" && break; sleep 0.2; done
+  rt exec vm5 ps -o args | grep -q "^/bin/ns-probe sleep 3600"
   # --all: every process of the container, inside the guest; the init's death ends the VM.
   rt kill --all vm5 KILL
   for i in $(seq 50); do [ "$(state_field vm5 status)" = stopped ] && break; sleep 0.1; done
   [ "$(state_field vm5 status)" = stopped ]
+  es=0
+  wait "$epid" || es=$?
+  [ "$es" -eq 137 ]
   rt delete vm5
   vm_leftovers vm5
   rt --vm run -d vm5
