@@ -72,8 +72,10 @@ class VmBackend final : public Backend {
     if (plan.pooled && ::symlink(plan.pooled->qmp.c_str(), vm::qmp_path(plan.dir).c_str()) < 0)
       return sys_error("symlink", vm::qmp_path(plan.dir));
     if (explain::on()) {
-      explain::note("PARENT", "accelerator: " + plan.machine.accel +
-                                  (plan.machine.accel == "kvm" ? " (hardware KVM)" : " (software emulation: no kvm_intel or kvm_amd here)"));
+      std::string why = plan.machine.accel == "kvm" ? " (hardware KVM)"
+                        : opts.vm_accel == "tcg" ? " (software emulation, asked for with --vm-accel tcg)"
+                                                 : " (software emulation: no working hardware KVM here)";
+      explain::note("PARENT", "accelerator: " + plan.machine.accel + why);
       explain::note("PARENT", "guest: " + std::to_string(plan.machine.size.guest_mib) + " MiB, " +
                                   std::to_string(plan.machine.size.vcpus) + " vCPU; kernel " + plan.machine.assets.kernel +
                                   ", initramfs " + plan.machine.assets.initrd);
