@@ -29,9 +29,8 @@ Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const 
   }
 }
 
-Result<UniqueFd> recv_fd(int sock, const std::string& op) {
-  char data[256];
-  struct iovec iov{data, sizeof data};
+Result<size_t> recv_with_fd(int sock, char* buf, size_t len, UniqueFd* fd, const std::string& op) {
+  struct iovec iov{buf, len};
   struct msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
@@ -44,11 +43,19 @@ Result<UniqueFd> recv_fd(int sock, const std::string& op) {
   if (n < 0) return sys_error(op);
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return UniqueFd(fd);
+      int got;
+      std::memcpy(&got, CMSG_DATA(c), sizeof got);
+      fd->reset(got);
     }
-  return make_error(op + ": no file descriptor came with the message");
+  return static_cast<size_t>(n);
+}
+
+Result<UniqueFd> recv_fd(int sock, const std::string& op) {
+  char data[256];
+  UniqueFd fd;
+  TRY(recv_with_fd(sock, data, sizeof data, &fd, op));
+  if (!fd) return make_error(op + ": no file descriptor came with the message");
+  return fd;
 }
 
 namespace {

@@ -50,29 +50,8 @@ Result<std::optional<std::pair<nlohmann::json, UniqueFd>>> ask(const std::string
     return std::unexpected(c.error());
   }
   TRY(write_frame(c->get(), Frame::Config, 0, req.dump()));
-  // The answer is one frame; an fd, when one comes, rides on its first byte.
-  UniqueFd fd;
-  char first;
-  struct iovec iov{&first, 1};
-  struct msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = ::recvmsg(c->get(), &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
-  if (n <= 0) return make_error("the VM pool closed the connection");
-  for (struct cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-      int got;
-      std::memcpy(&got, CMSG_DATA(cm), sizeof got);
-      fd.reset(got);
-    }
-  FrameReader r;
-  r.append(std::string_view(&first, 1));
-  auto m = TRY(r.read(c->get()));
+  UniqueFd fd;  // the answer is one frame, and an fd may come with it
+  auto m = TRY(recv_frame_with_fd(c->get(), &fd));
   auto j = nlohmann::json::parse(m.payload, nullptr, false);
   if (!j.is_object()) return make_error("the VM pool answered something that is not JSON");
   return std::pair{std::move(j), std::move(fd)};
@@ -225,13 +204,7 @@ class Daemon {
     auto req = nlohmann::json::parse(m->payload, nullptr, false);
     std::string op = req.is_object() ? req.value("op", "") : "";
     auto answer = [&](const nlohmann::json& j, int fd = -1) {
-      std::string payload = j.dump();
-      std::string frame(9, '\0');
-      uint32_t len = static_cast<uint32_t>(payload.size() + 5);
-      std::memcpy(frame.data(), &len, 4);
-      frame[4] = static_cast<char>(Frame::Ok);
-      frame += payload;
-      (void)send_with_fd(c.get(), frame.data(), frame.size(), fd, "answer");
+      (void)send_frame_with_fd(c.get(), Frame::Ok, 0, j.dump(), fd);
     };
     if (op == "status") {
       answer(status());

@@ -1,5 +1,7 @@
 #include "vm/protocol.hpp"
 
+#include "common/unix_socket.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -7,7 +9,9 @@
 
 namespace ns::vm {
 
-Result<void> write_frame(int fd, Frame type, uint32_t stream, std::string_view payload) {
+namespace {
+
+Result<std::string> encode(Frame type, uint32_t stream, std::string_view payload) {
   if (payload.size() > kMaxPayload) return make_error("agent channel: frame of " + std::to_string(payload.size()) + " bytes is too long");
   std::string buf(9, '\0');
   uint32_t len = static_cast<uint32_t>(payload.size() + 5);
@@ -15,6 +19,13 @@ Result<void> write_frame(int fd, Frame type, uint32_t stream, std::string_view p
   buf[4] = static_cast<char>(type);
   std::memcpy(buf.data() + 5, &stream, 4);
   buf.append(payload);
+  return buf;
+}
+
+}  // namespace
+
+Result<void> write_frame(int fd, Frame type, uint32_t stream, std::string_view payload) {
+  std::string buf = TRY(encode(type, stream, payload));
   size_t done = 0;
   while (done < buf.size()) {
     ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
@@ -25,6 +36,20 @@ Result<void> write_frame(int fd, Frame type, uint32_t stream, std::string_view p
     done += static_cast<size_t>(n);
   }
   return {};
+}
+
+Result<void> send_frame_with_fd(int sock, Frame type, uint32_t stream, std::string_view payload, int fd) {
+  std::string buf = TRY(encode(type, stream, payload));
+  return send_with_fd(sock, buf.data(), buf.size(), fd, std::string("send ") + frame_name(type));
+}
+
+Result<Message> recv_frame_with_fd(int sock, UniqueFd* fd) {
+  char buf[4096];
+  size_t n = TRY(recv_with_fd(sock, buf, sizeof buf, fd, "receive a frame"));
+  if (n == 0) return std::unexpected(Error{EPIPE, "receive a frame", "", "the other end closed the connection", ""});
+  FrameReader r;
+  r.append(std::string_view(buf, n));
+  return r.read(sock);
 }
 
 Result<bool> FrameReader::fill(int fd) {

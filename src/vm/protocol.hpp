@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/fd.hpp"
 
 namespace ns::vm {
 
@@ -66,6 +67,11 @@ struct Message {
 
 // Writes one frame, all of it (retrying short writes and EINTR).
 Result<void> write_frame(int fd, Frame type, uint32_t stream, std::string_view payload);
+// One frame on a unix socket with FD riding along (SCM_RIGHTS), in one sendmsg; and its
+// counterpart, which reads one frame and the fd that came with it (the warm pool hands a VM's
+// agent channel over this way).
+Result<void> send_frame_with_fd(int sock, Frame type, uint32_t stream, std::string_view payload, int fd);
+Result<Message> recv_frame_with_fd(int sock, UniqueFd* fd);
 
 // Collects frames from a byte stream that may deliver them in pieces.
 class FrameReader {

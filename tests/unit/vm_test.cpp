@@ -1,6 +1,7 @@
 // VM mode's host-side decisions, without QEMU: the agent channel's framing, the guest's view of
 // config.json and its shares, the machine's size, the QEMU and virtiofsd command lines.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +50,27 @@ TEST(VmProtocol, FramesSurviveBeingCutAnywhere) {
   EXPECT_EQ(got[2].type, Frame::Stdin);
   EXPECT_EQ(got[2].stream, 3u);
   EXPECT_TRUE(got[2].payload.empty());
+}
+
+TEST(VmProtocol, AFrameWithAnFdArrivesWhole) {
+  int sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  std::string big(10000, 'x');  // longer than one receive: the rest is read after the fd
+  ASSERT_TRUE(send_frame_with_fd(sp[0], Frame::Ok, 5, big, p[1]));
+  UniqueFd got;
+  auto m = recv_frame_with_fd(sp[1], &got);
+  ASSERT_TRUE(m) << m.error().to_string();
+  EXPECT_EQ(m->type, Frame::Ok);
+  EXPECT_EQ(m->stream, 5u);
+  EXPECT_EQ(m->payload, big);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(::write(got.get(), "z", 1), 1);  // the pipe's write end, passed along
+  char c = 0;
+  ASSERT_EQ(::read(p[0], &c, 1), 1);
+  EXPECT_EQ(c, 'z');
+  for (int fd : {sp[0], sp[1], p[0], p[1]}) ::close(fd);
 }
 
 TEST(VmProtocol, RefusesAFrameLongerThanTheLimit) {
