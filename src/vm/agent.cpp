@@ -24,6 +24,7 @@
 #include <vector>
 #include <string>
 
+#include "common/clock.hpp"
 #include "common/fd.hpp"
 #include "common/file.hpp"
 #include "common/log.hpp"
@@ -156,12 +157,6 @@ struct Proc {
   int status = -1;    // its wait status, once reaped
   uint64_t exited_at = 0;
 };
-
-uint64_t now_ms() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
-}
 
 // Runs ACT (a create or an exec of the namespace back end) so that the process it starts gets
 // P's stdio: pipes (it inherits our fds 0-2 while ACT runs), or, with a tty, a pty in the guest
@@ -363,7 +358,7 @@ class Agent {
       for (auto& [stream, proc] : procs_)
         if (proc.pid == pid) {
           proc.status = ws;
-          proc.exited_at = now_ms();
+          proc.exited_at = monotonic_ms();
         }
   }
 
@@ -371,7 +366,7 @@ class Agent {
   // for processes outside its pid namespace that keep the pipes open, a second after it
   // exited). True once the init's status is through: then the host stops the VM.
   bool finish_exited() {
-    auto done = [](const Proc& p) { return p.status >= 0 && ((!p.out && !p.err) || now_ms() - p.exited_at >= 1000); };
+    auto done = [](const Proc& p) { return p.status >= 0 && ((!p.out && !p.err) || monotonic_ms() - p.exited_at >= 1000); };
     // The exec'd processes first: the init's end is the VM's, and theirs (killed with its pid
     // namespace, a moment later) should reach their relays too; a second at most.
     for (auto it = procs_.begin(); it != procs_.end();) {
@@ -384,7 +379,7 @@ class Agent {
     }
     auto init = procs_.find(0);
     if (init == procs_.end() || !done(init->second)) return false;
-    if (procs_.size() > 1 && now_ms() - init->second.exited_at < 1000) return false;
+    if (procs_.size() > 1 && monotonic_ms() - init->second.exited_at < 1000) return false;
     send(Frame::Exit, 0, std::to_string(init->second.status));
     procs_.erase(init);
     wait_host_stop();
@@ -395,7 +390,7 @@ class Agent {
   // lose it. The host stops the VM once it has it (the channel closes first); if it is gone, we
   // power off after a while.
   void wait_host_stop() {
-    for (uint64_t until = now_ms() + 5000; now_ms() < until;) {
+    for (uint64_t until = monotonic_ms() + 5000; monotonic_ms() < until;) {
       struct pollfd p{port_, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       auto more = reader_.fill(port_);

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <memory>
 
+#include "common/clock.hpp"
 #include "common/fd.hpp"
 #include "common/file.hpp"
 #include "common/unix_socket.hpp"
@@ -27,12 +28,6 @@ namespace {
 
 std::string pool_dir(const std::string& root) { return root + "/.vm-pool"; }
 std::string pool_socket(const std::string& root) { return pool_dir(root) + "/pool.sock"; }
-
-uint64_t now_ms() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
-}
 
 nlohmann::json share_to_json(const Share& s) {
   return {{"hostPath", s.host_path}, {"name", s.name}, {"readonly", s.readonly}, {"recursive", s.recursive}, {"dir", s.is_dir}};
@@ -126,11 +121,11 @@ class Daemon {
 
   // Boots VMs until SIZE are idle or booting.
   void fill() {
-    if (stopping_ || now_ms() < backoff_until_) return;
+    if (stopping_ || monotonic_ms() < backoff_until_) return;
     while (count(PoolVm::Idle) + count(PoolVm::Booting) < size_) {
       if (auto r = boot_one(); !r) {
         note("boot: " + r.error().to_string());
-        backoff_until_ = now_ms() + 1000;
+        backoff_until_ = monotonic_ms() + 1000;
         return;
       }
     }
@@ -185,7 +180,7 @@ class Daemon {
   // One that stops while booting holds the next boot back a little (a broken kernel or initramfs
   // must not become a loop of boots).
   void end(PoolVm& v) {
-    if (v.state == PoolVm::Booting && !stopping_) backoff_until_ = now_ms() + 2000;
+    if (v.state == PoolVm::Booting && !stopping_) backoff_until_ = monotonic_ms() + 2000;
     v.l.vm.qemu.kill();
     v.l.vm.virtiofsd.kill();
     std::string share = v.dir + "/share";
@@ -266,10 +261,10 @@ class Daemon {
 };
 
 Result<void> wait_idle(const std::string& root, int size, int timeout_ms) {
-  for (uint64_t until = now_ms() + static_cast<uint64_t>(timeout_ms);;) {
+  for (uint64_t until = monotonic_ms() + static_cast<uint64_t>(timeout_ms);;) {
     auto st = TRY(pool_status(root));
     if (st.value("idle", 0) >= size) return {};
-    if (now_ms() > until)
+    if (monotonic_ms() > until)
       return make_error("the VM pool has " + std::to_string(st.value("idle", 0)) + " of " + std::to_string(size) +
                         " VMs booted after " + std::to_string(timeout_ms / 1000) + " s; see " + pool_dir(root) + "/pool.log");
     struct timespec ts{0, 50'000'000};

@@ -9,17 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.hpp"
 #include "common/fd.hpp"
 #include "linux/process/process.hpp"
 
 namespace ns::linux_process {
 namespace {
-
-long long now_ms() {
-  struct timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 constexpr size_t kMaxOutput = 1 << 20;
 
@@ -76,8 +71,9 @@ Result<ProgramResult> run_program(const Program& p) {
   in_w.reset();
 
   ProgramResult res;
-  long long deadline = p.timeout_ms ? now_ms() + *p.timeout_ms : -1;
-  auto remaining = [&] { return deadline < 0 ? -1 : static_cast<int>(std::max(0LL, deadline - now_ms())); };
+  auto now = [] { return static_cast<long long>(monotonic_ms()); };
+  long long deadline = p.timeout_ms ? now() + *p.timeout_ms : -1;
+  auto remaining = [&] { return deadline < 0 ? -1 : static_cast<int>(std::max(0LL, deadline - now())); };
   bool timed_out = false;
   while ((out_r || err_r) && !timed_out) {
     struct pollfd pfd[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
