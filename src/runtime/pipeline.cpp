@@ -300,6 +300,24 @@ void narrate_over_sync(InitContext& ctx, std::unique_ptr<sys::Kernel>& holder) {
   };
 }
 
+ChildGuard::~ChildGuard() {
+  if (!armed) return;
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Result<void> run_runtime_hooks(const oci::Spec& spec, const CreateOptions& opts, pid_t pid) {
+  if (spec.hooks.prestart.empty() && spec.hooks.create_runtime.empty()) return {};
+  explain::Step step(hooks::narration::kRuntimeHooks);
+  std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
+  if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
+  if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
+    return with_stage(r.error(), "hooks");
+  step.done();
+  return {};
+}
+
 Result<void> hand_console(const CreateOptions& opts, UniqueFd master, Created& out) {
   if (!opts.console_socket.empty()) {
     if (auto r = linux_console::send_to_console_socket(opts.console_socket, master.get()); !r)
@@ -478,12 +496,6 @@ Result<pid_t> clone_child(unsigned long flags, int cgroup_fd, bool* born_in_cgro
   return static_cast<pid_t>(pid);
 }
 
-Result<void> kill_and_reap(pid_t pid) {
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  return {};
-}
 
 // Waits until PID is gone (or a zombie), up to TIMEOUT_MS.
 bool wait_gone(pid_t pid, unsigned long long start, int timeout_ms) {
@@ -676,13 +688,7 @@ class NamespaceBackend final : public Backend {
     child_end.reset();
     ctx.fifo_fd.reset();  // only the init holds the fifo: with it gone, start gets ENXIO
     clone_stage.done();
-    struct ChildGuard {
-      pid_t pid;
-      bool armed = true;
-      ~ChildGuard() {
-        if (armed) (void)kill_and_reap(pid);
-      }
-    } child_guard{pid};
+    ChildGuard child_guard{pid};
 
     // 6. runtime side, while the child waits for Go.
     if (!ctx.attrs->cpus_initial.empty())
@@ -699,14 +705,7 @@ class NamespaceBackend final : public Backend {
       maps_stage.done();
     }
     // prestart and createRuntime hooks: the namespaces exist, nothing is mounted yet.
-    if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
-      explain::Step hooks_stage(hooks::narration::kRuntimeHooks);
-      std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
-      if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
-      if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
-        return with_stage(r.error(), "hooks");
-      hooks_stage.done();
-    }
+    TRY(run_runtime_hooks(spec, opts, pid));
     TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
 
     // 7. wait for Ready (or the error that stopped the child), handing on the console master.

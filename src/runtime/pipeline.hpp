@@ -73,6 +73,21 @@ bool relay_narration(const struct Message& m, const char* role);
 void send_text_over_sync(int sync, Msg type, const std::string& text);
 void send_stage_over_sync(int sync, const explain::Narration& n, uint64_t start, uint64_t duration, bool ok);
 
+// The child create made (the init; VM mode's monitor), killed and reaped if create fails
+// before it is disarmed.
+struct ChildGuard {
+  pid_t pid;
+  bool armed = true;
+  explicit ChildGuard(pid_t p) : pid(p) {}
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  ~ChildGuard();
+};
+
+// prestart and createRuntime hooks, in the runtime's namespaces, with PID as the container's
+// pid (the init; VM mode's monitor), in either back end.
+Result<void> run_runtime_hooks(const oci::Spec& spec, const CreateOptions& opts, pid_t pid);
+
 // The container's pty master, sent by the child that made it (init; VM mode's monitor): to the
 // --console-socket, or kept in OUT for `run` attached.
 Result<void> hand_console(const CreateOptions& opts, UniqueFd master, Created& out);

@@ -3,13 +3,12 @@
 // boots QEMU and has the guest agent create the container inside, and waits until it is
 // created there. The host sees one process per container, the monitor, as its pid; QEMU and
 // virtiofsd are its children, all three in the container's cgroup on the host.
-#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "explain/explain.hpp"
-#include "hooks/hooks.hpp"
 #include "linux/cgroup/resources.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/pipeline.hpp"
@@ -106,16 +105,7 @@ class VmBackend final : public Backend {
     }
     child_end.reset();
     fifo_fd.reset();
-    struct ChildGuard {
-      pid_t pid;
-      bool armed = true;
-      ~ChildGuard() {
-        if (!armed) return;
-        ::kill(pid, SIGKILL);
-        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-        }
-      }
-    } child_guard{pid};
+    ChildGuard child_guard{pid};
     if (plan.pooled) {
       ::close(plan.pooled->agent_fd);  // the monitor has its copy
       plan.pooled->agent_fd = -1;
@@ -129,14 +119,7 @@ class VmBackend final : public Backend {
           if (auto r = cgroup->cg.add_pid(k, p); !r) return with_stage(r.error(), "cgroup");
       join_step.done();
     }
-    if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
-      explain::Step hooks_step(hooks::narration::kRuntimeHooks);
-      std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
-      if (auto r = hooks::run_hooks(spec.hooks.prestart, state, "prestart"); !r) return with_stage(r.error(), "hooks");
-      if (auto r = hooks::run_hooks(spec.hooks.create_runtime, state, "createRuntime"); !r)
-        return with_stage(r.error(), "hooks");
-      hooks_step.done();
-    }
+    TRY(run_runtime_hooks(spec, opts, pid));
     TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
 
     // 5. the monitor boots the VM and has the agent create the container inside.
