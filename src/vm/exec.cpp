@@ -17,6 +17,7 @@
 #include "runtime/container.hpp"
 #include "vm/monitor.hpp"
 #include "vm/protocol.hpp"
+#include "vm/vmm.hpp"
 
 namespace ns::vm {
 namespace {
@@ -26,13 +27,6 @@ struct Io {
   int tty = -1;  // where the window size is read (SIGWINCH), when there is a terminal
 };
 
-void send_size(int conn, int tty) {
-  struct winsize ws{};
-  if (tty < 0 || ::ioctl(tty, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0) return;
-  nlohmann::json j{{"rows", ws.ws_row}, {"cols", ws.ws_col}};
-  (void)write_frame(conn, Frame::Resize, 0, j.dump());
-}
-
 // Until the Exit frame: its wait status; -1 when the monitor went away first.
 int relay(int conn, FrameReader& reader, const Io& io) {
   sigset_t set;
@@ -40,7 +34,7 @@ int relay(int conn, FrameReader& reader, const Io& io) {
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  send_size(conn, io.tty);
+  send_window_size(conn, io.tty);
   bool input_open = true;
   for (;;) {
     while (auto m = reader.next()) {
@@ -59,17 +53,7 @@ int relay(int conn, FrameReader& reader, const Io& io) {
       auto more = reader.fill(conn);
       if (!more || !*more) return -1;
     }
-    if (p[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (::read(sfd.get(), &si, sizeof si) == sizeof si) {
-        if (si.ssi_signo == SIGWINCH) {
-          send_size(conn, io.tty);
-          continue;
-        }
-        nlohmann::json j{{"signal", si.ssi_signo}, {"all", false}};
-        (void)write_frame(conn, Frame::Signal, 0, j.dump());
-      }
-    }
+    if (p[1].revents & POLLIN) forward_signals(sfd.get(), conn, io.tty);
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
       char buf[65536];
       ssize_t n = ::read(io.in, buf, sizeof buf);

@@ -397,29 +397,6 @@ class Monitor {
     }
   }
 
-  void on_signal() {
-    struct signalfd_siginfo si;
-    while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
-      if (si.ssi_signo == SIGCHLD) continue;
-      if (si.ssi_signo == SIGWINCH) {
-        send_window_size();
-        continue;
-      }
-      nlohmann::json j{{"signal", si.ssi_signo}, {"all", false}};
-      (void)write_frame(vm_.agent.get(), Frame::Signal, 0, j.dump());
-    }
-  }
-
-  // The container's terminal: the host pty's size (set by the engine on its master) goes to the
-  // guest's pty.
-  void send_window_size() {
-    if (!tty_) return;
-    struct winsize ws{};
-    if (::ioctl(tty_.get(), TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0) return;
-    nlohmann::json j{{"rows", ws.ws_row}, {"cols", ws.ws_col}};
-    (void)write_frame(vm_.agent.get(), Frame::Resize, 0, j.dump());
-  }
-
   [[noreturn]] void relay() {
     bool started = false, input_open = true;
     // The container's input and output: our stdio, or with a terminal the host pty's slave.
@@ -445,7 +422,7 @@ class Monitor {
           fifo_.reset();
           started = true;
           if (!write_frame(vm_.agent.get(), Frame::Start, 0, "")) break;
-          send_window_size();
+          send_window_size(vm_.agent.get(), tty_.get());
         }
       }
       if (p[1].revents & (POLLIN | POLLHUP)) {
@@ -485,7 +462,7 @@ class Monitor {
         }
       }
       if (p[3].revents & POLLIN) accept_client();
-      if (p[4].revents & POLLIN) on_signal();
+      if (p[4].revents & POLLIN) forward_signals(signal_fd_.get(), vm_.agent.get(), tty_.get());
       if ((p[4].revents | p[5].revents) & POLLIN)
         if (!machine_running()) break;  // QEMU died under the container
       for (size_t i = 6; i < p.size(); ++i) {

@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -173,6 +175,26 @@ Result<Message> read_agent(Vm& vm, int timeout_ms) {
     }
     TRY(check(vm));
     if ((waited += 100) >= timeout_ms) return make_error("the VM agent did not answer within " + std::to_string(timeout_ms / 1000) + " s");
+  }
+}
+
+void send_window_size(int chan, int tty) {
+  struct winsize ws{};
+  if (tty < 0 || ::ioctl(tty, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0) return;
+  nlohmann::json j{{"rows", ws.ws_row}, {"cols", ws.ws_col}};
+  (void)write_frame(chan, Frame::Resize, 0, j.dump());
+}
+
+void forward_signals(int sfd, int chan, int tty) {
+  struct signalfd_siginfo si;
+  while (::read(sfd, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo == SIGCHLD) continue;
+    if (si.ssi_signo == SIGWINCH) {
+      send_window_size(chan, tty);
+      continue;
+    }
+    nlohmann::json j{{"signal", si.ssi_signo}, {"all", false}};
+    (void)write_frame(chan, Frame::Signal, 0, j.dump());
   }
 }
 

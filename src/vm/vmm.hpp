@@ -61,6 +61,13 @@ Result<void> check_hello(const Message& hello, const std::string& initrd);
 // One frame from the agent within TIMEOUT_MS; QEMU or virtiofsd exiting is an error.
 Result<Message> read_agent(Vm& vm, int timeout_ms);
 
+// The host side's terminal (TTY, -1 for none): its window size as a Resize frame on CHAN.
+void send_window_size(int chan, int tty);
+// Drains the signalfd SFD and passes each signal on as a Signal frame on CHAN (SIGWINCH as the
+// window size of TTY; SIGCHLD is the caller's own business and skipped): how the monitor and an
+// exec relay stand for a process in the guest.
+void forward_signals(int sfd, int chan, int tty);
+
 // The last lines of a VM's console log (QEMU's and virtiofsd's messages too), for an error.
 std::string log_tail(const std::string& log_path);
 
