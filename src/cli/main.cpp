@@ -263,7 +263,7 @@ int run_cli(int argc, char** argv) {
   copts.vm_accel = vm_accel;
   std::string pid_file, id, signal = "SIGTERM", format = "table", process_file, exec_cwd, exec_user, resources_file,
                             interval = "5s", spec_bundle = ".", exec_apparmor, exec_label;
-  bool detach = false, rm = false, all = false, force = false, quiet = false, exec_tty = false, exec_nnp = false,
+  bool detach = false, keep = false, all = false, force = false, quiet = false, exec_tty = false, exec_nnp = false,
        events_stats = false, rootless = false;
   std::vector<std::string> exec_env, exec_caps, exec_gids_s;
   ns::runtime::ExecOptions eopts;
@@ -281,7 +281,11 @@ int run_cli(int argc, char** argv) {
   };
   std::vector<cli::Option> run_opts = create_opts;
   run_opts.push_back({'d', "detach", Arg::None, "", "start the container and return", cli::flag(detach)});
-  run_opts.push_back({0, "rm", Arg::None, "", "delete the container when it exits (attached only)", cli::flag(rm)});
+  run_opts.push_back({0, "keep", Arg::None, "", "keep the exited container (state and cgroup) until delete; attached only",
+                      cli::flag(keep)});
+  // Attached, run deletes the exited container anyway (as runc and crun do); --rm says so.
+  bool rm = false;
+  run_opts.push_back({0, "rm", Arg::None, "", "delete the container once it exits (the default; see --keep)", cli::flag(rm)});
   int pool_size = 1;
   std::vector<cli::Option> update_opts = {
       {'r', "resources", Arg::Required, "FILE",
@@ -390,7 +394,8 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (verb == "run") {
-    auto r = rt.run(copts, pid_file, detach, rm);
+    if (rm && keep) return fail(ns::Error{0, {}, {}, "run: --rm and --keep contradict each other", {}});
+    auto r = rt.run(copts, pid_file, detach, keep);
     if (!r) return fail(r.error());
     return *r;
   }

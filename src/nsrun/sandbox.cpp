@@ -360,7 +360,7 @@ Result<int> Sandboxes::run(SandboxOptions o) {
     ::dup2(null.get(), 0);
     ::dup2(log.get(), 1);
     ::dup2(log.get(), 2);
-    auto r = rt_.run(copts, "", true, false);
+    auto r = rt_.run(copts, "", true, /*keep=*/false);
     for (int fd = 0; fd < 3; ++fd) ::dup2(saved[fd].get(), fd);
     if (!r) return std::unexpected(r.error());
     meta["complete"] = true;
@@ -370,7 +370,7 @@ Result<int> Sandboxes::run(SandboxOptions o) {
     std::fflush(stdout);
     return 0;
   }
-  auto r = rt_.run(copts, "", false, false);
+  auto r = rt_.run(copts, "", false, /*keep=*/true);  // rm below removes all of it
   cleanup.armed = false;
   auto removed = rm(o.name, true);
   if (!r) return std::unexpected(r.error());

@@ -280,7 +280,7 @@ Result<void> Runtime::start(const std::string& id) {
   return {};
 }
 
-Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool detach, bool remove_after) {
+Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool detach, bool keep) {
   if (!detach && opts.console_socket.empty()) opts.keep_console = true;
   Created c = TRY(create_container(opts, pid_file));
   auto started = start(opts.id);
@@ -291,8 +291,11 @@ Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool d
   }
   if (detach) return 0;
   int code = wait_attached(c.pid, c.console_master ? c.console_master.get() : -1);
-  explain::set_command("run --rm: removing the exited container");
-  if (remove_after) TRY(remove(opts.id, true));
+  // As runc and crun: an attached run deletes the container once it has exited (state, cgroup),
+  // unless --keep asks to leave it stopped for a later `delete`.
+  if (keep) return code;
+  explain::set_command("run: deleting the exited container");
+  TRY(remove(opts.id, true));
   return code;
 }
 

@@ -28,7 +28,7 @@ class Runtime {
   Result<void> start(const std::string& id);
   // create + start; attached (detach=false) it waits, relays the terminal, forwards signals and
   // returns the container's exit status (128+N for a signal).
-  Result<int> run(CreateOptions opts, const std::string& pid_file, bool detach, bool remove);
+  Result<int> run(CreateOptions opts, const std::string& pid_file, bool detach, bool keep);
   // The OCI state JSON, indented as runc prints it.
   Result<std::string> state(const std::string& id);
   Result<void> kill(const std::string& id, int signal, bool all);

@@ -108,7 +108,7 @@ cgfile() {
 
 @test "pause of a stopped container says not running" {
   set_args /bin/true
-  rt run --bundle "$BUNDLE" c1
+  rt run --keep --bundle "$BUNDLE" c1
   run rt pause c1
   [ "$status" -ne 0 ]
   [[ "$output" == *"container not running"* ]]
@@ -229,7 +229,7 @@ cgfile() {
   run rt events --stats nope
   [[ "$output" == *"does not exist"* ]]
   set_args /bin/true
-  rt run --bundle "$BUNDLE" c1
+  rt run --keep --bundle "$BUNDLE" c1
   run rt events --stats c1
   [ "$status" -ne 0 ]
   [[ "$output" == *"container not running"* ]]

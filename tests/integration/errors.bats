@@ -142,7 +142,7 @@ missing_controller_resources() {
   run rt kill nope 9
   [[ "$output" == *"does not exist"* ]]
   set_args /bin/true
-  rt run --bundle "$BUNDLE" c1
+  rt run --keep --bundle "$BUNDLE" c1
   run rt kill c1 9
   [ "$status" -eq 1 ]
   [[ "$output" == *"container not running"* ]]

@@ -171,12 +171,19 @@ teardown() { teardown_container_env; }
   [ "$status" -eq 137 ]
 }
 
-@test "run without --rm keeps the stopped container" {
-  set_args /bin/true
+@test "run deletes the exited container as runc does; --keep leaves it stopped" {
+  set_args /bin/sh -c 'exit 4'
   run rt run --bundle "$BUNDLE" c1
-  [ "$status" -eq 0 ]
+  [ "$status" -eq 4 ]
+  no_leftovers c1
+  run rt run --keep --bundle "$BUNDLE" c1
+  [ "$status" -eq 4 ]
   [ "$(state_field c1 status)" = stopped ]
   rt delete c1
+  no_leftovers c1
+  run rt run --rm --keep --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--rm and --keep contradict"* ]]
   no_leftovers c1
 }
 
