@@ -9,7 +9,11 @@ const explain::Narration kRuntimeHooks{
     "hooks", "hooks.prestart, hooks.createRuntime",
     "Hooks are programs of the engine's (networking set-up, GPU injection) that the runtime runs at fixed points, "
     "with the container's state as JSON on stdin. prestart and createRuntime run now, in the runtime's "
-    "namespaces: the container's namespaces exist, nothing is mounted in them yet."};
+    "namespaces: the container's namespaces and mounts exist, and the child waits before pivot_root."};
+const explain::Narration kAwaitRuntimeHooks{
+    "runtime-hooks-wait", "hooks.prestart, hooks.createRuntime",
+    "The container's mounts are in place and pivot_root has not happened yet: the point where prestart and "
+    "createRuntime hooks run. The child asks the runtime to run them and waits until they have succeeded."};
 const explain::Narration kCreateContainerHooks{
     "create-container-hooks", "hooks.createContainer",
     "createContainer hooks run in the container's mount namespace but before pivot_root, so they can still see "

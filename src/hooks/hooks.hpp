@@ -38,7 +38,7 @@ std::string state_json(const std::string& oci_version, const std::string& id, co
                        const std::string& bundle, const std::map<std::string, std::string>& annotations);
 
 namespace narration {
-extern const explain::Narration kRuntimeHooks, kCreateContainerHooks, kPoststart, kPoststop;
+extern const explain::Narration kRuntimeHooks, kAwaitRuntimeHooks, kCreateContainerHooks, kPoststart, kPoststop;
 }
 
 }  // namespace ns::hooks

@@ -88,7 +88,11 @@ Result<void> stage_rootfs(InitContext& c) {
   return {};
 }
 
-Result<void> stage_mounts(InitContext& c) { return linux_fs::mount_all(*c.k, c.rootfs, c.root_fd.get()); }
+Result<void> stage_mounts(InitContext& c) { return linux_fs::mount_before_cgroup(*c.k, c.rootfs, c.root_fd.get()); }
+
+Result<void> stage_await_cgroup(InitContext& c) { return c.await_cgroup ? c.await_cgroup() : Result<void>{}; }
+
+Result<void> stage_cgroup_mounts(InitContext& c) { return linux_fs::mount_from_cgroup(*c.k, c.rootfs, c.root_fd.get()); }
 
 Result<void> stage_devices(InitContext& c) {
   return linux_dev::setup_dev(*c.k, *c.spec, c.root_fd.get(), c.rootfs.in_userns);
@@ -97,6 +101,11 @@ Result<void> stage_devices(InitContext& c) {
 std::string hook_state(const InitContext& c, const char* status) {
   return hooks::state_json(c.spec->oci_version, c.container_id, status, c.host_pid, c.rootfs.bundle,
                            c.spec->annotations);
+}
+
+Result<void> stage_runtime_hooks(InitContext& c) {
+  if (c.spec->hooks.prestart.empty() && c.spec->hooks.create_runtime.empty()) return {};
+  return c.await_runtime_hooks ? c.await_runtime_hooks() : Result<void>{};
 }
 
 Result<void> stage_create_container_hooks(InitContext& c) {
@@ -217,17 +226,21 @@ constexpr std::array<InitStage, A + B> then(const std::array<InitStage, A>& firs
 }
 
 // The init side, in order: the container's set-up, then the process half. Each narration (what
-// the stage is for, in plain words) lives in the module of the mechanism it narrates.
-constexpr auto kInitStages = then(std::array<InitStage, 15>{{
+// the stage is for, in plain words) lives in the module of the mechanism it narrates. Up to
+// cgroup-wait the child works while the runtime makes the cgroup and moves the child in.
+constexpr auto kInitStages = then(std::array<InitStage, 18>{{
                                       {&ns_n::kJoinNamespaces, stage_join_namespaces},
-                                      {&ns_n::kCgroupNamespace, stage_cgroup_namespace},
                                       {&proc_n::kSession, stage_session},
                                       {&proc_n::kKeyring, stage_keyring},
                                       {&ns_n::kLoopback, stage_loopback},
                                       {&proc_n::kOomScore, stage_oom_score},
                                       {&fs_n::kRootfs, stage_rootfs},
                                       {&fs_n::kMounts, stage_mounts},
+                                      {&linux_cgroup::narration::kAwaitJoin, stage_await_cgroup},
+                                      {&ns_n::kCgroupNamespace, stage_cgroup_namespace},
+                                      {&fs_n::kCgroupMounts, stage_cgroup_mounts},
                                       {&linux_dev::narration::kDevices, stage_devices},
+                                      {&hooks::narration::kAwaitRuntimeHooks, stage_runtime_hooks},
                                       {&hooks::narration::kCreateContainerHooks, stage_create_container_hooks},
                                       {&proc_n::kCwdCreate, stage_cwd_create},
                                       {&fs_n::kPivotRoot, stage_pivot_root},
@@ -394,7 +407,7 @@ namespace {
 
 // The child after clone. Runs the stages, reports Ready, blocks on the exec fifo until
 // `start`, then execs the user process. Never returns.
-[[noreturn]] void init_main(InitContext& ctx, int listen_fds, int preserve_fds) {
+[[noreturn]] void init_main(InitContext& ctx, int listen_fds, int preserve_fds, bool await_maps) {
   log::set_role(log::Role::Child);
   hooks::set_runtime_mount_ns(-1);  // our hooks run in the container's mount namespace
   linux_process::close_fds_from(3 + preserve_fds + listen_fds, {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
@@ -405,15 +418,37 @@ namespace {
   // Our pid as the host sees it: /proc here is still the host's procfs.
   char self[32] = {0};
   if (::readlink("/proc/self", self, sizeof self - 1) > 0) ctx.host_pid = std::atoi(self);
-  // Wait until the runtime has put us in our cgroup and written our id maps.
-  // (Dumpable until then: a runtime without root may write the maps of a user namespace only
-  // into /proc/PID files that it owns, and a non-dumpable process's files belong to root.)
-  auto go = recv_message(ctx.sync_fd);
-  if (!go || go->type != Msg::Go) ::_exit(1);
+  // In a new user namespace, wait until the runtime has written our id maps. (Dumpable until
+  // then: a runtime without root may write the maps of a user namespace only into /proc/PID
+  // files that it owns, and a non-dumpable process's files belong to root.)
+  if (await_maps) {
+    auto go = recv_message(ctx.sync_fd);
+    if (!go || go->type != Msg::Go) ::_exit(1);
+  }
   // From here until execve this process is ns-runtime inside the container's namespaces:
   // nothing in the container may open our /proc/PID/exe or memory (CVE-2019-5736). execve
   // resets it for the container's program.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Where the stages stop for the runtime: Go once it has done its part (EOF: it died).
+  int sync = ctx.sync_fd;
+  auto await_go = [sync]() -> Result<Message> {
+    auto m = TRY(recv_message(sync));
+    if (m.type != Msg::Go) return make_error("unexpected message from the runtime");
+    return m;
+  };
+  ctx.await_cgroup = [&ctx, await_go]() -> Result<void> {
+    Message m = TRY(await_go());
+    // No cgroup of our own after all (no permission without root): cgroup mounts show the
+    // namespace's view instead of binding directories that were never made.
+    if (m.value == 0)
+      for (auto& cm : ctx.rootfs.cgroup_mounts) cm.own_dir.clear();
+    return {};
+  };
+  ctx.await_runtime_hooks = [sync, await_go]() -> Result<void> {
+    TRY(send_message(sync, Message{Msg::RunHooks, {}}));
+    (void)TRY(await_go());
+    return {};
+  };
 
   std::unique_ptr<sys::Kernel> narrating;
   if (explain::on()) narrate_over_sync(ctx, narrating);
@@ -554,28 +589,32 @@ const explain::Narration kKillLeftovers{
 
 }  // namespace
 
-Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,
-                                                               const std::string& cgroups_path, const std::string& id,
-                                                               bool systemd) {
-  auto writes = linux_cgroup::plan_writes(resources);
+Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, const std::string& cgroups_path,
+                                                               const std::string& id, bool systemd) {
   auto out = std::make_unique<ContainerCgroup>();
   out->k = &k;
   out->layout = TRY(linux_cgroup::detect_layout(k));
   std::string path = TRY(linux_cgroup::resolve_path(cgroups_path, id, systemd));
   out->cg = linux_cgroup::Cgroup(out->layout, path);
-  linux_cgroup::Cgroup& cg = out->cg;
-  if (out->layout.hierarchies.empty()) {
+  return out;
+}
+
+Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resources& resources) {
+  sys::Kernel& k = *c.k;
+  linux_cgroup::Cgroup& cg = c.cg;
+  auto writes = linux_cgroup::plan_writes(resources);
+  if (c.layout.hierarchies.empty()) {
     if (!writes.empty()) log::warn("linux.resources not applied: the container has no cgroup");
-    return out;
+    return {};
   }
   if (auto r = cg.create(k); !r) {
     bool denied = r.error().err == EACCES || r.error().err == EROFS || r.error().err == EPERM;
     if (::geteuid() == 0 || !denied) return with_stage(r.error(), "cgroup");  // create undid its own dirs
-    log::warn("no permission to create cgroup " + path + ": running without resource control");
+    log::warn("no permission to create cgroup " + cg.path() + ": running without resource control");
     if (!writes.empty()) log::warn("linux.resources not applied: the container has no cgroup");
-    return out;
+    return {};
   }
-  out->active = true;  // from here on, dropping OUT removes the cgroup
+  c.active = true;  // from here on, dropping C removes the cgroup
   auto applied = linux_cgroup::enable_v2_controllers(k, cg, writes);
   if (applied) applied = linux_cgroup::apply(k, cg, writes);
   if (!applied) return with_stage(applied.error(), "cgroup");
@@ -586,6 +625,14 @@ Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, c
                                 std::to_string(linux_cgroup::device_program(resources.devices).size()) +
                                 " instructions), bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE)");
   if (explain::on()) explain_writes(k, cg, writes);
+  return {};
+}
+
+Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,
+                                                               const std::string& cgroups_path, const std::string& id,
+                                                               bool systemd) {
+  auto out = TRY(plan_container_cgroup(k, cgroups_path, id, systemd));
+  TRY(make_planned_cgroup(*out, resources));
   return out;
 }
 
@@ -615,16 +662,28 @@ class NamespaceBackend final : public Backend {
     sys::Kernel& k = n.k;
     const oci::Linux& l = spec.linux ? *spec.linux : kNoLinux;
 
-    // 1. cgroup: made before the child exists, so it is counted and limited from its first step.
-    explain::Step cgroup_stage(linux_cgroup::narration::kCreate);
+    // 1. cgroup: where it goes. On cgroup v2 it is made now and the child is born in it
+    //    (CLONE_INTO_CGROUP); elsewhere it is made while the child does its first mounts, and
+    //    a primer starts the kernel's wait for the first cgroup.procs write right away.
     auto resources = linux_cgroup::parse_resources(l.resources);
     if (!resources) return with_stage(resources.error(), "cgroup");
     linux_cgroup::add_default_device_rules(*resources);
-    auto cgroup = TRY(make_container_cgroup(k, *resources, l.cgroups_path, opts.id, opts.systemd_cgroup));
+    auto cgroup = TRY(plan_container_cgroup(k, l.cgroups_path, opts.id, opts.systemd_cgroup));
     const linux_cgroup::Layout& layout = cgroup->layout;
     linux_cgroup::Cgroup& cg = cgroup->cg;
-    const bool use_cgroup = cgroup->active;
-    cgroup_stage.done();
+    const bool born_in = layout.pure_v2();
+    std::optional<linux_cgroup::AttachPrimer> primer;
+    if (born_in) {
+      explain::Step cgroup_stage(linux_cgroup::narration::kCreate);
+      TRY(make_planned_cgroup(*cgroup, *resources));
+      cgroup_stage.done();
+    } else if (!layout.hierarchies.empty()) {
+      explain::Step prime_stage(linux_cgroup::narration::kPrime);
+      primer.emplace(linux_cgroup::AttachPrimer::start(real, layout));
+      if (explain::on() && !primer->file().empty())
+        explain::call("PARENT", "on a thread: write(\"" + primer->file() + "\", \"0\")");
+      prime_stage.done();
+    }
 
     // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
     explain::Step fifo_stage(kExecFifo);
@@ -650,9 +709,9 @@ class NamespaceBackend final : public Backend {
     ctx.rootfs.no_pivot = opts.no_pivot;
     ctx.rootfs.in_userns = l.find_namespace(oci::NsType::User) != nullptr;
     ctx.rootfs.cgroup_mounts = linux_cgroup::container_mounts(layout);
-    if (use_cgroup)
-      for (size_t i = 0; i < layout.hierarchies.size() && i < ctx.rootfs.cgroup_mounts.size(); ++i)
-        ctx.rootfs.cgroup_mounts[i].own_dir = cg.dir(layout.hierarchies[i]);
+    // The container's own directories: made by the time the child mounts them (it waits).
+    for (size_t i = 0; i < layout.hierarchies.size() && i < ctx.rootfs.cgroup_mounts.size(); ++i)
+      ctx.rootfs.cgroup_mounts[i].own_dir = cg.dir(layout.hierarchies[i]);
     ctx.rootfs.cgroupns = l.find_namespace(oci::NsType::Cgroup) != nullptr;
     if (!l.mount_label.empty() && linux_security::selinux_enabled()) ctx.rootfs.mount_label = l.mount_label;
     ctx.fifo_fd = TRY(open_exec_fifo(k, fifo));
@@ -663,12 +722,12 @@ class NamespaceBackend final : public Backend {
     ctx.new_keyring = !opts.no_new_keyring;
     int listen_fds = 0;
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
+    const bool new_userns = l.has_new_namespace(oci::NsType::User);
 
     // 5. clone: the child gets its new namespaces at birth.
     explain::Step clone_stage(linux_ns::narration::kClone);
-    // On cgroup v2 the child is born in its cgroup: no window outside it, no cgroup.procs write.
     UniqueFd cgroup_dir;
-    if (use_cgroup && layout.pure_v2())
+    if (born_in && cgroup->active)
       cgroup_dir = UniqueFd(::open(cg.dir(layout.hierarchies[0]).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (explain::on()) {
       char flags[32];
@@ -683,55 +742,79 @@ class NamespaceBackend final : public Backend {
     pid_t pid = TRY(clone_child(linux_ns::clone_flags(l), cgroup_dir ? cgroup_dir.get() : -1, &born_in_cgroup));
     if (pid == 0) {
       parent_end.reset();
-      init_main(ctx, listen_fds, opts.preserve_fds);
+      init_main(ctx, listen_fds, opts.preserve_fds, new_userns);
     }
     child_end.reset();
     ctx.fifo_fd.reset();  // only the init holds the fifo: with it gone, start gets ENXIO
     clone_stage.done();
     ChildGuard child_guard{pid};
+    int sync = parent_end.get();
+    Created out;
+    // The child's messages until the one it was waiting for; narration relayed, the console
+    // master and a seccomp listener handed on, prestart/createRuntime run when it asks.
+    auto serve_until = [&](Msg want) -> Result<void> {
+      for (;;) {
+        UniqueFd fd;
+        auto m = recv_message(sync, &fd);
+        if (!m) {
+          Error e = m.error();
+          e.msg = "container init exited before it was ready";
+          return std::unexpected(e);
+        }
+        if (m->type == want) return {};
+        if (m->type == Msg::Error) return std::unexpected(m->error);
+        if (relay_narration(*m, "CHILD")) continue;
+        if (m->type == Msg::SeccompListener) {
+          std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
+          if (auto r = hand_to_seccomp_agent(l.seccomp, pid, state, fd.get()); !r) return with_stage(r.error(), "seccomp");
+        } else if (m->type == Msg::ConsoleMaster) {
+          TRY(hand_console(opts, std::move(fd), out));
+        } else if (m->type == Msg::RunHooks) {
+          TRY(run_runtime_hooks(spec, opts, pid));
+          TRY(send_message(sync, Message{Msg::Go, {}}));
+        }
+      }
+    };
+    // Something the runtime did to the child failed: when the child died of an error of its
+    // own first, that one is what went wrong (its message is waiting, then EOF).
+    auto child_error_or = [&](Error e) -> Error {
+      if (e.err != ESRCH && e.err != EPIPE) return e;
+      auto served = serve_until(Msg::Ready);
+      return served ? e : served.error();
+    };
 
-    // 6. runtime side, while the child waits for Go.
+    // 6. runtime side, while the child works: CPU affinity, id maps (which the child waits
+    //    for), then the cgroup, made and joined; the child waits for that before its cgroup
+    //    mounts.
     if (!ctx.attrs->cpus_initial.empty())
       if (auto r = k.set_cpu_affinity(pid, ctx.attrs->cpus_initial); !r) return with_stage(r.error(), "process-attributes");
     cgroup_dir.reset();
-    if (use_cgroup && !born_in_cgroup) {
-      explain::Step join_stage(linux_cgroup::narration::kJoin);
-      if (auto r = cg.add_pid(k, pid); !r) return with_stage(r.error(), "cgroup");
-      join_stage.done();
-    }
-    if (l.has_new_namespace(oci::NsType::User)) {
+    if (new_userns) {
       explain::Step maps_stage(linux_ns::narration::kIdMaps);
       if (auto r = linux_ns::write_id_maps(k, pid, l); !r) return with_stage(r.error(), "id-maps");
+      if (auto r = send_message(sync, Message{Msg::Go, {}}); !r) return std::unexpected(child_error_or(r.error()));
       maps_stage.done();
     }
-    // prestart and createRuntime hooks: the namespaces exist, nothing is mounted yet.
-    TRY(run_runtime_hooks(spec, opts, pid));
-    TRY(send_message(parent_end.get(), Message{Msg::Go, {}}));
-
-    // 7. wait for Ready (or the error that stopped the child), handing on the console master.
-    Created out;
-    for (;;) {
-      UniqueFd fd;
-      auto m = recv_message(parent_end.get(), &fd);
-      if (!m) {
-        Error e = m.error();
-        e.msg = "container init exited before it was ready";
-        return std::unexpected(e);
-      }
-      if (m->type == Msg::Error) return std::unexpected(m->error);
-      if (m->type == Msg::Ready) break;
-      if (relay_narration(*m, "CHILD")) continue;
-      if (m->type == Msg::SeccompListener) {
-        std::string state = hooks::state_json(spec.oci_version, opts.id, "creating", pid, opts.bundle, spec.annotations);
-        if (auto r = hand_to_seccomp_agent(l.seccomp, pid, state, fd.get()); !r) return with_stage(r.error(), "seccomp");
-        continue;
-      }
-      if (m->type == Msg::ConsoleMaster) TRY(hand_console(opts, std::move(fd), out));
+    if (!born_in) {
+      explain::Step cgroup_stage(linux_cgroup::narration::kCreate);
+      TRY(make_planned_cgroup(*cgroup, *resources));
+      cgroup_stage.done();
     }
+    if (cgroup->active && !born_in_cgroup) {
+      explain::Step join_stage(linux_cgroup::narration::kJoin);
+      if (auto r = cg.add_pid(k, pid); !r) return std::unexpected(child_error_or(with_stage(r.error(), "cgroup").error()));
+      join_stage.done();
+    }
+    Message joined{Msg::Go, {}};
+    joined.value = cgroup->active ? 1 : 0;  // 0: the cgroup mounts show the namespace's view
+    if (auto r = send_message(sync, joined); !r) return std::unexpected(child_error_or(r.error()));
+
+    // 7. wait for Ready (or the error that stopped the child).
+    TRY(serve_until(Msg::Ready));
     st.pid = pid;
     st.pid_start = state::process_start_time(pid).value_or(0);
-    st.cgroup_path = use_cgroup ? cg.path() : "";
-    st.freezer = use_cgroup ? cg.freezer_file() : "";
+    st.cgroup_path = cgroup->active ? cg.path() : "";
+    st.freezer = cgroup->active ? cg.freezer_file() : "";
     out.pid = pid;
     out.sync = std::move(parent_end);
     child_guard.armed = false;

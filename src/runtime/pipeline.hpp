@@ -44,6 +44,12 @@ struct InitContext {
   std::function<void(const explain::Narration&, uint64_t start_ns, uint64_t duration_ns, bool ok)> on_stage;
   // --explain: a plain-words remark on the current stage (kept capabilities, ...).
   std::function<void(const std::string&)> on_note;
+  // Where the child stops for the runtime (over the sync channel, set by the init): until its
+  // cgroup is made and it is in it (before the cgroup mounts and the device nodes), and while
+  // the runtime runs the prestart/createRuntime hooks (mounts done, before pivot_root). Unset
+  // (as in the unit tests), there is nothing to wait for.
+  std::function<Result<void>()> await_cgroup;
+  std::function<Result<void>()> await_runtime_hooks;
 };
 
 // A stage: what it is for (its narration, owned by the mechanism's module) and what it does.
@@ -109,9 +115,11 @@ Result<void> hand_to_seccomp_agent(const nlohmann::json& seccomp, pid_t pid, con
 std::span<const InitStage> exec_stages();
 Result<void> run_exec_stages(InitContext& ctx);
 
-// The container's cgroup on the host: create's first stage in either back end, made and limited
-// before the first process exists so that it is counted from its first step. Removed again
-// when dropped before `kept` is set (a create that failed later leaves no cgroup).
+// The container's cgroup on the host, made and limited before the container's first process is
+// in it: planned (layout, path) before clone; made before clone where the child is born in it
+// (cgroup v2, CLONE_INTO_CGROUP; VM mode), else while the child sets up its mounts, and the
+// child joined before it goes past them. Removed again when dropped before `kept` is set (a
+// create that failed later leaves no cgroup).
 struct ContainerCgroup {
   sys::Kernel* k = nullptr;
   linux_cgroup::Layout layout;
@@ -123,6 +131,10 @@ struct ContainerCgroup {
   ContainerCgroup& operator=(const ContainerCgroup&) = delete;
   ~ContainerCgroup();
 };
+Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, const std::string& cgroups_path,
+                                                               const std::string& id, bool systemd);
+Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resources& resources);
+// Both at once.
 Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,
                                                                const std::string& cgroups_path, const std::string& id,
                                                                bool systemd);

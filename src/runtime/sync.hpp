@@ -20,7 +20,7 @@
 namespace ns::runtime {
 
 enum class Msg : uint32_t {
-  Go = 1,         // parent -> child: the cgroup is joined and the id maps are written, go on
+  Go = 1,         // parent -> child: the id maps are written / the cgroup is joined / the hooks ran: go on
   ConsoleMaster,  // child -> parent: the pty master, with SCM_RIGHTS
   Ready,          // child -> parent: everything is set up, blocking on the exec fifo now
   Error,          // child -> parent: set-up failed; the error travels in the message
@@ -29,6 +29,7 @@ enum class Msg : uint32_t {
   ExplainStage,   // child -> parent (--explain): a finished stage: name, field, why, start, duration
   ExplainNote,    // child -> parent (--explain): a plain-words remark on the stage's calls, in error.msg
   SeccompListener,  // child -> parent: the seccomp notify fd (SCM_RIGHTS), for the agent at listenerPath
+  RunHooks,         // child -> parent: mounts done, before pivot_root: run prestart/createRuntime, then Go
 };
 
 struct Message {

@@ -162,16 +162,20 @@ class RealKernel final : public Kernel {
       return sys_error("setrlimit", std::to_string(resource));
     return {};
   }
+  // The raw system calls, not glibc's wrappers: those make every thread of the process take the
+  // new ids (signalling each and waiting for it), and the container's init is cloned from a
+  // runtime that may have a thread running (the cgroup primer). In the clone that thread does
+  // not exist, so glibc would wait for it forever; the init's one thread is all there is to set.
   Result<void> setgroups(const std::vector<gid_t>& gids) override {
-    if (::setgroups(gids.size(), gids.data()) < 0) return sys_error("setgroups");
+    if (::syscall(SYS_setgroups, gids.size(), gids.data()) < 0) return sys_error("setgroups");
     return {};
   }
   Result<void> setresgid(gid_t gid) override {
-    if (::setresgid(gid, gid, gid) < 0) return sys_error("setresgid", std::to_string(gid));
+    if (::syscall(SYS_setresgid, gid, gid, gid) < 0) return sys_error("setresgid", std::to_string(gid));
     return {};
   }
   Result<void> setresuid(uid_t uid) override {
-    if (::setresuid(uid, uid, uid) < 0) return sys_error("setresuid", std::to_string(uid));
+    if (::syscall(SYS_setresuid, uid, uid, uid) < 0) return sys_error("setresuid", std::to_string(uid));
     return {};
   }
   mode_t umask(mode_t mask) override { return ::umask(mask); }

@@ -39,6 +39,16 @@ TEST(CgroupLayout, ShadowedMountsDoNotCount) {
   EXPECT_TRUE(hidden.hierarchies.empty());
 }
 
+TEST(AttachPrimer, WritesOurOwnCgroupInTheFirstV1HierarchyThatListsUs) {
+  Layout l = parse_layout(kHybrid);
+  // The v2 line and controllers not mounted here are passed over; named hierarchies match by name.
+  EXPECT_EQ(primer_file(l, "0::/user.slice\n12:pids:/user.slice\n1:name=systemd:/user.slice/session-2.scope\n"),
+            "/sys/fs/cgroup/systemd/user.slice/session-2.scope/cgroup.procs");
+  EXPECT_EQ(primer_file(l, "4:cpu,cpuacct:/\n"), "/sys/fs/cgroup/cpu,cpuacct/cgroup.procs");
+  EXPECT_EQ(primer_file(l, "0::/\n"), "") << "no v1 hierarchy lists us: nothing to write";
+  EXPECT_EQ(primer_file(parse_layout(kV2), "0::/init.scope\n"), "");
+}
+
 TEST(CgroupLayout, PureV2) {
   Layout l = parse_layout(kV2);
   ASSERT_EQ(l.hierarchies.size(), 1u);

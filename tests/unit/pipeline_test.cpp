@@ -63,7 +63,6 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
   std::vector<std::string> order = {
       "open:/proc/42/ns/ipc",                                                 // join by path first
       "setns:/proc/42/ns/ipc " + std::to_string(CLONE_NEWIPC),
-      "unshare:" + std::to_string(CLONE_NEWCGROUP),                           // after the cgroup join
       "setsid:",
       "loopback_up:",
       "write:/proc/self/oom_score_adj 100",
@@ -73,6 +72,7 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
       "mount:/bundle/rootfs/dev src=tmpfs type=tmpfs flags=" + std::to_string(MS_NOSUID) + " data=mode=755",
       "mount:/bundle/rootfs/data src=/host/data type= flags=" + std::to_string(MS_BIND | MS_REC),
       "mount:/bundle/rootfs/data src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | MS_REC | MS_RDONLY),
+      "unshare:" + std::to_string(CLONE_NEWCGROUP),                           // after the cgroup join
       "mknod:/bundle/rootfs/dev/null mode=438",
       "symlink:/bundle/rootfs/dev/fd -> /proc/self/fd",
       "pivot_root:. .",
@@ -102,6 +102,50 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
     EXPECT_GT(at, prev) << "out of order: " << step << "\n" << k.dump();
     prev = at;
   }
+}
+
+TEST_F(PipelineTest, TheChildWaitsForItsCgroupBeforeTheCgroupMountAndWhatFollowsIt) {
+  // proc, then a cgroup mount, then a bind on top of it: only proc may go before the runtime
+  // has made the cgroup and moved the child in; the runtime's hooks run once all are mounted.
+  spec.mounts = {spec.mounts[0],
+                 {"/sys/fs/cgroup", "cgroup", "cgroup", {"ro"}},
+                 {"/sys/fs/cgroup/extra", "bind", "/host/data", {"rbind"}}};
+  spec.hooks.prestart.push_back({"/bin/hook", {}, {}, std::nullopt});
+  ctx.rootfs.cgroup_mounts = {{"", "cgroup2", "", "/sys/fs/cgroup/box"}};
+  ctx.await_cgroup = [&]() -> Result<void> {
+    k.calls.push_back("await_cgroup");
+    return {};
+  };
+  ctx.await_runtime_hooks = [&]() -> Result<void> {
+    k.calls.push_back("await_runtime_hooks");
+    return {};
+  };
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  int proc = k.find("mount:/bundle/rootfs/proc src=proc"), wait = k.find("await_cgroup"),
+      cgroupns = k.find("unshare:" + std::to_string(CLONE_NEWCGROUP)),
+      cgroup = k.find("mount:/bundle/rootfs/sys/fs/cgroup src=/sys/fs/cgroup/box"),
+      extra = k.find("mount:/bundle/rootfs/sys/fs/cgroup/extra src=/host/data"), mknod = k.find("mknod:"),
+      hooks = k.find("await_runtime_hooks"), pivot = k.find("pivot_root");
+  ASSERT_GE(proc, 0) << k.dump();
+  ASSERT_GE(cgroup, 0) << k.dump();
+  ASSERT_GE(extra, 0) << k.dump();
+  EXPECT_LT(proc, wait);
+  EXPECT_LT(wait, cgroupns) << "the cgroup namespace is rooted at the cgroup the runtime moved us into";
+  EXPECT_LT(cgroupns, cgroup);
+  EXPECT_LT(cgroup, extra) << "mounts keep config.json's order";
+  EXPECT_LT(wait, mknod) << "device nodes are made under the container's device cgroup";
+  EXPECT_LT(extra, hooks) << "prestart/createRuntime see the container's mounts";
+  EXPECT_LT(hooks, pivot) << "and run before pivot_root";
+}
+
+TEST_F(PipelineTest, WithoutRuntimeHooksTheChildDoesNotStopForThem) {
+  bool asked = false;
+  ctx.await_runtime_hooks = [&]() -> Result<void> {
+    asked = true;
+    return {};
+  };
+  ASSERT_TRUE(runtime::run_init_stages(ctx));
+  EXPECT_FALSE(asked);
 }
 
 TEST_F(PipelineTest, ProcessAttributesAreAppliedAfterRlimitsAndBeforeTheUserSwitch) {

@@ -12,6 +12,13 @@
 namespace ns::linux_cgroup {
 
 namespace narration {
+const explain::Narration kPrime{
+    "cgroup-prime", "",
+    "On cgroup v1 the first move of a process between cgroups after a quiet spell waits for the kernel to "
+    "switch a lock to its slow path (one RCU grace period, several milliseconds); moves in the next few "
+    "milliseconds do not wait. So a thread of the runtime makes a move that changes nothing (this process into "
+    "the cgroup it is already in) right away, and the wait passes while the runtime and the child do other "
+    "work instead of when the child joins its cgroup."};
 const explain::Narration kCreate{
     "cgroup", "linux.cgroupsPath, linux.resources",
     "A cgroup is a group of processes the kernel counts and limits together: memory, CPU time, number of "
@@ -21,8 +28,13 @@ const explain::Narration kCreate{
 const explain::Narration kJoin{
     "cgroup-join", "linux.cgroupsPath",
     "Writing a pid into cgroup.procs moves that process into the cgroup. The runtime does it while the child "
-    "still waits for Go, so the container is counted and limited from its very first step; everything it forks "
-    "later is born inside."};
+    "makes its first mounts, before the child forks or execs anything, so everything the container runs is "
+    "counted and limited."};
+const explain::Narration kAwaitJoin{
+    "cgroup-wait", "linux.cgroupsPath",
+    "What comes next needs the container's cgroup: a cgroup mount shows it, and device nodes are made under the "
+    "device controller's rules. So the child, done with the mounts before it, waits for the runtime to have "
+    "made the cgroup and moved the child in."};
 const explain::Narration kExecJoin{
     "cgroup-join", "linux.cgroupsPath",
     "A process exec'd into the container must be counted and limited with it, so before anything else it writes "
@@ -108,6 +120,37 @@ Layout parse_layout(const std::string& mountinfo) {
     return h.mountpoint != "/sys/fs/cgroup" && !h.mountpoint.starts_with("/sys/fs/cgroup/");
   });
   return l;
+}
+
+std::string primer_file(const Layout& layout, const std::string& proc_self_cgroup) {
+  for (auto& line : split(proc_self_cgroup, '\n')) {
+    // "4:memory:/user.slice" (v1), "1:name=systemd:/..." (named), "0::/..." (v2: skipped)
+    size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos || b == a + 1) continue;
+    std::string name = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (name.starts_with("name=")) name = name.substr(5);
+    for (auto& h : layout.hierarchies)
+      if (!h.v2 && h.name == name) return h.mountpoint + (path == "/" ? "" : path) + "/cgroup.procs";
+  }
+  return "";
+}
+
+AttachPrimer AttachPrimer::start(sys::Kernel& k, const Layout& layout) {
+  AttachPrimer p;
+  if (::geteuid() != 0 || layout.pure_v2()) return p;
+  auto self = k.read_file("/proc/self/cgroup");
+  if (!self) return p;
+  std::string file = primer_file(layout, *self);
+  if (file.empty()) return p;
+  p.file_ = std::make_unique<const std::string>(std::move(file));
+  // "0" is the writer's own process: moved where it already is. A failure changes nothing either.
+  p.thread_ = std::jthread([file = p.file_->c_str()] {
+    int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)!::write(fd, "0", 1);
+    ::close(fd);
+  });
+  return p;
 }
 
 Result<Layout> detect_layout(sys::Kernel& k) { return parse_layout(TRY(k.read_file("/proc/self/mountinfo"))); }

@@ -9,7 +9,9 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/error.hpp"
@@ -81,8 +83,36 @@ class Cgroup {
   std::string path_;
 };
 
+// The first write of a pid into a cgroup.procs file after a quiet spell waits for an RCU grace
+// period (the kernel's cgroup_threadgroup_rwsem leaving its fast path: 5-20 ms on a v1 host);
+// writes that follow within about a grace period do not wait. Where the container joins its
+// cgroup by such writes (v1 and hybrid layouts), the primer makes one at once on a thread of its
+// own: this process moved into the v1 cgroup it is already in, which changes nothing. The wait
+// then passes while the runtime and the child do their other work, and the container's own
+// writes find the kernel ready. The thread only opens, writes and closes (no allocation: the
+// child may be cloned meanwhile); it is joined when the primer is dropped.
+class AttachPrimer {
+ public:
+  AttachPrimer() = default;
+  AttachPrimer(AttachPrimer&&) = default;
+  AttachPrimer& operator=(AttachPrimer&&) = delete;  // would free a file a running thread still reads
+  // Starts the thread when it can help: as root, on a layout with a v1 hierarchy that
+  // /proc/self/cgroup places us in. Does nothing otherwise.
+  static AttachPrimer start(sys::Kernel& k, const Layout& layout);
+  // The cgroup.procs file written ("" when the primer did not start).
+  [[nodiscard]] std::string file() const { return file_ ? *file_ : ""; }
+
+ private:
+  std::unique_ptr<const std::string> file_;  // where the thread reads it: moves keep it in place
+  std::jthread thread_;                      // declared last: joined before file_ goes
+};
+
+// Which cgroup.procs a primer writes: our own cgroup (from /proc/self/cgroup's text) in the
+// first v1 hierarchy of LAYOUT that lists us; "" when there is none.
+std::string primer_file(const Layout& layout, const std::string& proc_self_cgroup);
+
 namespace narration {
-extern const explain::Narration kCreate, kJoin, kExecJoin, kRemove, kFreeze, kThaw, kUpdate;
+extern const explain::Narration kPrime, kCreate, kJoin, kAwaitJoin, kExecJoin, kRemove, kFreeze, kThaw, kUpdate;
 }
 
 }  // namespace ns::linux_cgroup

@@ -1,5 +1,7 @@
 #include "linux/fs/rootfs.hpp"
 
+#include <algorithm>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -22,6 +24,11 @@ const explain::Narration kMounts{
     "Every entry of config.json's mounts, in order: proc, a tmpfs for /dev, devpts, sysfs, binds from the host. "
     "Each destination is resolved inside the rootfs (openat2 with RESOLVE_IN_ROOT) and mounted through the fd "
     "that names it, so a symlink planted in the image cannot aim a mount at the host."};
+const explain::Narration kCgroupMounts{
+    "cgroup-mounts", "mounts",
+    "From the first cgroup mount on, the entries need the container's cgroup: /sys/fs/cgroup shows that cgroup "
+    "as its root (a fresh mount in a cgroup namespace, or a bind of its directory in every v1 hierarchy), and "
+    "the mounts after it go on top. They are resolved inside the rootfs like the others."};
 const explain::Narration kPivotRoot{
     "pivot-root", "root.path",
     "pivot_root makes the rootfs the root of our mount namespace and puts the old root under it, where it is "
@@ -143,38 +150,34 @@ Result<void> mount_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd,
                           const MountOptions& o) {
   auto fd = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
   unsigned long flags = o.flags & ~MS_REMOUNT;
-  // The container's cgroup in one hierarchy at TARGET: a fresh mount inside a cgroup namespace
-  // (its root is the container's cgroup), else a bind of the container's own directory.
-  auto one = [&](const linux_fs::CgroupMount& cm, const std::string& in_root) -> Result<void> {
-    auto target = TRY(mkdir_all_in_root(k, root_fd, in_root, 0755));
+  // The container's cgroup in one hierarchy at TARGET (PATH under BASE): a fresh mount inside a
+  // cgroup namespace (its root is the container's cgroup), else a bind of its own directory.
+  auto one = [&](const linux_fs::CgroupMount& cm, UniqueFd target, int base, const std::string& path) -> Result<void> {
     if (ctx.cgroupns || cm.own_dir.empty())
       return k.mount(cm.fstype, sys::fd_path(target.get()), cm.fstype, flags, cm.options);
     TRY(k.mount(cm.own_dir, sys::fd_path(target.get()), "", MS_BIND | MS_REC, ""));
     // The flags go on the bind itself: reopen the path, now the bind's root, to name it.
-    auto bound = TRY(k.open_in_root(root_fd, in_root, O_PATH | O_DIRECTORY));
+    auto bound = TRY(k.open_in_root(base, path, O_PATH | O_DIRECTORY));
     return k.mount("", sys::fd_path(bound.get()), "", MS_BIND | MS_REMOUNT | (flags & ~MS_BIND), "");
   };
   // v2: one cgroup2 filesystem.
-  if (ctx.cgroup_mounts.size() == 1 && ctx.cgroup_mounts[0].subdir.empty()) {
-    fd.reset();
-    return one(ctx.cgroup_mounts[0], dest);
-  }
-  // v1: a tmpfs holding one mount per hierarchy, made read-only at the end like the others.
+  if (ctx.cgroup_mounts.size() == 1 && ctx.cgroup_mounts[0].subdir.empty())
+    return one(ctx.cgroup_mounts[0], std::move(fd), root_fd, dest);
+  // v1: a tmpfs holding one mount per hierarchy, made read-only at the end like the others. The
+  // tmpfs is ours alone and fresh (nothing in the container runs yet): its directories are made
+  // and named relative to it, without walking the whole path inside the rootfs again each time.
   TRY(k.mount("tmpfs", sys::fd_path(fd.get()), "tmpfs", (flags & ~MS_RDONLY), "mode=755"));
+  auto tmp = TRY(k.open_in_root(root_fd, dest, O_PATH | O_DIRECTORY));
   for (auto& cm : ctx.cgroup_mounts) {
-    std::string sub = dest + "/" + cm.subdir;
-    TRY(one(cm, sub));
+    TRY(k.mkdirat(tmp.get(), cm.subdir, 0755));
+    TRY(one(cm, TRY(k.open_in_root(tmp.get(), cm.subdir, O_PATH | O_DIRECTORY)), tmp.get(), cm.subdir));
     // Co-mounted controllers ("cpu,cpuacct") are also reachable under each name.
-    if (cm.subdir.find(',') != std::string::npos) {
-      auto parent = TRY(k.open_in_root(root_fd, dest, O_PATH | O_DIRECTORY));
+    if (cm.subdir.find(',') != std::string::npos)
       for (auto& name : split(cm.subdir, ','))
-        if (auto r = k.symlinkat(cm.subdir, parent.get(), name); !r && r.error().err != EEXIST) return r;
-    }
+        if (auto r = k.symlinkat(cm.subdir, tmp.get(), name); !r && r.error().err != EEXIST) return r;
   }
-  if (flags & MS_RDONLY) {
-    auto again = TRY(k.open_in_root(root_fd, dest, O_PATH | O_DIRECTORY));
-    TRY(k.mount("", sys::fd_path(again.get()), "", MS_REMOUNT | MS_RDONLY | (flags & kLockedFlags), "mode=755"));
-  }
+  if (flags & MS_RDONLY)
+    TRY(k.mount("", sys::fd_path(tmp.get()), "", MS_REMOUNT | MS_RDONLY | (flags & kLockedFlags), "mode=755"));
   return {};
 }
 
@@ -261,6 +264,9 @@ Result<std::string> parent_mount_point(sys::Kernel& k, const std::string& path) 
 static Result<UniqueFd> mkdir_all_depth(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode,
                                         int depth) {
   if (depth > 40) return std::unexpected(Error{ELOOP, "mkdir", path, {}, {}});
+  // Most destinations exist already (/proc, /dev, /sys in an image): one lookup, no walk.
+  if (auto whole = k.open_in_root(root_fd, path, O_PATH | O_DIRECTORY); whole || whole.error().err != ENOENT)
+    return whole;
   std::string prefix;
   auto parts = split(path, '/');
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -320,8 +326,23 @@ Result<UniqueFd> prepare_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
   return k.open(ctx.rootfs, O_PATH | O_DIRECTORY);
 }
 
-Result<void> mount_all(sys::Kernel& k, const RootfsContext& ctx, int root_fd) {
-  for (const auto& m : ctx.spec->mounts) TRY(mount_one(k, ctx, root_fd, m));
+namespace {
+size_t first_cgroup_mount(const RootfsContext& ctx) {
+  auto& ms = ctx.spec->mounts;
+  auto it = std::find_if(ms.begin(), ms.end(), [](const oci::Mount& m) { return m.type == "cgroup" || m.type == "cgroup2"; });
+  return static_cast<size_t>(it - ms.begin());
+}
+}  // namespace
+
+Result<void> mount_before_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd) {
+  size_t end = first_cgroup_mount(ctx);
+  for (size_t i = 0; i < end; ++i) TRY(mount_one(k, ctx, root_fd, ctx.spec->mounts[i]));
+  return {};
+}
+
+Result<void> mount_from_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd) {
+  for (size_t i = first_cgroup_mount(ctx); i < ctx.spec->mounts.size(); ++i)
+    TRY(mount_one(k, ctx, root_fd, ctx.spec->mounts[i]));
   return {};
 }
 

@@ -44,8 +44,11 @@ Result<UniqueFd> create_file_in_root(sys::Kernel& k, int root_fd, const std::str
 // 1. make "/" rslave (or rootfsPropagation) so nothing we mount leaks to the host, and bind the
 //    rootfs onto itself so it is a mount point pivot_root accepts. Returns an fd of the rootfs.
 Result<UniqueFd> prepare_rootfs(sys::Kernel& k, const RootfsContext& ctx);
-// 2. every entry of config.json "mounts", in order.
-Result<void> mount_all(sys::Kernel& k, const RootfsContext& ctx, int root_fd);
+// 2. every entry of config.json "mounts", in order, in two parts: the entries before the first
+//    cgroup one, which need nothing from the runtime; then that one and the rest, once the
+//    container's cgroup exists and holds the child (a cgroup mount shows that cgroup).
+Result<void> mount_before_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd);
+Result<void> mount_from_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd);
 // 3. pivot_root into the rootfs and detach the old root (or MS_MOVE + chroot with --no-pivot).
 Result<void> enter_rootfs(sys::Kernel& k, const RootfsContext& ctx);
 // 4. after pivot: rootfsPropagation, maskedPaths, readonlyPaths, readonly root.
@@ -55,7 +58,7 @@ Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths);
 Result<void> readonly_paths(sys::Kernel& k, const std::vector<std::string>& paths);
 
 namespace narration {
-extern const explain::Narration kRootfs, kMounts, kPivotRoot, kFinalizeRootfs;
+extern const explain::Narration kRootfs, kMounts, kCgroupMounts, kPivotRoot, kFinalizeRootfs;
 }
 
 }  // namespace ns::linux_fs
