@@ -63,6 +63,7 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
   std::vector<std::string> order = {
       "open:/proc/42/ns/ipc",                                                 // join by path first
       "setns:/proc/42/ns/ipc " + std::to_string(CLONE_NEWIPC),
+      "unshare:" + std::to_string(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET),  // the new ones: after the joins
       "setsid:",
       "loopback_up:",
       "write:/proc/self/oom_score_adj 100",

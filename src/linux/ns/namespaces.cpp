@@ -21,14 +21,13 @@ const explain::Narration kParentNamespaces{
 const explain::Narration kClone{
     "clone", "linux.namespaces",
     "A container is an ordinary process that sees its own view of the system; each view is a namespace. clone3 "
-    "starts the child directly inside the new namespaces config.json asks for, one CLONE_NEW* flag each. The "
-    "child and the runtime keep a socket pair between them (the sync channel): the child waits on it for Go, "
-    "and reports an error (errno, operation, path) or Ready back through it."};
+    "starts the child in its new pid (and user) namespace, which can only be had at birth; the child makes the "
+    "rest itself. A socket pair (the sync channel) carries Go one way and an error or Ready the other."};
 const explain::Narration kJoinNamespaces{
-    "namespaces", "linux.namespaces[].path",
-    "Namespaces config.json names by path are shared with something else (a pod's network, say): the child "
-    "joins them with setns. The user namespace comes first, because it owns the others and decides what we may "
-    "do in them."};
+    "namespaces", "linux.namespaces",
+    "Namespaces config.json names by path are shared with something else (a pod's network, say): the child joins "
+    "them with setns, the user namespace first. Then it makes its new network, IPC, UTS and mount namespaces "
+    "with one unshare, while the runtime makes its cgroup."};
 const explain::Narration kCgroupNamespace{
     "cgroup-namespace", "linux.namespaces (cgroup)",
     "The cgroup namespace makes the container's own cgroup look like the root of the tree, in /proc/self/cgroup "
@@ -83,10 +82,15 @@ const char* purpose(NsType t) {
 
 unsigned long clone_flags(const oci::Linux& l) {
   unsigned long flags = 0;
-  for (auto& n : l.namespaces) {
-    if (!n.path.empty() || n.type == NsType::Time || n.type == NsType::Cgroup) continue;
-    flags |= static_cast<unsigned long>(clone_flag(n.type));
-  }
+  for (NsType t : {NsType::Pid, NsType::User})
+    if (l.has_new_namespace(t)) flags |= static_cast<unsigned long>(clone_flag(t));
+  return flags;
+}
+
+unsigned long unshare_flags(const oci::Linux& l) {
+  unsigned long flags = 0;
+  for (NsType t : {NsType::Network, NsType::Ipc, NsType::Uts, NsType::Mount})
+    if (l.has_new_namespace(t)) flags |= static_cast<unsigned long>(clone_flag(t));
   return flags;
 }
 
@@ -129,6 +133,13 @@ Result<void> join_child_side(sys::Kernel& k, const oci::Linux& l) {
   for (auto& n : l.namespaces) {
     if (n.path.empty() || n.type == NsType::User || n.type == NsType::Pid || n.type == NsType::Time) continue;
     TRY(setns_path(k, n));
+  }
+  if (unsigned long flags = unshare_flags(l)) {
+    if (auto r = k.unshare(static_cast<int>(flags)); !r) {
+      Error e = r.error();
+      e.op = "unshare the container's new namespaces";
+      return std::unexpected(e);
+    }
   }
   return {};
 }
