@@ -49,6 +49,11 @@ Result<void> write_file(const std::string& path, std::string_view content) {
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+  TRY(write_staged_file(path, content, mode));
+  return commit_staged_file(path);
+}
+
+Result<void> write_staged_file(const std::string& path, std::string_view content, mode_t mode) {
   std::string tmp = path + ".tmp";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) return sys_error("open", tmp);
@@ -56,7 +61,11 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
     ::unlink(tmp.c_str());
     return r;
   }
-  fd.reset();
+  return {};
+}
+
+Result<void> commit_staged_file(const std::string& path) {
+  std::string tmp = path + ".tmp";
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
     int e = errno;
     ::unlink(tmp.c_str());

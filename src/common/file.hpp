@@ -18,6 +18,10 @@ Result<void> write_all(int fd, std::string_view content, const std::string& path
 Result<void> write_file(const std::string& path, std::string_view content);
 // Writes to PATH.tmp and renames over PATH, so a reader sees the old or the new file, never half.
 Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode = 0644);
+// write_file_atomic in two steps: the content goes to PATH.tmp now, and becomes PATH (rename)
+// at commit_staged_file; a reader never sees a partial PATH.
+Result<void> write_staged_file(const std::string& path, std::string_view content, mode_t mode = 0644);
+Result<void> commit_staged_file(const std::string& path);
 // mkdir -p; existing directories are fine.
 Result<void> mkdir_p(const std::string& path, mode_t mode = 0755);
 // rm -rf of a directory tree we own (state dirs); does not cross mount points.

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct CreateOptions {
   bool keep_console = false;   // `run` attached with a terminal: hand the pty master back
   bool vm = false;             // VM mode (--vm, ns-runtime-vm); also annotation org.nano-sandbox.runtime=vm
   std::string vm_accel = "auto";  // --vm-accel: auto, kvm, tcg
+  // Called by a back end once the state's pid, start time and cgroup are known, while the init
+  // still sets up: the runtime writes the state file then, off the path to Ready.
+  std::function<void(const state::State&)> state_known;
 };
 
 struct ExecOptions {

@@ -187,7 +187,7 @@ Backend& Runtime::backend_for(const state::State& st) {
   return st.backend == "vm" ? vm_backend(g_.root) : ns_backend_;
 }
 
-Result<Created> Runtime::create_container(CreateOptions& opts, const std::string& pid_file) {
+Result<Created> Runtime::create_container(CreateOptions& opts, const std::string& pid_file, state::State* saved) {
   TRY(state::validate_id(opts.id));
   opts.bundle = TRY(absolute(opts.bundle));
   explain::Step load_step(kLoadSpec);
@@ -245,10 +245,15 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
     }
   } cleanup{this, &backend, &st, &made};
 
+  // The namespace back end says when the state is known, while the init still sets up: the file
+  // is written then, and only renamed into place once the container exists.
+  bool staged = false;
+  opts.state_known = [&](const state::State& known) { staged = store_.stage(known).has_value(); };
   Created c = TRY(backend.create(opts, spec, st));
+  opts.state_known = nullptr;
   made = true;
   explain::Step state_step(kSaveState);
-  TRY(store_.save(st));
+  TRY(staged ? store_.commit(st.id) : store_.save(st));
   if (explain::on()) {
     std::string file = store_.dir(st.id) + "/state.json";
     explain::call("PARENT", "rename(\"" + file + ".tmp\", \"" + file + "\")");
@@ -259,6 +264,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   TRY(backend.commit(c));
   state_step.done();
   cleanup.armed = false;
+  if (saved) *saved = std::move(st);
   return c;
 }
 
@@ -269,7 +275,10 @@ Result<void> Runtime::create(CreateOptions opts, const std::string& pid_file) {
 
 Result<void> Runtime::start(const std::string& id) {
   UniqueFd lock = TRY(store_.lock(id));
-  state::State st = TRY(store_.load(id));
+  return start_locked(TRY(store_.load(id)));
+}
+
+Result<void> Runtime::start_locked(const state::State& st) {
   switch (store_.status(st)) {
     case state::Status::Created: break;
     case state::Status::Stopped: return make_error("cannot start a container that has stopped");
@@ -282,8 +291,13 @@ Result<void> Runtime::start(const std::string& id) {
 
 Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool detach, bool keep) {
   if (!detach && opts.console_socket.empty()) opts.keep_console = true;
-  Created c = TRY(create_container(opts, pid_file));
-  auto started = start(opts.id);
+  state::State st;
+  Created c = TRY(create_container(opts, pid_file, &st));
+  // The state this process has just saved: locked again, not read back.
+  auto started = [&]() -> Result<void> {
+    UniqueFd lock = TRY(store_.lock(opts.id));
+    return start_locked(st);
+  }();
   explain::timeline("run");
   if (!started) {
     (void)remove(opts.id, true);
@@ -295,7 +309,7 @@ Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool d
   // unless --keep asks to leave it stopped for a later `delete`.
   if (keep) return code;
   explain::set_command("run: deleting the exited container");
-  TRY(remove(opts.id, true));
+  TRY(remove(opts.id, true, &st));
   return code;
 }
 
@@ -329,28 +343,34 @@ Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
   return backend_for(st).kill(st, signal, all);
 }
 
-Result<void> Runtime::remove(const std::string& id, bool force) {
+Result<void> Runtime::remove(const std::string& id, bool force) { return remove(id, force, nullptr); }
+
+Result<void> Runtime::remove(const std::string& id, bool force, const state::State* known) {
   auto lock = store_.lock(id);
   if (!lock) {
     if (force && lock.error().msg.find("does not exist") != std::string::npos) return {};
     return std::unexpected(lock.error());
   }
+  if (known) return remove_locked(*known, force);
   auto loaded = store_.load(id);
   if (!loaded) {
     // A runtime killed half-way through create leaves a directory without state.json.
     if (force) return store_.remove(id);
     return std::unexpected(loaded.error());
   }
-  state::State st = std::move(*loaded);
+  return remove_locked(*loaded, force);
+}
+
+Result<void> Runtime::remove_locked(const state::State& st, bool force) {
   state::Status status = store_.status(st);
   if (!force && (status == state::Status::Running || status == state::Status::Paused))
-    return make_error("cannot delete container " + id + " that is not stopped: " + state::status_name(status));
+    return make_error("cannot delete container " + st.id + " that is not stopped: " + state::status_name(status));
   if (status == state::Status::Paused) (void)backend_for(st).freeze(st, false);
   TRY(backend_for(st).destroy(st));
   run_warning_hooks(st, &oci::Hooks::poststop, "poststop", "stopped", 0);
   explain::Step step(kRemoveState);
-  TRY(store_.remove(id));
-  if (explain::on()) explain::call("PARENT", "rm -r \"" + store_.dir(id) + "\"");
+  TRY(store_.remove(st.id));
+  if (explain::on()) explain::call("PARENT", "rm -r \"" + store_.dir(st.id) + "\"");
   step.done();
   return {};
 }

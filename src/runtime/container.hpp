@@ -54,7 +54,13 @@ class Runtime {
   [[nodiscard]] const state::Store& store() const { return store_; }
 
  private:
-  Result<Created> create_container(CreateOptions& opts, const std::string& pid_file);
+  // SAVED (if given) gets the state as saved: `run` goes on with it instead of reading it back.
+  Result<Created> create_container(CreateOptions& opts, const std::string& pid_file, state::State* saved = nullptr);
+  // start and delete of a loaded state, the caller holding the container's lock.
+  Result<void> start_locked(const state::State& st);
+  Result<void> remove_locked(const state::State& st, bool force);
+  // delete; KNOWN (when not null) is the state as this process saved it, not read back.
+  Result<void> remove(const std::string& id, bool force, const state::State* known);
   Backend& backend_for(const state::State& st);
 
   GlobalOptions g_;

@@ -593,11 +593,12 @@ const explain::Narration kKillLeftovers{
 
 }  // namespace
 
-Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, const std::string& cgroups_path,
-                                                               const std::string& id, bool systemd) {
+Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, linux_cgroup::Layout layout,
+                                                               const std::string& cgroups_path, const std::string& id,
+                                                               bool systemd) {
   auto out = std::make_unique<ContainerCgroup>();
   out->k = &k;
-  out->layout = TRY(linux_cgroup::detect_layout(k));
+  out->layout = std::move(layout);
   std::string path = TRY(linux_cgroup::resolve_path(cgroups_path, id, systemd));
   out->cg = linux_cgroup::Cgroup(out->layout, path);
   return out;
@@ -635,7 +636,7 @@ Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resourc
 Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,
                                                                const std::string& cgroups_path, const std::string& id,
                                                                bool systemd) {
-  auto out = TRY(plan_container_cgroup(k, cgroups_path, id, systemd));
+  auto out = TRY(plan_container_cgroup(k, TRY(linux_cgroup::detect_layout(k)), cgroups_path, id, systemd));
   TRY(make_planned_cgroup(*out, resources));
   return out;
 }
@@ -672,7 +673,7 @@ class NamespaceBackend final : public Backend {
     auto resources = linux_cgroup::parse_resources(l.resources);
     if (!resources) return with_stage(resources.error(), "cgroup");
     linux_cgroup::add_default_device_rules(*resources);
-    auto cgroup = TRY(plan_container_cgroup(k, l.cgroups_path, opts.id, opts.systemd_cgroup));
+    auto cgroup = TRY(plan_container_cgroup(k, TRY(layout(k)), l.cgroups_path, opts.id, opts.systemd_cgroup));
     const linux_cgroup::Layout& layout = cgroup->layout;
     linux_cgroup::Cgroup& cg = cgroup->cg;
     const bool born_in = layout.pure_v2();
@@ -814,12 +815,15 @@ class NamespaceBackend final : public Backend {
     joined.value = cgroup->active ? 1 : 0;  // 0: the cgroup mounts show the namespace's view
     if (auto r = send_message(sync, joined); !r) return std::unexpected(child_error_or(r.error()));
 
-    // 7. wait for Ready (or the error that stopped the child).
-    TRY(serve_until(Msg::Ready));
+    // 7. what the state records is known now: the runtime may write it while the child works.
     st.pid = pid;
     st.pid_start = state::process_start_time(pid).value_or(0);
     st.cgroup_path = cgroup->active ? cg.path() : "";
     st.freezer = cgroup->active ? cg.freezer_file() : "";
+    if (opts.state_known) opts.state_known(st);
+
+    // 8. wait for Ready (or the error that stopped the child).
+    TRY(serve_until(Msg::Ready));
     out.pid = pid;
     out.sync = std::move(parent_end);
     child_guard.armed = false;
@@ -929,7 +933,7 @@ class NamespaceBackend final : public Backend {
     if (alive) (void)signal(st, SIGKILL, false);
     std::optional<linux_cgroup::Cgroup> cg;
     if (!st.cgroup_path.empty()) {
-      cg.emplace(TRY(linux_cgroup::detect_layout(k)), st.cgroup_path);
+      cg.emplace(TRY(layout(k)), st.cgroup_path);
       // Leftovers (the container's init may have shared the host pid namespace): kill until empty.
       for (int round = 0; round < 100; ++round) {
         auto left = TRY(cg->pids(k));
@@ -952,7 +956,14 @@ class NamespaceBackend final : public Backend {
   }
 
  private:
+  // The cgroup layout, read from mountinfo once per process (`run` creates and deletes).
+  Result<linux_cgroup::Layout> layout(sys::Kernel& k) {
+    if (!layout_) layout_ = TRY(linux_cgroup::detect_layout(k));
+    return *layout_;
+  }
+
   state::Store store_;
+  std::optional<linux_cgroup::Layout> layout_;
 };
 
 }  // namespace

@@ -131,8 +131,9 @@ struct ContainerCgroup {
   ContainerCgroup& operator=(const ContainerCgroup&) = delete;
   ~ContainerCgroup();
 };
-Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, const std::string& cgroups_path,
-                                                               const std::string& id, bool systemd);
+Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, linux_cgroup::Layout layout,
+                                                               const std::string& cgroups_path, const std::string& id,
+                                                               bool systemd);
 Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resources& resources);
 // Both at once.
 Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,

@@ -144,6 +144,12 @@ Result<void> Store::save(const State& s) const {
   return write_file_atomic(dir(s.id) + "/state.json", to_json(s).dump(), 0600);
 }
 
+Result<void> Store::stage(const State& s) const {
+  return write_staged_file(dir(s.id) + "/state.json", to_json(s).dump(), 0600);
+}
+
+Result<void> Store::commit(const std::string& id) const { return commit_staged_file(dir(id) + "/state.json"); }
+
 Result<void> Store::remove(const std::string& id) const { return remove_tree(dir(id)); }
 
 Result<std::vector<std::string>> Store::list() const {

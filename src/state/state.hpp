@@ -68,6 +68,10 @@ class Store {
   Result<UniqueFd> lock(const std::string& id) const;
   Result<State> load(const std::string& id) const;
   Result<void> save(const State& s) const;
+  // save in two steps: state.json.tmp written now (while the init still sets up), renamed to
+  // state.json by commit once the container exists.
+  Result<void> stage(const State& s) const;
+  Result<void> commit(const std::string& id) const;
   Result<void> remove(const std::string& id) const;
   Result<std::vector<std::string>> list() const;
 
