@@ -660,6 +660,19 @@ class NamespaceBackend final : public Backend {
   explicit NamespaceBackend(std::string root) : store_(std::move(root)) {}
   const char* name() const override { return "namespaces"; }
 
+  // Started as soon as the config is read, to run while the runtime checks it and writes the
+  // state: on cgroup v1, the primer's grace period.
+  void prepare(const CreateOptions& /*opts*/, const oci::Spec& /*spec*/) override {
+    Narrated n;
+    if (auto lay = layout(n.k); lay && !lay->pure_v2() && !lay->hierarchies.empty()) {
+      explain::Step prime_stage(linux_cgroup::narration::kPrime);
+      primer_.emplace(linux_cgroup::AttachPrimer::start(n.k, *lay));
+      if (explain::on() && !primer_->file().empty())
+        explain::call("PARENT", "on a thread: write(\"" + primer_->file() + "\", \"0\")");
+      prime_stage.done();
+    }
+  }
+
   Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) override {
     log::set_role(log::Role::Parent);  // log lines from here on are the runtime driving a container
     sys::Kernel& real = sys::real_kernel();
@@ -677,17 +690,10 @@ class NamespaceBackend final : public Backend {
     const linux_cgroup::Layout& layout = cgroup->layout;
     linux_cgroup::Cgroup& cg = cgroup->cg;
     const bool born_in = layout.pure_v2();
-    std::optional<linux_cgroup::AttachPrimer> primer;
     if (born_in) {
       explain::Step cgroup_stage(linux_cgroup::narration::kCreate);
       TRY(make_planned_cgroup(*cgroup, *resources));
       cgroup_stage.done();
-    } else if (!layout.hierarchies.empty()) {
-      explain::Step prime_stage(linux_cgroup::narration::kPrime);
-      primer.emplace(linux_cgroup::AttachPrimer::start(real, layout));
-      if (explain::on() && !primer->file().empty())
-        explain::call("PARENT", "on a thread: write(\"" + primer->file() + "\", \"0\")");
-      prime_stage.done();
     }
 
     // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
@@ -964,6 +970,8 @@ class NamespaceBackend final : public Backend {
 
   state::Store store_;
   std::optional<linux_cgroup::Layout> layout_;
+  // What prepare() started for the create that follows.
+  std::optional<linux_cgroup::AttachPrimer> primer_;
 };
 
 }  // namespace
