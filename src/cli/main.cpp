@@ -162,6 +162,17 @@ bool enters_container(int argc, char** argv) {
   return false;
 }
 
+// libstdc++'s default terminate handler prints the uncaught exception's demangled type; ours
+// says what happened without it, which keeps the demangler (~40 KB of text that every start
+// would map) out of the static binary. The runtime reports errors as values, never by throwing.
+namespace __gnu_cxx {
+void __verbose_terminate_handler() {
+  static const char msg[] = "ns-runtime: terminate called (an uncaught exception)\n";
+  (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+  std::abort();
+}
+}  // namespace __gnu_cxx
+
 int main(int argc, char** argv) {
   // In VM mode's guest this binary is /init, pid 1: the agent.
   if (ns::vm::is_agent(argv[0])) ns::vm::agent_main();

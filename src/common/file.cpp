@@ -168,9 +168,10 @@ std::string rfc3339_now() {
   ::clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm{};
   ::gmtime_r(&ts.tv_sec, &tm);
+  // By hand, not strftime: that one brings glibc's time zone parser (and scanf) into the binary.
   char buf[64];
-  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", static_cast<long>(ts.tv_nsec));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(ts.tv_nsec));
   return buf;
 }
 

@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <sstream>
 
 #include "common/file.hpp"
 #include "common/log.hpp"
@@ -132,24 +131,23 @@ Result<std::string> ps_table(const std::vector<pid_t>& pids, const std::vector<s
     return make_error("ps failed (exit " + std::to_string(exit_code(status)) + ")");
   auto lines = split(output, '\n');
   if (lines.empty()) return make_error("ps printed nothing");
+  // ps's columns are separated by runs of blanks.
+  auto words = [](const std::string& line) {
+    std::vector<std::string> out;
+    for (auto& w : split(line, ' '))
+      if (!w.empty()) out.push_back(w);
+    return out;
+  };
   // Which column is PID?
-  size_t pid_col = std::string::npos, col = 0;
-  {
-    std::istringstream hs(lines[0]);
-    std::string word;
-    while (hs >> word) {
-      if (word == "PID") pid_col = col;
-      ++col;
-    }
-  }
-  if (pid_col == std::string::npos) return make_error("ps output has no PID column");
+  auto header = words(lines[0]);
+  auto pid_at = std::find(header.begin(), header.end(), "PID");
+  if (pid_at == header.end()) return make_error("ps output has no PID column");
+  size_t pid_col = static_cast<size_t>(pid_at - header.begin());
   std::string out = lines[0] + "\n";
   for (size_t i = 1; i < lines.size(); ++i) {
-    std::istringstream ls(lines[i]);
-    std::string word;
-    for (size_t c = 0; c <= pid_col && (ls >> word); ++c) {
-    }
-    pid_t p = static_cast<pid_t>(std::atol(word.c_str()));
+    auto cols = words(lines[i]);
+    if (cols.size() <= pid_col) continue;
+    pid_t p = static_cast<pid_t>(std::atol(cols[pid_col].c_str()));
     if (std::find(pids.begin(), pids.end(), p) != pids.end()) out += lines[i] + "\n";
   }
   return out;

@@ -18,7 +18,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <vector>
@@ -79,9 +78,9 @@ Result<void> mount_fs(const char* source, const std::string& target, const char*
 // virtio_mmio, ...): opened now, while the initramfs is still in view.
 Result<std::vector<UniqueFd>> open_modules(const char* list_path) {
   std::vector<UniqueFd> out;
-  std::ifstream list(list_path);
-  std::string name;
-  while (std::getline(list, name)) {
+  auto list = read_file(list_path);
+  if (!list) return out;  // no such list: nothing to load
+  for (auto& name : split(*list, '\n')) {
     if (name.empty()) continue;
     std::string path = "/modules/" + name;
     out.emplace_back(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 
 #include "common/fd.hpp"
 #include "common/file.hpp"
@@ -130,9 +129,9 @@ Result<Assets> find_assets() {
 }
 
 uint64_t host_tsc_khz() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
+  auto cpuinfo = read_file("/proc/cpuinfo");
+  if (!cpuinfo) return 2000000;
+  for (auto& line : split(*cpuinfo, '\n')) {
     if (!line.starts_with("cpu MHz")) continue;
     auto colon = line.find(':');
     if (colon == std::string::npos) break;
