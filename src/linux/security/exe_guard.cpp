@@ -1,5 +1,7 @@
 #include "linux/security/exe_guard.hpp"
 
+#include "linux/security/exe_guard_env.h"
+
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
@@ -17,7 +19,7 @@ extern char** environ;
 namespace ns::linux_security {
 
 namespace {
-constexpr const char* kHostMountNsEnv = "_NS_RUNTIME_HOST_MNTNS";
+constexpr const char* kHostMountNsEnv = NS_HOST_MNTNS_ENV;
 }
 
 int adopt_host_mount_ns() {
@@ -47,8 +49,7 @@ Result<void> protect_runtime_binary(char** argv) {
   // hooks that run "in the runtime's namespace" run there, not in our private one.
   int opened = ::open("/proc/self/ns/mnt", O_RDONLY);  // no O_CLOEXEC: it must survive execve
   if (opened < 0) return sys_error("open", "/proc/self/ns/mnt");
-  // Far above the fds a caller hands the container (--preserve-fds, LISTEN_FDS count from 3).
-  int host = ::fcntl(opened, F_DUPFD, 512);
+  int host = ::fcntl(opened, F_DUPFD, NS_HOST_MNTNS_MIN_FD);
   ::close(opened);
   if (host < 0) return sys_error("dup", "/proc/self/ns/mnt");
   ::setenv(kHostMountNsEnv, std::to_string(host).c_str(), 1);

@@ -10,7 +10,8 @@
 // read-only mount. Before `create`, `run` or `exec` does anything, the runtime checks where
 // /proc/self/exe lives; on a writable mount it makes a private mount namespace of its own,
 // binds the binary onto itself read-only there and re-executes itself through that mount.
-// Reopening any /proc/PID/exe of ours then fails with EROFS. Nothing is done when the binary
+// Reopening any /proc/PID/exe of ours then fails with EROFS. (The static binary's entry point
+// makes the same decision and re-execution before the C library starts: exe_guard_entry.c.) Nothing is done when the binary
 // already sits on a read-only mount, or when we are not root (a rootless container cannot
 // write a root-owned binary, and could not make a mount namespace to protect it anyway).
 #pragma once

@@ -1,0 +1,132 @@
+// The CVE-2019-5736 guard's fast path, before the C library starts (see exe_guard.hpp).
+//
+// create, run and exec re-execute ns-runtime through a read-only bind of itself. Done from
+// main(), that costs a whole start of the C library twice; its largest part on a VM is the CPU
+// feature probe (dozens of CPUID instructions, each a trap to the hypervisor: ~0.2 ms). So the
+// static binary's entry point is ns_entry: it takes the same decision and makes the same
+// re-execution with raw system calls, before glibc's _start has run at all, and then jumps to
+// _start. Whatever it cannot settle (nsrun, VM mode's agent, an unusual argument, any failed
+// call) it leaves alone: main() still runs protect_runtime_binary, which finds the binary
+// protected after our re-execution, or does the work itself and reports what went wrong.
+//
+// Nothing of the C library may be called here (not even memcpy: its implementation is chosen
+// at start-up), nor anything that needs thread-local storage, which is not set up yet: the
+// file is built freestanding, without stack protector, builtins or sanitizers.
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+
+#include "linux/security/exe_guard_env.h"
+
+#define ST_RDONLY_FLAG 1  // statfs f_flags: the mount is read-only (ST_RDONLY)
+#define MAX_ENV 4096
+
+static long sys6(long n, long a, long b, long c, long d, long e) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+  return ret;
+}
+#define SYS(n, a, b, c, d, e) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e))
+
+static int eq(const char* a, const char* b) {
+  while (*a && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+
+static int starts_with(const char* s, const char* prefix) {
+  while (*prefix)
+    if (*s++ != *prefix++) return 0;
+  return 1;
+}
+
+static const char* base_name(const char* p) {
+  const char* b = p;
+  for (; *p; ++p)
+    if (*p == '/') b = p + 1;
+  return b;
+}
+
+// As enters_container() in main.cpp: the verb is the first word that is not a global flag (or
+// the value of one).
+static int enters_container(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (eq(a, "--root") || eq(a, "--log") || eq(a, "--log-format")) {
+      ++i;
+      continue;
+    }
+    if (a[0] == '-') continue;
+    return eq(a, "create") || eq(a, "run") || eq(a, "exec");
+  }
+  return 0;
+}
+
+static void guard(long* sp) {
+  int argc = (int)sp[0];
+  char** argv = (char**)(sp + 1);
+  char** envp = argv + argc + 1;
+  if (argc < 1 || !argv[0]) return;
+  // nsrun's own command line, and VM mode's agent (pid 1 in the guest): main() decides.
+  if (eq(base_name(argv[0]), "nsrun") || SYS(SYS_getpid, 0, 0, 0, 0, 0) == 1) return;
+  if (!enters_container(argc, argv) || SYS(SYS_geteuid, 0, 0, 0, 0, 0) != 0) return;
+  struct statfs fs;
+  if (SYS(SYS_statfs, "/proc/self/exe", &fs, 0, 0, 0) < 0 || (fs.f_flags & ST_RDONLY_FLAG)) return;
+  char self[4096];
+  long n = SYS(SYS_readlink, "/proc/self/exe", self, sizeof self - 1, 0, 0);
+  if (n <= 0) return;
+  self[n] = 0;
+  if (n > 10 && eq(self + n - 10, " (deleted)")) return;  // main() says so
+
+  // The environment again, with the fd of the mount namespace we came from (see
+  // adopt_host_mount_ns) instead of any such entry the caller passed.
+  char* newenv[MAX_ENV + 2];
+  int k = 0;
+  for (char** e = envp; *e; ++e) {
+    if (starts_with(*e, NS_HOST_MNTNS_ENV "=")) continue;
+    if (k == MAX_ENV) return;
+    newenv[k++] = *e;
+  }
+  long opened = SYS(SYS_open, "/proc/self/ns/mnt", O_RDONLY, 0, 0, 0);
+  if (opened < 0) return;
+  long host = SYS(SYS_fcntl, opened, F_DUPFD, NS_HOST_MNTNS_MIN_FD, 0, 0);
+  SYS(SYS_close, opened, 0, 0, 0, 0);
+  if (host < 0) return;
+  // Copied by hand: an initialised array could become a call to memcpy, which is not there yet.
+  char var[64];
+  char* p = var;
+  for (const char* c = NS_HOST_MNTNS_ENV "="; *c; ++c) *p++ = *c;
+  char digits[12];
+  int d = 0;
+  for (long v = host; v > 0 || d == 0; v /= 10) digits[d++] = (char)('0' + v % 10);
+  while (d > 0) *p++ = digits[--d];
+  *p = 0;
+  newenv[k++] = var;
+  newenv[k] = 0;
+
+  if (SYS(SYS_unshare, CLONE_NEWNS, 0, 0, 0, 0) == 0 && SYS(SYS_mount, 0, "/", 0, MS_REC | MS_SLAVE, 0) == 0 &&
+      SYS(SYS_mount, self, self, 0, MS_BIND, 0) == 0 &&
+      SYS(SYS_mount, 0, self, 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, 0) == 0)
+    SYS(SYS_execve, self, argv, newenv, 0, 0);
+  // Still here: main() tries again and reports the error. The fd must not reach a container.
+  SYS(SYS_close, host, 0, 0, 0, 0);
+}
+
+// The process's first instruction: the stack pointer names argc, argv and the environment;
+// %rdx (the function _start registers with atexit; 0 in a static binary) is kept for _start.
+__attribute__((naked, noreturn)) void ns_entry(void) {
+  __asm__(
+      "mov %rsp, %rdi\n\t"
+      "mov %rsp, %rbx\n\t"
+      "mov %rdx, %r12\n\t"
+      "and $-16, %rsp\n\t"
+      "call ns_exe_guard_early\n\t"
+      "mov %rbx, %rsp\n\t"
+      "mov %r12, %rdx\n\t"
+      "jmp _start\n\t");
+}
+
+void ns_exe_guard_early(long* sp) { guard(sp); }
