@@ -380,7 +380,7 @@ Result<void> Runtime::events(const std::string& id, bool stats, int interval_ms,
   if (store_.status(st) == state::Status::Stopped) return make_error("container not running");
   if (st.cgroup_path.empty()) return make_error("container \"" + id + "\" has no cgroup to report on");
   sys::Kernel& k = sys::real_kernel();
-  linux_cgroup::Cgroup cg(TRY(linux_cgroup::detect_layout(k)), st.cgroup_path);
+  linux_cgroup::Cgroup cg(TRY(linux_cgroup::recorded_layout(k, st.cgroup_layout)), st.cgroup_path);
   auto stats_event = [&] {
     return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", linux_cgroup::read_stats(k, cg)}}.dump();
   };

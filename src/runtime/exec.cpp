@@ -140,7 +140,7 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
   auto nss = TRY(namespaces_of(st.pid));
   std::vector<std::string> cgroup_procs;
   if (!st.cgroup_path.empty()) {
-    auto layout = TRY(linux_cgroup::detect_layout(k));
+    auto layout = TRY(linux_cgroup::recorded_layout(k, st.cgroup_layout));
     linux_cgroup::Cgroup cg(layout, st.cgroup_path);
     for (auto& h : layout.hierarchies) cgroup_procs.push_back(cg.dir(h) + "/cgroup.procs");
   }

@@ -826,6 +826,7 @@ class NamespaceBackend final : public Backend {
     st.pid_start = state::process_start_time(pid).value_or(0);
     st.cgroup_path = cgroup->active ? cg.path() : "";
     st.freezer = cgroup->active ? cg.freezer_file() : "";
+    if (cgroup->active) st.cgroup_layout = linux_cgroup::layout_to_json(layout);
     if (opts.state_known) opts.state_known(st);
 
     // 8. wait for Ready (or the error that stopped the child).
@@ -891,7 +892,7 @@ class NamespaceBackend final : public Backend {
   Result<std::vector<pid_t>> pids(const state::State& st) override {
     std::vector<pid_t> out;
     if (!st.cgroup_path.empty()) {
-      auto layout = TRY(linux_cgroup::detect_layout(sys::real_kernel()));
+      auto layout = TRY(linux_cgroup::recorded_layout(sys::real_kernel(), st.cgroup_layout));
       out = TRY(linux_cgroup::Cgroup(layout, st.cgroup_path).pids(sys::real_kernel()));
     }
     if (out.empty() && state::process_start_time(st.pid) == st.pid_start) out.push_back(st.pid);
@@ -906,7 +907,7 @@ class NamespaceBackend final : public Backend {
     if (st.cgroup_path.empty()) return make_error("container \"" + st.id + "\" has no cgroup to freeze");
     Narrated n;
     explain::Step step(frozen ? linux_cgroup::narration::kFreeze : linux_cgroup::narration::kThaw);
-    auto layout = TRY(linux_cgroup::detect_layout(n.k));
+    auto layout = TRY(linux_cgroup::recorded_layout(n.k, st.cgroup_layout));
     TRY(linux_cgroup::Cgroup(layout, st.cgroup_path).freeze(n.k, frozen));
     step.done();
     return {};
@@ -920,7 +921,7 @@ class NamespaceBackend final : public Backend {
     auto r = TRY(linux_cgroup::parse_resources(resources));
     linux_cgroup::add_default_device_rules(r);  // a new device list still needs /dev/null & co
     auto writes = linux_cgroup::plan_writes(r, /*skip_zero=*/true);
-    auto layout = TRY(linux_cgroup::detect_layout(k));
+    auto layout = TRY(linux_cgroup::recorded_layout(k, st.cgroup_layout));
     linux_cgroup::Cgroup cg(layout, st.cgroup_path);
     TRY(linux_cgroup::enable_v2_controllers(k, cg, writes));
     TRY(linux_cgroup::apply(k, cg, writes));
@@ -939,7 +940,7 @@ class NamespaceBackend final : public Backend {
     if (alive) (void)signal(st, SIGKILL, false);
     std::optional<linux_cgroup::Cgroup> cg;
     if (!st.cgroup_path.empty()) {
-      cg.emplace(TRY(layout(k)), st.cgroup_path);
+      cg.emplace(TRY(linux_cgroup::recorded_layout(k, st.cgroup_layout)), st.cgroup_path);
       // Leftovers (the container's init may have shared the host pid namespace): kill until empty.
       for (int round = 0; round < 100; ++round) {
         auto left = TRY(cg->pids(k));
@@ -962,7 +963,7 @@ class NamespaceBackend final : public Backend {
   }
 
  private:
-  // The cgroup layout, read from mountinfo once per process (`run` creates and deletes).
+  // The cgroup layout, read from mountinfo once per process (prepare, then create).
   Result<linux_cgroup::Layout> layout(sys::Kernel& k) {
     if (!layout_) layout_ = TRY(linux_cgroup::detect_layout(k));
     return *layout_;

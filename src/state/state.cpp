@@ -31,7 +31,7 @@ json to_json(const State& s) {
               {"pidStart", s.pid_start},     {"bundle", s.bundle},   {"rootfs", s.rootfs},
               {"created", s.created},        {"owner", s.owner},     {"annotations", s.annotations},
               {"cgroupPath", s.cgroup_path}, {"freezer", s.freezer}, {"backend", s.backend}, {"process", s.process},
-              {"hooks", s.hooks}, {"seccomp", s.seccomp}};
+              {"hooks", s.hooks}, {"seccomp", s.seccomp}, {"cgroupLayout", s.cgroup_layout}};
 }
 
 Result<State> from_json(const json& j) {
@@ -52,6 +52,7 @@ Result<State> from_json(const json& j) {
     s.process = j.value("process", nlohmann::json());
     s.hooks = j.value("hooks", nlohmann::json());
     s.seccomp = j.value("seccomp", nlohmann::json());
+    s.cgroup_layout = j.value("cgroupLayout", nlohmann::json());
   } catch (const json::exception& e) {
     return make_error(std::string("state.json is corrupt: ") + e.what());
   }

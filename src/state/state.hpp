@@ -33,6 +33,7 @@ struct State {
   std::map<std::string, std::string> annotations;
   std::string cgroup_path;
   std::string freezer;  // the file that says whether the cgroup is frozen (v1 freezer.state, v2 cgroup.freeze)
+  nlohmann::json cgroup_layout;  // the cgroup hierarchies at create (linux_cgroup::layout_to_json), or null
   std::string backend = "namespaces";
   nlohmann::json process;  // config.json's process, the template `exec` starts from
   nlohmann::json hooks;    // config.json's hooks: poststart runs at start, poststop at delete

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "fake_kernel.hpp"
 #include "linux/cgroup/cgroup.hpp"
 
 namespace ns::linux_cgroup {
@@ -47,6 +48,27 @@ TEST(AttachPrimer, WritesOurOwnCgroupInTheFirstV1HierarchyThatListsUs) {
   EXPECT_EQ(primer_file(l, "4:cpu,cpuacct:/\n"), "/sys/fs/cgroup/cpu,cpuacct/cgroup.procs");
   EXPECT_EQ(primer_file(l, "0::/\n"), "") << "no v1 hierarchy lists us: nothing to write";
   EXPECT_EQ(primer_file(parse_layout(kV2), "0::/init.scope\n"), "");
+}
+
+TEST(CgroupLayout, TheStateRecordsItAndLaterVerbsReadItBackWithoutMountinfo) {
+  Layout l = parse_layout(kHybrid);
+  test::FakeKernel k;  // no /proc/self/mountinfo: reading it would fail
+  auto back = recorded_layout(k, nlohmann::json::parse(layout_to_json(l).dump()));
+  ASSERT_TRUE(back) << back.error().to_string();
+  ASSERT_EQ(back->hierarchies.size(), l.hierarchies.size());
+  for (size_t i = 0; i < l.hierarchies.size(); ++i) {
+    EXPECT_EQ(back->hierarchies[i].mountpoint, l.hierarchies[i].mountpoint);
+    EXPECT_EQ(back->hierarchies[i].name, l.hierarchies[i].name);
+    EXPECT_EQ(back->hierarchies[i].controllers, l.hierarchies[i].controllers);
+    EXPECT_EQ(back->hierarchies[i].v2, l.hierarchies[i].v2);
+  }
+  // A state written before the record existed (null), or a damaged one: mountinfo after all.
+  k.file_contents["/proc/self/mountinfo"] = kV2;
+  for (auto rec : {nlohmann::json(), nlohmann::json::parse(R"([{"name": "memory"}])")}) {
+    auto detected = recorded_layout(k, rec);
+    ASSERT_TRUE(detected);
+    EXPECT_TRUE(detected->pure_v2());
+  }
 }
 
 TEST(CgroupLayout, PureV2) {

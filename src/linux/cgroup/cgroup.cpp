@@ -153,6 +153,24 @@ AttachPrimer AttachPrimer::start(sys::Kernel& k, const Layout& layout) {
   return p;
 }
 
+nlohmann::json layout_to_json(const Layout& l) {
+  auto out = nlohmann::json::array();
+  for (auto& h : l.hierarchies)
+    out.push_back({{"mountpoint", h.mountpoint}, {"name", h.name}, {"controllers", h.controllers}, {"v2", h.v2}});
+  return out;
+}
+
+Result<Layout> recorded_layout(sys::Kernel& k, const nlohmann::json& recorded) {
+  if (!recorded.is_array()) return detect_layout(k);
+  Layout l;
+  for (auto& h : recorded) {
+    if (!h.is_object() || !h.contains("mountpoint") || !h["mountpoint"].is_string()) return detect_layout(k);
+    l.hierarchies.push_back({h["mountpoint"].get<std::string>(), h.value("name", ""), h.value("controllers", ""),
+                             h.value("v2", false)});
+  }
+  return l;
+}
+
 Result<Layout> detect_layout(sys::Kernel& k) { return parse_layout(TRY(k.read_file("/proc/self/mountinfo"))); }
 
 Result<std::string> resolve_path(const std::string& cgroups_path, const std::string& id, bool systemd) {
