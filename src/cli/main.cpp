@@ -148,19 +148,9 @@ Result<ns::oci::Process> exec_process(ns::runtime::Runtime& rt, const std::strin
 
 int run_cli(int argc, char** argv);
 
-// Whether the verb (the first word that is not a global flag or its value) is create, run or exec.
-bool enters_container(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--root" || a == "--log" || a == "--log-format") {
-      ++i;
-      continue;
-    }
-    if (a.starts_with("-")) continue;
-    return a == "create" || a == "run" || a == "exec";
-  }
-  return false;
-}
+// Whether the verb is create, run or exec (exe_guard_entry.c, which makes the same decision at
+// the entry point).
+extern "C" int ns_enters_container(int argc, char** argv);
 
 // libstdc++'s default terminate handler prints the uncaught exception's demangled type; ours
 // says what happened without it, which keeps the demangler (~40 KB of text that every start
@@ -189,7 +179,7 @@ int main(int argc, char** argv) {
   // (parsing the command line) is done twice.
   // Called as `nsrun` (a link to this binary), it is the sandbox front end.
   bool nsrun = ns::path_basename(argv[0]) == "nsrun";
-  if (nsrun ? nsrun_enters_container(argc, argv) : enters_container(argc, argv))
+  if (nsrun ? nsrun_enters_container(argc, argv) : ns_enters_container(argc, argv))
     if (auto r = ns::linux_security::protect_runtime_binary(argv); !r) {
       if (nsrun) ns::log::set_program("nsrun");
       ns::log::fatal(r.error().to_string());

@@ -50,9 +50,10 @@ static const char* base_name(const char* p) {
   return b;
 }
 
-// As enters_container() in main.cpp: the verb is the first word that is not a global flag (or
-// the value of one).
-static int enters_container(int argc, char** argv) {
+// Whether ns-runtime's command line puts a process of ours into a container (create, run or
+// exec): the verb is the first word that is not a global flag or the value of one. main() asks
+// the same function.
+int ns_enters_container(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     if (eq(a, "--root") || eq(a, "--log") || eq(a, "--log-format")) {
@@ -72,7 +73,7 @@ static void guard(long* sp) {
   if (argc < 1 || !argv[0]) return;
   // nsrun's own command line, and VM mode's agent (pid 1 in the guest): main() decides.
   if (eq(base_name(argv[0]), "nsrun") || SYS(SYS_getpid, 0, 0, 0, 0, 0) == 1) return;
-  if (!enters_container(argc, argv) || SYS(SYS_geteuid, 0, 0, 0, 0, 0) != 0) return;
+  if (!ns_enters_container(argc, argv) || SYS(SYS_geteuid, 0, 0, 0, 0, 0) != 0) return;
   struct statfs fs;
   if (SYS(SYS_statfs, "/proc/self/exe", &fs, 0, 0, 0) < 0 || (fs.f_flags & ST_RDONLY_FLAG)) return;
   char self[4096];
