@@ -735,7 +735,8 @@ class NamespaceBackend final : public Backend {
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
     const bool new_userns = l.has_new_namespace(oci::NsType::User);
 
-    // 5. clone: the child gets its new namespaces at birth.
+    // 5. clone: the child is born in its new pid (and user) namespace, and on cgroup v2 in its
+    //    cgroup; it makes its other new namespaces itself (linux_ns::unshare_flags).
     explain::Step clone_stage(linux_ns::narration::kClone);
     UniqueFd cgroup_dir;
     if (born_in && cgroup->active)
