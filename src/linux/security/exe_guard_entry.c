@@ -108,10 +108,13 @@ static void guard(long* sp) {
   newenv[k++] = var;
   newenv[k] = 0;
 
-  if (SYS(SYS_unshare, CLONE_NEWNS, 0, 0, 0, 0) == 0 && SYS(SYS_mount, 0, "/", 0, MS_REC | MS_SLAVE, 0) == 0 &&
-      SYS(SYS_mount, self, self, 0, MS_BIND, 0) == 0 &&
-      SYS(SYS_mount, 0, self, 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, 0) == 0)
-    SYS(SYS_execve, self, argv, newenv, 0, 0);
+  if (SYS(SYS_unshare, CLONE_NEWNS, 0, 0, 0, 0) == 0) {
+    if (SYS(SYS_mount, 0, "/", 0, MS_REC | MS_SLAVE, 0) == 0 && SYS(SYS_mount, self, self, 0, MS_BIND, 0) == 0 &&
+        SYS(SYS_mount, 0, self, 0, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, 0) == 0)
+      SYS(SYS_execve, self, argv, newenv, 0, 0);
+    // Back to the mount namespace we came from: main() starts over from there.
+    SYS(SYS_setns, host, CLONE_NEWNS, 0, 0, 0);
+  }
   // Still here: main() tries again and reports the error. The fd must not reach a container.
   SYS(SYS_close, host, 0, 0, 0, 0);
 }
