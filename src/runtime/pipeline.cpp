@@ -50,9 +50,7 @@ const oci::Process& proc(const InitContext& c) { return *c.spec->process; }
 Result<void> stage_join_namespaces(InitContext& c) {
   TRY(linux_ns::join_child_side(*c.k, lin(c)));
   if (c.on_note)
-    for (auto& n : lin(c).namespaces)
-      if (n.path.empty() && (linux_ns::unshare_flags(lin(c)) & static_cast<unsigned long>(linux_ns::clone_flag(n.type))))
-        c.on_note(linux_ns::purpose(n.type));
+    for (const char* p : linux_ns::purposes(lin(c), linux_ns::unshare_flags(lin(c)))) c.on_note(p);
   if (lin(c).find_namespace(oci::NsType::User)) {
     // In a user namespace we start as the overflow uid until we become its root; only then do
     // files we create get an owner the namespace can name.
@@ -746,9 +744,7 @@ class NamespaceBackend final : public Backend {
       std::snprintf(flags, sizeof flags, "0x%lx", linux_ns::clone_flags(l));
       explain::call("PARENT", std::string("clone3(flags=") + flags + (cgroup_dir ? "|CLONE_INTO_CGROUP, cgroup=\"" +
                                   cg.dir(layout.hierarchies[0]) + "\"" : std::string()) + ", exit_signal=SIGCHLD)");
-      for (auto& n : l.namespaces)
-        if (n.path.empty() && (linux_ns::clone_flags(l) & static_cast<unsigned long>(linux_ns::clone_flag(n.type))))
-          explain::note("PARENT", linux_ns::purpose(n.type));
+      for (const char* p : linux_ns::purposes(l, linux_ns::clone_flags(l))) explain::note("PARENT", p);
       explain::note("PARENT", "socketpair(AF_UNIX, SOCK_SEQPACKET): the sync channel; the exec fifo's fd goes along");
     }
     bool born_in_cgroup = false;

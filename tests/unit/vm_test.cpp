@@ -176,18 +176,21 @@ TEST(VmMachine, QemuCommandLine) {
       if (argv[i] == a && argv[i + 1] == b) return true;
     return false;
   };
-  EXPECT_TRUE(has("-M", "microvm,memory-backend=mem"));
-  EXPECT_TRUE(has("-accel", "tcg"));
-  EXPECT_TRUE(has("-cpu", "qemu64"));
-  EXPECT_TRUE(has("-m", "192M"));
-  EXPECT_TRUE(has("-smp", "2"));
-  EXPECT_TRUE(has("-object", "memory-backend-memfd,id=mem,size=192M,share=on"));
-  EXPECT_TRUE(has("-global", "virtio-mmio.force-legacy=false"));
-  EXPECT_TRUE(has("-device", "vhost-user-fs-device,chardev=fs,tag=ns"));
-  EXPECT_TRUE(has("-device", "virtserialport,chardev=agent,name=ns.agent"));
-  EXPECT_TRUE(has("-kernel", "/vm/vmlinux"));
-  EXPECT_TRUE(has("-initrd", "/vm/agent.cpio"));
-  EXPECT_TRUE(has("-qmp", "unix:/s/qmp.sock,server=on,wait=off"));
+  const std::pair<const char*, const char*> expected[] = {
+      {"-M", "microvm,memory-backend=mem"},
+      {"-accel", "tcg"},
+      {"-cpu", "qemu64"},
+      {"-m", "192M"},
+      {"-smp", "2"},
+      {"-object", "memory-backend-memfd,id=mem,size=192M,share=on"},
+      {"-global", "virtio-mmio.force-legacy=false"},
+      {"-device", "vhost-user-fs-device,chardev=fs,tag=ns"},
+      {"-device", "virtserialport,chardev=agent,name=ns.agent"},
+      {"-kernel", "/vm/vmlinux"},
+      {"-initrd", "/vm/agent.cpio"},
+      {"-qmp", "unix:/s/qmp.sock,server=on,wait=off"},
+  };
+  for (auto& [flag, value] : expected) EXPECT_TRUE(has(flag, value)) << flag << " " << value;
   auto append = std::find(argv.begin(), argv.end(), "-append");
   ASSERT_NE(append, argv.end());
   EXPECT_NE((append + 1)->find("tsc_early_khz=2000000 lpj=8000000"), std::string::npos);

@@ -80,6 +80,13 @@ const char* purpose(NsType t) {
   return "";
 }
 
+std::vector<const char*> purposes(const oci::Linux& l, unsigned long flags) {
+  std::vector<const char*> out;
+  for (auto& n : l.namespaces)
+    if (n.path.empty() && (flags & static_cast<unsigned long>(clone_flag(n.type)))) out.push_back(purpose(n.type));
+  return out;
+}
+
 unsigned long clone_flags(const oci::Linux& l) {
   unsigned long flags = 0;
   for (NsType t : {NsType::Pid, NsType::User})

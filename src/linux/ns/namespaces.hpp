@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "explain/narration.hpp"
@@ -41,6 +42,8 @@ Result<void> write_id_maps(sys::Kernel& k, int pid, const oci::Linux& l);
 
 // What each namespace gives the container, one sentence each: the clone narration lists them.
 const char* purpose(oci::NsType t);
+// purpose() of each new namespace of L that FLAGS (clone_flags, unshare_flags) makes, in order.
+std::vector<const char*> purposes(const oci::Linux& l, unsigned long flags);
 
 namespace narration {
 extern const explain::Narration kParentNamespaces, kClone, kJoinNamespaces, kCgroupNamespace, kLoopback, kIdMaps,
