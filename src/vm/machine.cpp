@@ -9,6 +9,7 @@
 
 #include "common/fd.hpp"
 #include "common/file.hpp"
+#include "linux/security/exe_guard.hpp"
 #include "vm/protocol.hpp"
 
 #ifndef NS_VM_INSTALL_DIR
@@ -113,9 +114,7 @@ Result<Assets> find_assets() {
   if (const char* d = std::getenv("NS_VM_DIR"); d && *d) {
     dirs.push_back(d);
   } else {
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n > 0) dirs.push_back(path_dirname(std::string(buf, static_cast<size_t>(n))) + "/vm");
+    if (auto self = linux_security::runtime_exe_path(); !self.empty()) dirs.push_back(path_dirname(self) + "/vm");
     dirs.push_back(NS_VM_INSTALL_DIR);
   }
   for (auto& d : dirs) {

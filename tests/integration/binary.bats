@@ -51,13 +51,32 @@ teardown() { teardown_container_env; }
   [ "$(grep -c 'execve("[^"]*ns-runtime"' "$BATS_TEST_TMPDIR/execs")" = 1 ]
 }
 
-@test "on a writable mount the runtime re-executes itself once, through the read-only bind" {
+@test "on a writable mount the runtime re-executes itself once, through a read-only clone of its mount" {
   set_args /bin/true
-  run strace -f -qq -e trace=execve -o "$BATS_TEST_TMPDIR/execs" "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c4
+  run strace -f -qq -e trace=execve,execveat,open_tree,mount_setattr -o "$BATS_TEST_TMPDIR/execs" \
+    "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c4
   [ "$status" -eq 0 ]
-  [ "$(grep -c "execve(\"$RT\"" "$BATS_TEST_TMPDIR/execs")" = 2 ]
+  cat "$BATS_TEST_TMPDIR/execs"
+  [ "$(grep -c "execve(\"$RT\"" "$BATS_TEST_TMPDIR/execs")" = 1 ]
+  fd=$(sed -n 's|.*open_tree(AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE.OPEN_TREE_CLOEXEC) = \([0-9]*\)$|\1|p' "$BATS_TEST_TMPDIR/execs")
+  [ -n "$fd" ]
+  grep -q "mount_setattr($fd, \"\", AT_EMPTY_PATH, {attr_set=MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV" "$BATS_TEST_TMPDIR/execs"
+  [ "$(grep -c "execveat($fd, \"\", .* = 0\$" "$BATS_TEST_TMPDIR/execs")" = 1 ]
   # start, state, delete, kill do not enter a container: no re-exec
   rm -f "$BATS_TEST_TMPDIR/execs"
-  run strace -f -qq -e trace=execve -o "$BATS_TEST_TMPDIR/execs" "$RT" --root "$ROOT" list
+  run strace -f -qq -e trace=execve,execveat -o "$BATS_TEST_TMPDIR/execs" "$RT" --root "$ROOT" list
   [ "$(grep -c "execve(\"$RT\"" "$BATS_TEST_TMPDIR/execs")" = 1 ]
+  ! grep -q execveat "$BATS_TEST_TMPDIR/execs"
+}
+
+@test "after the re-execution the runtime still knows where its binary lives (VM mode's assets beside it)" {
+  # The clone's /proc/self/exe reads "/"; the path comes along in the environment and is taken out.
+  set_args /bin/sh -c 'cat /proc/1/environ | tr "\\0" "\\n"'
+  run "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c5
+  [ "$status" -eq 0 ]
+  ! echo "$output" | grep -q _NS_RUNTIME
+  [ ! -e /usr/local/lib/nano-sandbox/vm/vmlinux ] || skip "VM mode's assets are installed: create would boot a VM"
+  run env -u NS_VM_DIR "$RT" --vm --root "$ROOT" create --bundle "$BUNDLE" c6
+  [ "$status" -ne 0 ]
+  echo "$output" | grep -q "in $BATS_TEST_TMPDIR/vm or "
 }

@@ -8,11 +8,17 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/fd.hpp"
 
 extern char** environ;
 
@@ -34,6 +40,37 @@ int adopt_host_mount_ns() {
   return fd;
 }
 
+namespace {
+std::string g_exe_path;
+
+// Our environment without the variables a re-execution passes, plus NAME=VALUE.
+std::vector<char*> environment_with(std::string& entry) {
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view v(*e);
+    if (v.starts_with(NS_EXE_PATH_ENV "=") || v.starts_with(NS_HOST_MNTNS_ENV "=")) continue;
+    env.push_back(*e);
+  }
+  env.push_back(entry.data());
+  env.push_back(nullptr);
+  return env;
+}
+}  // namespace
+
+void adopt_exe_path() {
+  if (const char* v = ::getenv(NS_EXE_PATH_ENV)) {
+    g_exe_path = v;
+    ::unsetenv(NS_EXE_PATH_ENV);
+  }
+}
+
+std::string runtime_exe_path() {
+  if (!g_exe_path.empty()) return g_exe_path;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
 Result<void> protect_runtime_binary(char** argv) {
   struct statvfs fs{};
   if (::statvfs("/proc/self/exe", &fs) < 0) return sys_error("statvfs", "/proc/self/exe");
@@ -45,6 +82,24 @@ Result<void> protect_runtime_binary(char** argv) {
   std::string self(buf, static_cast<size_t>(n));
   if (self.ends_with(" (deleted)"))
     return make_error("the ns-runtime binary " + self + " was replaced while running: run the new one");
+  std::string path_entry = std::string(NS_EXE_PATH_ENV "=") + self;
+
+  // A read-only clone of the binary's mount that belongs to no mount namespace, executed through
+  // its fd (Linux 5.12).
+  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree && errno != ENOSYS) return sys_error("clone the mount of the runtime binary (open_tree)", self);
+  if (tree) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) {
+      auto env = environment_with(path_entry);
+      ::syscall(SYS_execveat, tree.get(), "", argv, env.data(), AT_EMPTY_PATH);
+      return sys_error("re-execute through the read-only clone of", self);
+    }
+    if (errno != ENOSYS) return sys_error("make the clone of the runtime binary's mount read-only", self);
+  }
+
+  // Older kernels: a private mount namespace where the binary is bound read-only onto itself.
   // The mount namespace we came from goes along (an inherited fd named in the environment):
   // hooks that run "in the runtime's namespace" run there, not in our private one.
   int opened = ::open("/proc/self/ns/mnt", O_RDONLY);  // no O_CLOEXEC: it must survive execve
@@ -59,7 +114,8 @@ Result<void> protect_runtime_binary(char** argv) {
   if (::mount(self.c_str(), self.c_str(), nullptr, MS_BIND, nullptr) < 0) return sys_error("bind", self);
   if (::mount(nullptr, self.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0)
     return sys_error("remount read-only", self);
-  ::execve(self.c_str(), argv, environ);
+  auto env = environment_with(path_entry);
+  ::execve(self.c_str(), argv, env.data());
   return sys_error("re-execute through the read-only bind", self);
 }
 

@@ -8,15 +8,20 @@
 //
 // The defence: every process of ours that enters a container runs the binary through a
 // read-only mount. Before `create`, `run` or `exec` does anything, the runtime checks where
-// /proc/self/exe lives; on a writable mount it makes a private mount namespace of its own,
-// binds the binary onto itself read-only there and re-executes itself through that mount.
-// Reopening any /proc/PID/exe of ours then fails with EROFS. (The static binary's entry point
-// makes the same decision and re-execution before the C library starts: exe_guard_entry.c.) Nothing is done when the binary
-// already sits on a read-only mount, or when we are not root (a rootless container cannot
-// write a root-owned binary, and could not make a mount namespace to protect it anyway).
+// /proc/self/exe lives; on a writable mount it clones the binary's mount with open_tree (a mount
+// that belongs to no mount namespace and no path), makes the clone read-only and re-executes
+// itself through the clone's fd (execveat). Reopening any /proc/PID/exe of ours for writing then
+// fails with EROFS, and nothing changed in any mount namespace. Kernels older than 5.12 (no
+// mount_setattr) get the older way: a private mount namespace of our own where the binary is
+// bound read-only onto itself, re-executed through that path. (The static binary's entry point
+// makes the same decision and re-execution before the C library starts: exe_guard_entry.c.)
+// Nothing is done when the binary already sits on a read-only mount, or when we are not root (a
+// rootless container cannot write a root-owned binary, and could not clone a mount anyway).
 #pragma once
 
 #include "common/error.hpp"
+
+#include <string>
 
 namespace ns::linux_security {
 
@@ -25,7 +30,13 @@ namespace ns::linux_security {
 // An error only when the protection was needed and could not be set up.
 Result<void> protect_runtime_binary(char** argv);
 
-// After such a re-execution: the fd (close-on-exec) of the mount namespace we came from, where
+// After a re-execution: remember the binary's path, which the process before passed in the
+// environment (/proc/self/exe names "/" on the detached mount), and take the variable out.
+void adopt_exe_path();
+// Where the runtime binary lives on the host (the adopted path, else /proc/self/exe's target).
+std::string runtime_exe_path();
+
+// After a re-execution in a private mount namespace (older kernels): the fd (close-on-exec) of the mount namespace we came from, where
 // the runtime-side hooks must run; -1 when there was no re-execution.
 int adopt_host_mount_ns();
 

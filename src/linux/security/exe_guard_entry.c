@@ -1,6 +1,6 @@
 // The CVE-2019-5736 guard's fast path, before the C library starts (see exe_guard.hpp).
 //
-// create, run and exec re-execute ns-runtime through a read-only bind of itself. Done from
+// create, run and exec re-execute ns-runtime through a read-only clone of its mount. Done from
 // main(), that costs a whole start of the C library twice; its largest part on a VM is the CPU
 // feature probe (dozens of CPUID instructions, each a trap to the hypervisor: ~0.2 ms). So the
 // static binary's entry point is ns_entry: it takes the same decision and makes the same
@@ -20,6 +20,9 @@
 
 #include "linux/security/exe_guard_env.h"
 
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000  // <fcntl.h> names it only with _GNU_SOURCE
+#endif
 #define ST_RDONLY_FLAG 1  // statfs f_flags: the mount is read-only (ST_RDONLY)
 #define MAX_ENV 4096
 
@@ -82,23 +85,49 @@ static void guard(long* sp) {
   self[n] = 0;
   if (n > 10 && eq(self + n - 10, " (deleted)")) return;  // main() says so
 
-  // The environment again, with the fd of the mount namespace we came from (see
-  // adopt_host_mount_ns) instead of any such entry the caller passed.
-  char* newenv[MAX_ENV + 2];
+  // The environment again, without any of our own variables the caller passed, then with ours.
+  char* newenv[MAX_ENV + 3];
   int k = 0;
   for (char** e = envp; *e; ++e) {
-    if (starts_with(*e, NS_HOST_MNTNS_ENV "=")) continue;
+    if (starts_with(*e, NS_HOST_MNTNS_ENV "=") || starts_with(*e, NS_EXE_PATH_ENV "=")) continue;
     if (k == MAX_ENV) return;
     newenv[k++] = *e;
   }
+  // Where the binary lives, for main() (the path /proc/self/exe shows after the re-execution is
+  // the detached mount's "/"). Copied by hand: an initialised array could become a call to
+  // memcpy, which is not there yet.
+  char path_var[sizeof NS_EXE_PATH_ENV + sizeof self];
+  char* p = path_var;
+  for (const char* c = NS_EXE_PATH_ENV "="; *c; ++c) *p++ = *c;
+  for (const char* c = self; *c; ++c) *p++ = *c;
+  *p = 0;
+  newenv[k++] = path_var;
+  newenv[k] = 0;
+
+  // First choice: a read-only clone of the binary's mount that belongs to no mount namespace
+  // (open_tree + mount_setattr, Linux 5.12), executed through its fd. No mount table is copied
+  // and we stay in the caller's mount namespace.
+  long tree = SYS(SYS_open_tree, AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC, 0, 0);
+  if (tree >= 0) {
+    struct mount_attr attr;
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    attr.attr_clr = 0;
+    attr.propagation = 0;
+    attr.userns_fd = 0;
+    if (SYS(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+      SYS(SYS_execveat, tree, "", argv, newenv, AT_EMPTY_PATH);
+    SYS(SYS_close, tree, 0, 0, 0, 0);
+  }
+
+  // Older kernels: a private mount namespace where the binary is bound read-only onto itself.
+  // The fd of the mount namespace we came from goes along (see adopt_host_mount_ns).
   long opened = SYS(SYS_open, "/proc/self/ns/mnt", O_RDONLY, 0, 0, 0);
   if (opened < 0) return;
   long host = SYS(SYS_fcntl, opened, F_DUPFD, NS_HOST_MNTNS_MIN_FD, 0, 0);
   SYS(SYS_close, opened, 0, 0, 0, 0);
   if (host < 0) return;
-  // Copied by hand: an initialised array could become a call to memcpy, which is not there yet.
   char var[64];
-  char* p = var;
+  p = var;
   for (const char* c = NS_HOST_MNTNS_ENV "="; *c; ++c) *p++ = *c;
   char digits[12];
   int d = 0;

@@ -1,8 +1,13 @@
-// Shared by exe_guard.cpp and the entry-point fast path (exe_guard_entry.c, plain C): how a
-// re-executed runtime finds the mount namespace it came from.
+// Shared by exe_guard.cpp and the entry-point fast path (exe_guard_entry.c, plain C): what a
+// re-executed runtime is told by the process it was before.
 #pragma once
 
-// The environment variable naming the inherited fd of that mount namespace.
+// The path of the binary: after the re-execution /proc/self/exe names a file on a detached
+// mount, which has no path a reader could use (VM mode looks for its assets beside the binary).
+#define NS_EXE_PATH_ENV "_NS_RUNTIME_EXE"
+
+// Kernels without open_tree/mount_setattr: the re-execution happens in a private mount
+// namespace, and this variable names the inherited fd of the mount namespace we came from.
 #define NS_HOST_MNTNS_ENV "_NS_RUNTIME_HOST_MNTNS"
 // The fd is moved this high: far above the fds a caller hands the container (--preserve-fds,
 // LISTEN_FDS count from 3).
