@@ -343,10 +343,12 @@ Result<void> hand_console(const CreateOptions& opts, UniqueFd master, Created& o
   return {};
 }
 
-Result<void> make_exec_fifo(const std::string& fifo) {
+Result<void> make_exec_fifo(const std::string& fifo, bool start_runs_hooks) {
   // 0600 whatever our umask: whoever may write it may start the container, so only its owner
   // (the runtime opens it read-write for the init before clone; `start` runs as the owner).
-  if (::mkfifo(fifo.c_str(), 0600) < 0 || ::chmod(fifo.c_str(), 0600) < 0)
+  // The sticky bit tells the entry point's `start` (start_entry.c) that poststart hooks wait.
+  mode_t mode = NS_EXEC_FIFO_MODE | (start_runs_hooks ? NS_EXEC_FIFO_MORE : 0);
+  if (::mkfifo(fifo.c_str(), 0600) < 0 || ::chmod(fifo.c_str(), mode) < 0)
     return with_stage(sys_error("mkfifo", fifo).error(), "exec-fifo");
   return {};
 }
@@ -697,7 +699,7 @@ class NamespaceBackend final : public Backend {
     // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
     explain::Step fifo_stage(kExecFifo);
     std::string fifo = store_.fifo_path(opts.id);
-    TRY(make_exec_fifo(fifo));
+    TRY(make_exec_fifo(fifo, !spec.hooks.poststart.empty()));
     fifo_stage.done();
 
     // 3. the sync channel.

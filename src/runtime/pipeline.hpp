@@ -100,8 +100,10 @@ Result<void> hand_console(const CreateOptions& opts, UniqueFd master, Created& o
 
 // The exec fifo, shared by both back ends: made 0600 in the state dir by create, opened
 // read-write for whoever blocks on it until `start` (the init; VM mode's monitor), and written
-// by start (one byte, after unlinking it).
-Result<void> make_exec_fifo(const std::string& fifo);
+// by start (one byte, after unlinking it). START_RUNS_HOOKS (poststart hooks in config.json)
+// sets the fifo's sticky bit, which keeps `start` out of the entry point's plain path
+// (start_entry.c) and in main(), which runs them.
+Result<void> make_exec_fifo(const std::string& fifo, bool start_runs_hooks);
 Result<UniqueFd> open_exec_fifo(sys::Kernel& k, const std::string& fifo);
 Result<void> release_exec_fifo(const std::string& fifo, const std::string& id);
 

@@ -91,7 +91,7 @@ class VmBackend final : public Backend {
 
     // 3. the exec fifo (the monitor blocks on it until start) and the sync channel.
     std::string fifo = store_.fifo_path(opts.id);
-    TRY(make_exec_fifo(fifo));
+    TRY(make_exec_fifo(fifo, !spec.hooks.poststart.empty()));
     UniqueFd fifo_fd = TRY(open_exec_fifo(k, fifo));
     UniqueFd parent_end, child_end;
     TRY(make_sync_pair(parent_end, child_end));

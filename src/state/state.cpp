@@ -85,7 +85,7 @@ Result<void> validate_id(const std::string& id) {
 }
 
 std::string default_root() {
-  if (::geteuid() == 0) return "/run/nano-sandbox";
+  if (::geteuid() == 0) return NS_ROOT_DEFAULT;
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
   if (xdg && *xdg) return std::string(xdg) + "/nano-sandbox";
   return "/tmp/nano-sandbox-" + std::to_string(::geteuid());

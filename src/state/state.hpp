@@ -15,6 +15,7 @@
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "state/layout.h"
 
 namespace ns::state {
 
@@ -61,7 +62,7 @@ class Store {
   explicit Store(std::string root) : root_(std::move(root)) {}
   [[nodiscard]] const std::string& root() const { return root_; }
   [[nodiscard]] std::string dir(const std::string& id) const { return root_ + "/" + id; }
-  [[nodiscard]] std::string fifo_path(const std::string& id) const { return dir(id) + "/exec.fifo"; }
+  [[nodiscard]] std::string fifo_path(const std::string& id) const { return dir(id) + "/" NS_EXEC_FIFO; }
 
   // mkdir <root>/<id> (exclusive: "container with id exists: ID"), locked.
   Result<UniqueFd> create_dir(const std::string& id);

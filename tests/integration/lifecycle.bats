@@ -40,6 +40,46 @@ teardown() { teardown_container_env; }
   [ "$(state_field c1 status)" = running ]
 }
 
+@test "start of a plain created container is the lock, the fifo and the byte (the entry point's start)" {
+  set_sleeper
+  rt create --bundle "$BUNDLE" c1
+  rt create --bundle "$BUNDLE" c2
+  run strace -f -o "$BATS_TEST_TMPDIR/trace" "$NS_RUNTIME" --root="$ROOT" --log "$BATS_TEST_TMPDIR/log" --log-format json start c1
+  [ "$status" -eq 0 ]
+  cat "$BATS_TEST_TMPDIR/trace"
+  [ "$(state_field c1 status)" = running ]
+  [ -e "$BATS_TEST_TMPDIR/log" ]  # made, as main() makes it
+  grep -Eq "flock\([0-9]+, LOCK_EX\) += 0" "$BATS_TEST_TMPDIR/trace"
+  grep -Eq 'unlinkat\([0-9]+, "exec.fifo", 0\) += 0' "$BATS_TEST_TMPDIR/trace"
+  ! grep -q "state.json" "$BATS_TEST_TMPDIR/trace"
+  [ "$(grep -c . "$BATS_TEST_TMPDIR/trace")" -le 12 ]
+  # What it does not settle, main() does, with its own messages
+  run rt start c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"cannot start an already running container"* ]]
+  run rt start nosuch
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'container "nosuch" does not exist'* ]]
+  run rt start "../c2"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"invalid container id format"* ]]
+  [ "$(state_field c2 status)" = created ]
+  run rt start c2 extra
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'unexpected argument "extra"'* ]]
+  [ "$(state_field c2 status)" = created ]
+  run rt --systemd-cgroup start c2
+  [ "$status" -ne 0 ]
+  [ "$(state_field c2 status)" = created ]
+  rt kill c2 KILL
+  for i in $(seq 50); do [ "$(state_field c2 status)" = stopped ] && break; sleep 0.1; done
+  run rt start c2
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"cannot start a container that has stopped"* ]]
+  run rt -E start c1
+  [[ "$output" == *"already running"* ]]
+}
+
 @test "state prints the OCI state document" {
   set_sleeper
   rt create --bundle "$BUNDLE" c1

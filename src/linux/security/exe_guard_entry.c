@@ -3,21 +3,18 @@
 // create, run and exec re-execute ns-runtime through a read-only clone of its mount. Done from
 // main(), that costs a whole start of the C library twice; its largest part on a VM is the CPU
 // feature probe (dozens of CPUID instructions, each a trap to the hypervisor: ~0.2 ms). So the
-// static binary's entry point is ns_entry: it takes the same decision and makes the same
-// re-execution with raw system calls, before glibc's _start has run at all, and then jumps to
-// _start. Whatever it cannot settle (nsrun, VM mode's agent, an unusual argument, any failed
+// static binary's entry point (src/cli/entry.c) calls this first: it takes the same decision
+// and makes the same re-execution with raw system calls, before glibc's _start has run at all.
+// Whatever it cannot settle (nsrun, VM mode's agent, an unusual argument, any failed
 // call) it leaves alone: main() still runs protect_runtime_binary, which finds the binary
 // protected after our re-execution, or does the work itself and reports what went wrong.
-//
-// Nothing of the C library may be called here (not even memcpy: its implementation is chosen
-// at start-up), nor anything that needs thread-local storage, which is not set up yet: the
-// file is built freestanding, without stack protector, builtins or sanitizers.
+// What may be used here: common/freestanding.h.
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 
+#include "common/freestanding.h"
 #include "linux/security/exe_guard_env.h"
 
 #ifndef AT_EMPTY_PATH
@@ -26,45 +23,18 @@
 #define ST_RDONLY_FLAG 1  // statfs f_flags: the mount is read-only (ST_RDONLY)
 #define MAX_ENV 4096
 
-static long sys6(long n, long a, long b, long c, long d, long e) {
-  long ret;
-  register long r10 __asm__("r10") = d;
-  register long r8 __asm__("r8") = e;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
-  return ret;
-}
-#define SYS(n, a, b, c, d, e) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e))
-
-static int eq(const char* a, const char* b) {
-  while (*a && *a == *b) ++a, ++b;
-  return *a == *b;
-}
-
-static int starts_with(const char* s, const char* prefix) {
-  while (*prefix)
-    if (*s++ != *prefix++) return 0;
-  return 1;
-}
-
-static const char* base_name(const char* p) {
-  const char* b = p;
-  for (; *p; ++p)
-    if (*p == '/') b = p + 1;
-  return b;
-}
-
 // Whether ns-runtime's command line puts a process of ours into a container (create, run or
 // exec): the verb is the first word that is not a global flag or the value of one. main() asks
 // the same function.
 int ns_enters_container(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
-    if (eq(a, "--root") || eq(a, "--log") || eq(a, "--log-format")) {
+    if (ns_eq(a, "--root") || ns_eq(a, "--log") || ns_eq(a, "--log-format")) {
       ++i;
       continue;
     }
     if (a[0] == '-') continue;
-    return eq(a, "create") || eq(a, "run") || eq(a, "exec");
+    return ns_eq(a, "create") || ns_eq(a, "run") || ns_eq(a, "exec");
   }
   return 0;
 }
@@ -75,7 +45,7 @@ static void guard(long* sp) {
   char** envp = argv + argc + 1;
   if (argc < 1 || !argv[0]) return;
   // nsrun's own command line, and VM mode's agent (pid 1 in the guest): main() decides.
-  if (eq(base_name(argv[0]), "nsrun") || SYS(SYS_getpid, 0, 0, 0, 0, 0) == 1) return;
+  if (ns_eq(ns_base_name(argv[0]), "nsrun") || SYS(SYS_getpid, 0, 0, 0, 0, 0) == 1) return;
   if (!ns_enters_container(argc, argv) || SYS(SYS_geteuid, 0, 0, 0, 0, 0) != 0) return;
   struct statfs fs;
   if (SYS(SYS_statfs, "/proc/self/exe", &fs, 0, 0, 0) < 0 || (fs.f_flags & ST_RDONLY_FLAG)) return;
@@ -83,13 +53,13 @@ static void guard(long* sp) {
   long n = SYS(SYS_readlink, "/proc/self/exe", self, sizeof self - 1, 0, 0);
   if (n <= 0) return;
   self[n] = 0;
-  if (n > 10 && eq(self + n - 10, " (deleted)")) return;  // main() says so
+  if (n > 10 && ns_eq(self + n - 10, " (deleted)")) return;  // main() says so
 
   // The environment again, without any of our own variables the caller passed, then with ours.
   char* newenv[MAX_ENV + 3];
   int k = 0;
   for (char** e = envp; *e; ++e) {
-    if (starts_with(*e, NS_HOST_MNTNS_ENV "=") || starts_with(*e, NS_EXE_PATH_ENV "=")) continue;
+    if (ns_starts_with(*e, NS_HOST_MNTNS_ENV "=") || ns_starts_with(*e, NS_EXE_PATH_ENV "=")) continue;
     if (k == MAX_ENV) return;
     newenv[k++] = *e;
   }
@@ -146,20 +116,6 @@ static void guard(long* sp) {
   }
   // Still here: main() tries again and reports the error. The fd must not reach a container.
   SYS(SYS_close, host, 0, 0, 0, 0);
-}
-
-// The process's first instruction: the stack pointer names argc, argv and the environment;
-// %rdx (the function _start registers with atexit; 0 in a static binary) is kept for _start.
-__attribute__((naked, noreturn)) void ns_entry(void) {
-  __asm__(
-      "mov %rsp, %rdi\n\t"
-      "mov %rsp, %rbx\n\t"
-      "mov %rdx, %r12\n\t"
-      "and $-16, %rsp\n\t"
-      "call ns_exe_guard_early\n\t"
-      "mov %rbx, %rsp\n\t"
-      "mov %r12, %rdx\n\t"
-      "jmp _start\n\t");
 }
 
 void ns_exe_guard_early(long* sp) { guard(sp); }
