@@ -268,10 +268,8 @@ Result<std::vector<pid_t>> Cgroup::pids(sys::Kernel& k) const {
 
 Result<void> Cgroup::destroy(sys::Kernel& k) {
   for (auto& h : layout_.hierarchies) {
-    auto root = TRY(k.open(h.mountpoint, O_PATH | O_DIRECTORY));
-    std::string rel = path_.substr(1);
     for (int attempt = 0;; ++attempt) {
-      auto r = k.unlinkat(root.get(), rel, AT_REMOVEDIR);
+      auto r = k.unlinkat(AT_FDCWD, dir(h), AT_REMOVEDIR);
       if (r || r.error().err == ENOENT) break;
       // EBUSY while the last tasks finish exiting: wait a little, up to ~1s.
       if (r.error().err != EBUSY || attempt >= 100) {
