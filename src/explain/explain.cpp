@@ -185,7 +185,7 @@ class ExplainingKernel final : public sys::Kernel {
   }
   Result<std::string> read_file(const std::string& p) override { return k_.read_file(p); }
   Result<void> unlinkat(int d, const std::string& n, int f) override {
-    say(std::string(f & AT_REMOVEDIR ? "rmdir(" : "unlink(") + q(resolve(sys::fd_path(d)) + "/" + n) + ")");
+    say(std::string(f & AT_REMOVEDIR ? "rmdir(" : "unlink(") + q(d == AT_FDCWD ? n : resolve(sys::fd_path(d)) + "/" + n) + ")");
     return k_.unlinkat(d, n, f);
   }
   Result<void> sethostname(const std::string& n) override {

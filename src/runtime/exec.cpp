@@ -142,7 +142,7 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
   if (!st.cgroup_path.empty()) {
     auto layout = TRY(linux_cgroup::recorded_layout(k, st.cgroup_layout));
     linux_cgroup::Cgroup cg(layout, st.cgroup_path);
-    for (auto& h : layout.hierarchies) cgroup_procs.push_back(cg.dir(h) + "/cgroup.procs");
+    for (auto& h : layout.hierarchies) cgroup_procs.push_back(cg.self_join_file(h));
   }
 
   oci::Spec spec;

@@ -440,8 +440,18 @@ namespace {
     if (m.type != Msg::Go) return make_error("unexpected message from the runtime");
     return m;
   };
-  ctx.await_cgroup = [&ctx, await_go]() -> Result<void> {
-    Message m = TRY(await_go());
+  ctx.await_cgroup = [&ctx, sync]() -> Result<void> {
+    // The v1 hierarchies' tasks files come first, opened by the runtime (the kernel checks the
+    // opener's credentials, so this works in a user namespace too): a thread writing "0" moves
+    // itself, and we are one thread.
+    Message m;
+    for (;;) {
+      UniqueFd fd;
+      m = TRY(recv_message(sync, &fd));
+      if (m.type != Msg::JoinCgroup) break;
+      if (!fd || ::write(fd.get(), "0", 1) != 1) return sys_error("join cgroup: write \"0\" to", m.error.path);
+    }
+    if (m.type != Msg::Go) return make_error("unexpected message from the runtime");
     // No cgroup of our own after all (no permission without root): cgroup mounts show the
     // namespace's view instead of binding directories that were never made.
     if (m.value == 0)
@@ -604,7 +614,7 @@ Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, l
   return out;
 }
 
-Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resources& resources) {
+Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resources& resources, pid_t born) {
   sys::Kernel& k = *c.k;
   linux_cgroup::Cgroup& cg = c.cg;
   auto writes = linux_cgroup::plan_writes(resources);
@@ -612,7 +622,7 @@ Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resourc
     if (!writes.empty()) log::warn("linux.resources not applied: the container has no cgroup");
     return {};
   }
-  if (auto r = cg.create(k); !r) {
+  if (auto r = cg.create(k, born); !r) {
     bool denied = r.error().err == EACCES || r.error().err == EROFS || r.error().err == EPERM;
     if (::geteuid() == 0 || !denied) return with_stage(r.error(), "cgroup");  // create undid its own dirs
     log::warn("no permission to create cgroup " + cg.path() + ": running without resource control");
@@ -641,8 +651,41 @@ Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, c
   return out;
 }
 
+// The child into its cgroup: in each v1 hierarchy the child moves itself through the tasks
+// file's fd, sent over the sync channel (no RCU grace period: see Cgroup::self_join_file); into
+// the v2 tree, unless it was born there (BORN_IN_V2), the runtime writes its pid into
+// cgroup.procs (a kernel without CLONE_INTO_CGROUP).
+Result<void> join_child(sys::Kernel& k, const linux_cgroup::Cgroup& cg, pid_t pid, int sync, bool born_in_v2) {
+  for (auto& h : cg.layout().hierarchies) {
+    if (h.v2 && born_in_v2) continue;
+    if (h.v2) {
+      TRY(k.write_file(cg.dir(h) + "/cgroup.procs", std::to_string(pid)));
+      continue;
+    }
+    std::string file = cg.self_join_file(h);
+    UniqueFd fd = TRY(k.open(file, O_WRONLY | O_CLOEXEC));
+    Message m{Msg::JoinCgroup, {}};
+    m.error.path = file;
+    TRY(send_message(sync, m, fd.get()));
+  }
+  return {};
+}
+
 ContainerCgroup::~ContainerCgroup() {
-  if (active && !kept) (void)cg.destroy(*k);
+  if (kept) return;
+  if (active) {
+    (void)cg.destroy(*k);
+    return;
+  }
+  // Made ahead for the child's birth, and the cgroup never came to be: the child is gone by
+  // now (ChildGuard), but may still be leaving the directory.
+  for (auto it = premade.rbegin(); it != premade.rend(); ++it)
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto r = k->unlinkat(AT_FDCWD, *it, AT_REMOVEDIR);
+      if (r || r.error().err != EBUSY) break;
+      struct timespec ts{0, 10'000'000};
+      ::nanosleep(&ts, nullptr);
+    }
 }
 
 namespace {
@@ -660,19 +703,6 @@ class NamespaceBackend final : public Backend {
   explicit NamespaceBackend(std::string root) : store_(std::move(root)) {}
   const char* name() const override { return "namespaces"; }
 
-  // Started as soon as the config is read, to run while the runtime checks it and writes the
-  // state: on cgroup v1, the primer's grace period.
-  void prepare(const CreateOptions& /*opts*/, const oci::Spec& /*spec*/) override {
-    Narrated n;
-    if (auto lay = layout(n.k); lay && !lay->pure_v2() && !lay->hierarchies.empty()) {
-      explain::Step prime_stage(linux_cgroup::narration::kPrime);
-      primer_.emplace(linux_cgroup::AttachPrimer::start(n.k, *lay));
-      if (explain::on() && !primer_->file().empty())
-        explain::call("PARENT", "on a thread: write(\"" + primer_->file() + "\", \"0\")");
-      prime_stage.done();
-    }
-  }
-
   Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) override {
     log::set_role(log::Role::Parent);  // log lines from here on are the runtime driving a container
     sys::Kernel& real = sys::real_kernel();
@@ -682,7 +712,9 @@ class NamespaceBackend final : public Backend {
 
     // 1. cgroup: where it goes. On cgroup v2 it is made now and the child is born in it
     //    (CLONE_INTO_CGROUP); elsewhere it is made while the child does its first mounts, and
-    //    a primer starts the kernel's wait for the first cgroup.procs write right away.
+    //    the child moves itself into the v1 hierarchies (Cgroup::self_join_file). A hybrid
+    //    host's cgroup2 tree gets its directory now, for the child to be born in. Neither way
+    //    makes the kernel wait for an RCU grace period, as writing a pid into cgroup.procs does.
     auto resources = linux_cgroup::parse_resources(l.resources);
     if (!resources) return with_stage(resources.error(), "cgroup");
     linux_cgroup::add_default_device_rules(*resources);
@@ -695,6 +727,10 @@ class NamespaceBackend final : public Backend {
       TRY(make_planned_cgroup(*cgroup, *resources));
       cgroup_stage.done();
     }
+    const linux_cgroup::Hierarchy* birth_v2 = born_in && cgroup->active ? &layout.hierarchies[0] : nullptr;
+    if (!born_in && ::geteuid() == 0)
+      for (auto& h : layout.hierarchies)
+        if (h.v2 && cg.create_one(k, h, cgroup->premade)) birth_v2 = &h;  // else: joined after clone
 
     // 2. the exec fifo: the init blocks reading it until `start` writes a byte.
     explain::Step fifo_stage(kExecFifo);
@@ -739,13 +775,12 @@ class NamespaceBackend final : public Backend {
     //    cgroup; it makes its other new namespaces itself (linux_ns::unshare_flags).
     explain::Step clone_stage(linux_ns::narration::kClone);
     UniqueFd cgroup_dir;
-    if (born_in && cgroup->active)
-      cgroup_dir = UniqueFd(::open(cg.dir(layout.hierarchies[0]).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (birth_v2) cgroup_dir = UniqueFd(::open(cg.dir(*birth_v2).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (explain::on()) {
       char flags[32];
       std::snprintf(flags, sizeof flags, "0x%lx", linux_ns::clone_flags(l));
       explain::call("PARENT", std::string("clone3(flags=") + flags + (cgroup_dir ? "|CLONE_INTO_CGROUP, cgroup=\"" +
-                                  cg.dir(layout.hierarchies[0]) + "\"" : std::string()) + ", exit_signal=SIGCHLD)");
+                                  cg.dir(*birth_v2) + "\"" : std::string()) + ", exit_signal=SIGCHLD)");
       for (const char* p : linux_ns::purposes(l, linux_ns::clone_flags(l))) explain::note("PARENT", p);
       explain::note("PARENT", "socketpair(AF_UNIX, SOCK_SEQPACKET): the sync channel; the exec fifo's fd goes along");
     }
@@ -808,12 +843,13 @@ class NamespaceBackend final : public Backend {
     }
     if (!born_in) {
       explain::Step cgroup_stage(linux_cgroup::narration::kCreate);
-      TRY(make_planned_cgroup(*cgroup, *resources));
+      TRY(make_planned_cgroup(*cgroup, *resources, born_in_cgroup ? pid : 0));
       cgroup_stage.done();
     }
-    if (cgroup->active && !born_in_cgroup) {
+    if (cgroup->active && !(born_in && born_in_cgroup)) {
       explain::Step join_stage(linux_cgroup::narration::kJoin);
-      if (auto r = cg.add_pid(k, pid); !r) return std::unexpected(child_error_or(with_stage(r.error(), "cgroup").error()));
+      if (auto r = join_child(k, cg, pid, sync, born_in_cgroup); !r)
+        return std::unexpected(child_error_or(with_stage(r.error(), "cgroup").error()));
       join_stage.done();
     }
     Message joined{Msg::Go, {}};
@@ -970,8 +1006,6 @@ class NamespaceBackend final : public Backend {
 
   state::Store store_;
   std::optional<linux_cgroup::Layout> layout_;
-  // What prepare() started for the create that follows.
-  std::optional<linux_cgroup::AttachPrimer> primer_;
 };
 
 }  // namespace

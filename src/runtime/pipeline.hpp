@@ -128,6 +128,7 @@ struct ContainerCgroup {
   linux_cgroup::Cgroup cg;
   bool active = false;  // false: no cgroup at all (no hierarchy; or no permission, without root)
   bool kept = false;
+  std::vector<std::string> premade;  // made ahead by create_one, for the child to be born in
   ContainerCgroup() = default;
   ContainerCgroup(const ContainerCgroup&) = delete;
   ContainerCgroup& operator=(const ContainerCgroup&) = delete;
@@ -136,7 +137,8 @@ struct ContainerCgroup {
 Result<std::unique_ptr<ContainerCgroup>> plan_container_cgroup(sys::Kernel& k, linux_cgroup::Layout layout,
                                                                const std::string& cgroups_path, const std::string& id,
                                                                bool systemd);
-Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resources& resources);
+// BORN: a child already in the cgroup's v2 directory (made ahead), which create() allows.
+Result<void> make_planned_cgroup(ContainerCgroup& c, const linux_cgroup::Resources& resources, pid_t born = 0);
 // Both at once.
 Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, const linux_cgroup::Resources& resources,
                                                                const std::string& cgroups_path, const std::string& id,

@@ -30,6 +30,7 @@ enum class Msg : uint32_t {
   ExplainNote,    // child -> parent (--explain): a plain-words remark on the stage's calls, in error.msg
   SeccompListener,  // child -> parent: the seccomp notify fd (SCM_RIGHTS), for the agent at listenerPath
   RunHooks,         // child -> parent: mounts done, before pivot_root: run prestart/createRuntime, then Go
+  JoinCgroup,       // parent -> child: an fd (SCM_RIGHTS) of a v1 `tasks` file to write "0" into
 };
 
 struct Message {

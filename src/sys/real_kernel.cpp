@@ -162,10 +162,11 @@ class RealKernel final : public Kernel {
       return sys_error("setrlimit", std::to_string(resource));
     return {};
   }
-  // The raw system calls, not glibc's wrappers: those make every thread of the process take the
-  // new ids (signalling each and waiting for it), and the container's init is cloned from a
-  // runtime that may have a thread running (the cgroup primer). In the clone that thread does
-  // not exist, so glibc would wait for it forever; the init's one thread is all there is to set.
+  // The raw system calls, not glibc's wrappers: those make every thread glibc knows of take the
+  // new ids (signalling each and waiting for it), and the container's init is cloned with a raw
+  // clone3, not fork(): glibc's list of threads is the runtime's, and a thread the runtime had
+  // running would not exist in the clone, to be waited for forever. The init's one thread is
+  // all there is to set.
   Result<void> setgroups(const std::vector<gid_t>& gids) override {
     if (::syscall(SYS_setgroups, gids.size(), gids.data()) < 0) return sys_error("setgroups");
     return {};

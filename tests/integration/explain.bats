@@ -11,8 +11,6 @@ INIT_STAGES="namespaces session loopback oom-score rootfs mounts cgroup-wait cgr
   runtime-hooks-wait create-container-hooks cwd-create pivot-root hostname sysctl finalize-rootfs console rlimits
   seccomp-privileged capabilities-bounding user capabilities cwd no-new-privileges seccomp"
 PARENT_STAGES="config cgroup exec-fifo parent-namespaces clone cgroup-join state start"
-# cgroup v1 (this CI host): the primer's no-op move starts the kernel's grace period early
-[ -d /sys/fs/cgroup/memory ] && PARENT_STAGES="$PARENT_STAGES cgroup-prime"
 
 @test "explain text: every stage is narrated with its reason, its config field and the real arguments" {
   cfg '.hostname = "explained-host"'

@@ -40,14 +40,36 @@ TEST(CgroupLayout, ShadowedMountsDoNotCount) {
   EXPECT_TRUE(hidden.hierarchies.empty());
 }
 
-TEST(AttachPrimer, WritesOurOwnCgroupInTheFirstV1HierarchyThatListsUs) {
+TEST(CgroupJoin, AProcessMovesItselfThroughV1TasksAndV2CgroupProcs) {
   Layout l = parse_layout(kHybrid);
-  // The v2 line and controllers not mounted here are passed over; named hierarchies match by name.
-  EXPECT_EQ(primer_file(l, "0::/user.slice\n12:pids:/user.slice\n1:name=systemd:/user.slice/session-2.scope\n"),
-            "/sys/fs/cgroup/systemd/user.slice/session-2.scope/cgroup.procs");
-  EXPECT_EQ(primer_file(l, "4:cpu,cpuacct:/\n"), "/sys/fs/cgroup/cpu,cpuacct/cgroup.procs");
-  EXPECT_EQ(primer_file(l, "0::/\n"), "") << "no v1 hierarchy lists us: nothing to write";
-  EXPECT_EQ(primer_file(parse_layout(kV2), "0::/init.scope\n"), "");
+  Cgroup cg(l, "/nano-sandbox/c1");
+  // tasks: a thread moving itself, which the kernel does without its threadgroup lock (and so
+  // without an RCU grace period); v2 has only cgroup.procs for a domain cgroup.
+  EXPECT_EQ(cg.self_join_file(l.hierarchies[0]), "/sys/fs/cgroup/unified/nano-sandbox/c1/cgroup.procs");
+  EXPECT_EQ(cg.self_join_file(l.hierarchies[1]), "/sys/fs/cgroup/systemd/nano-sandbox/c1/tasks");
+  EXPECT_EQ(cg.self_join_file(l.hierarchies[3]), "/sys/fs/cgroup/memory/nano-sandbox/c1/tasks");
+}
+
+TEST(CgroupJoin, CreateAllowsTheChildBornInTheV2DirectoryMadeAhead) {
+  // kHybrid's cgroup2 tree and memory hierarchy (cpuset would need its parent's cpus read).
+  std::string info = kHybrid;
+  Layout l = parse_layout(info.substr(info.find('\n') + 1, info.find("32 30") - info.find('\n') - 1) +
+                          info.substr(info.find("36 30"), info.find("37 30") - info.find("36 30")));
+  ASSERT_EQ(l.hierarchies.size(), 2u);
+  Cgroup cg(l, "/c1");
+  test::FakeKernel k;
+  std::vector<std::string> made;
+  ASSERT_TRUE(cg.create_one(k, l.hierarchies[0], made));
+  EXPECT_EQ(made, std::vector<std::string>{"/sys/fs/cgroup/unified/c1"});
+  // The child is in it now: create() counts it as the one born there, and anyone else as a
+  // process that was there before.
+  k.file_contents["/sys/fs/cgroup/unified/c1/cgroup.procs"] = "4242\n";
+  EXPECT_TRUE(cg.create(k, 4242));
+  k.file_contents["/sys/fs/cgroup/unified/c1/cgroup.procs"] = "4242\n77\n";
+  auto refused = cg.create(k, 4242);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().msg.find("is not empty: it already holds 1 process(es)"), std::string::npos)
+      << refused.error().msg;
 }
 
 TEST(CgroupLayout, TheStateRecordsItAndLaterVerbsReadItBackWithoutMountinfo) {

@@ -12,13 +12,6 @@
 namespace ns::linux_cgroup {
 
 namespace narration {
-const explain::Narration kPrime{
-    "cgroup-prime", "",
-    "On cgroup v1 the first move of a process between cgroups after a quiet spell waits for the kernel to "
-    "switch a lock to its slow path (one RCU grace period, several milliseconds); moves in the next few "
-    "milliseconds do not wait. So a thread of the runtime makes a move that changes nothing (this process into "
-    "the cgroup it is already in) right away, and the wait passes while the runtime and the child do other "
-    "work instead of when the child joins its cgroup."};
 const explain::Narration kCreate{
     "cgroup", "linux.cgroupsPath, linux.resources",
     "A cgroup is a group of processes the kernel counts and limits together: memory, CPU time, number of "
@@ -38,7 +31,8 @@ const explain::Narration kAwaitJoin{
 const explain::Narration kExecJoin{
     "cgroup-join", "linux.cgroupsPath",
     "A process exec'd into the container must be counted and limited with it, so before anything else it writes "
-    "itself (\"0\" means the writer) into the container's cgroup.procs in every hierarchy."};
+    "itself (\"0\" means the writer) into the container's cgroup in every hierarchy: v1's tasks file (a thread "
+    "moving itself, which spares the kernel's wait for an RCU grace period), v2's cgroup.procs."};
 const explain::Narration kRemove{
     "cgroup-remove", "linux.cgroupsPath",
     "A cgroup is removed with rmdir once no process is left in it; the kernel then frees its counters. The "
@@ -122,37 +116,6 @@ Layout parse_layout(const std::string& mountinfo) {
   return l;
 }
 
-std::string primer_file(const Layout& layout, const std::string& proc_self_cgroup) {
-  for (auto& line : split(proc_self_cgroup, '\n')) {
-    // "4:memory:/user.slice" (v1), "1:name=systemd:/..." (named), "0::/..." (v2: skipped)
-    size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos || b == a + 1) continue;
-    std::string name = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (name.starts_with("name=")) name = name.substr(5);
-    for (auto& h : layout.hierarchies)
-      if (!h.v2 && h.name == name) return h.mountpoint + (path == "/" ? "" : path) + "/cgroup.procs";
-  }
-  return "";
-}
-
-AttachPrimer AttachPrimer::start(sys::Kernel& k, const Layout& layout) {
-  AttachPrimer p;
-  if (::geteuid() != 0 || layout.pure_v2()) return p;
-  auto self = k.read_file("/proc/self/cgroup");
-  if (!self) return p;
-  std::string file = primer_file(layout, *self);
-  if (file.empty()) return p;
-  p.file_ = std::make_unique<const std::string>(std::move(file));
-  // "0" is the writer's own process: moved where it already is. A failure changes nothing either.
-  p.thread_ = std::jthread([file = p.file_->c_str()] {
-    int fd = ::open(file, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    (void)!::write(fd, "0", 1);
-    ::close(fd);
-  });
-  return p;
-}
-
 nlohmann::json layout_to_json(const Layout& l) {
   auto out = nlohmann::json::array();
   for (auto& h : l.hierarchies)
@@ -200,7 +163,7 @@ std::vector<linux_fs::CgroupMount> container_mounts(const Layout& layout) {
   return out;
 }
 
-Result<void> Cgroup::create(sys::Kernel& k) {
+Result<void> Cgroup::create(sys::Kernel& k, pid_t born) {
   // On a refusal, only the directories made here go again: a cgroup that was there before
   // (someone else's, non-empty or frozen) is left exactly as it was.
   std::vector<std::string> made;
@@ -212,6 +175,7 @@ Result<void> Cgroup::create(sys::Kernel& k) {
   if (!refused) return undo(refused.error());
   auto existing = pids(k);
   if (!existing) return undo(existing.error());
+  std::erase(*existing, born);
   if (!existing->empty())
     return undo(Error{0, {}, {}, "cgroup " + path_ + " is not empty: it already holds " +
                                      std::to_string(existing->size()) + " process(es)", {}});
@@ -224,23 +188,26 @@ Result<void> Cgroup::create(sys::Kernel& k) {
 }
 
 Result<void> Cgroup::create_dirs(sys::Kernel& k, std::vector<std::string>& made) {
-  for (auto& h : layout_.hierarchies) {
-    std::string cur = h.mountpoint;
-    for (auto& part : split(path_, '/')) {
-      if (part.empty()) continue;
-      cur += "/" + part;
-      auto fd = k.open(h.mountpoint, O_PATH | O_DIRECTORY);
-      if (!fd) return std::unexpected(fd.error());
-      auto r = k.mkdirat(fd->get(), cur.substr(h.mountpoint.size() + 1), 0755);
-      if (!r && r.error().err != EEXIST) {
-        Error e = r.error();
-        e.op = "create cgroup";
-        e.path = cur;
-        return std::unexpected(e);
-      }
-      if (r) made.push_back(cur);
-      if (r && h.controllers.find("cpuset") != std::string::npos) TRY(init_cpuset(k, cur));
+  for (auto& h : layout_.hierarchies) TRY(create_one(k, h, made));
+  return {};
+}
+
+Result<void> Cgroup::create_one(sys::Kernel& k, const Hierarchy& h, std::vector<std::string>& made) {
+  std::string cur = h.mountpoint;
+  for (auto& part : split(path_, '/')) {
+    if (part.empty()) continue;
+    cur += "/" + part;
+    auto fd = k.open(h.mountpoint, O_PATH | O_DIRECTORY);
+    if (!fd) return std::unexpected(fd.error());
+    auto r = k.mkdirat(fd->get(), cur.substr(h.mountpoint.size() + 1), 0755);
+    if (!r && r.error().err != EEXIST) {
+      Error e = r.error();
+      e.op = "create cgroup";
+      e.path = cur;
+      return std::unexpected(e);
     }
+    if (r) made.push_back(cur);
+    if (r && h.controllers.find("cpuset") != std::string::npos) TRY(init_cpuset(k, cur));
   }
   return {};
 }

@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -60,9 +59,13 @@ class Cgroup {
   Cgroup() = default;
   Cgroup(Layout layout, std::string path) : layout_(std::move(layout)), path_(std::move(path)) {}
 
-  // mkdir -p in every hierarchy; refuses a cgroup that already has processes in it or is frozen
-  // (and then removes only the directories it made).
-  Result<void> create(sys::Kernel& k);
+  // mkdir -p in every hierarchy; refuses a cgroup that already has processes in it (other than
+  // BORN, a child born in a directory made ahead by create_one) or is frozen (and then removes
+  // only the directories it made).
+  Result<void> create(sys::Kernel& k, pid_t born = 0);
+  // mkdir -p in hierarchy H alone, ahead of create() (a child to be born in it); MADE gets
+  // what it made, outermost first.
+  Result<void> create_one(sys::Kernel& k, const Hierarchy& h, std::vector<std::string>& made);
   Result<void> add_pid(sys::Kernel& k, pid_t pid);
   // Every pid in the cgroup (from the first hierarchy that has the directory).
   Result<std::vector<pid_t>> pids(sys::Kernel& k) const;
@@ -83,6 +86,16 @@ class Cgroup {
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] const Layout& layout() const { return layout_; }
   [[nodiscard]] std::string dir(const Hierarchy& h) const { return h.mountpoint + path_; }
+  // The file a single-threaded process writes "0" into to move itself into H: on v1 `tasks`,
+  // which moves just the writing thread. Moving a thread that is the writer itself is the one
+  // migration for which the kernel does not take its global threadgroup lock for writing, and
+  // so does not wait for an RCU grace period (5-20 ms the first time after a quiet spell, for
+  // every cgroup.procs write); for a single-threaded process it moves the whole process. v2 has
+  // no such file for a domain cgroup: cgroup.procs (a v2 child is born in its cgroup instead,
+  // clone3's CLONE_INTO_CGROUP, which takes no such lock either).
+  [[nodiscard]] std::string self_join_file(const Hierarchy& h) const {
+    return dir(h) + (h.v2 ? "/cgroup.procs" : "/tasks");
+  }
 
  private:
   Result<void> create_dirs(sys::Kernel& k, std::vector<std::string>& made);
@@ -90,36 +103,8 @@ class Cgroup {
   std::string path_;
 };
 
-// The first write of a pid into a cgroup.procs file after a quiet spell waits for an RCU grace
-// period (the kernel's cgroup_threadgroup_rwsem leaving its fast path: 5-20 ms on a v1 host);
-// writes that follow within about a grace period do not wait. Where the container joins its
-// cgroup by such writes (v1 and hybrid layouts), the primer makes one at once on a thread of its
-// own: this process moved into the v1 cgroup it is already in, which changes nothing. The wait
-// then passes while the runtime and the child do their other work, and the container's own
-// writes find the kernel ready. The thread only opens, writes and closes (no allocation: the
-// child may be cloned meanwhile); it is joined when the primer is dropped.
-class AttachPrimer {
- public:
-  AttachPrimer() = default;
-  AttachPrimer(AttachPrimer&&) = default;
-  AttachPrimer& operator=(AttachPrimer&&) = delete;  // would free a file a running thread still reads
-  // Starts the thread when it can help: as root, on a layout with a v1 hierarchy that
-  // /proc/self/cgroup places us in. Does nothing otherwise.
-  static AttachPrimer start(sys::Kernel& k, const Layout& layout);
-  // The cgroup.procs file written ("" when the primer did not start).
-  [[nodiscard]] std::string file() const { return file_ ? *file_ : ""; }
-
- private:
-  std::unique_ptr<const std::string> file_;  // where the thread reads it: moves keep it in place
-  std::jthread thread_;                      // declared last: joined before file_ goes
-};
-
-// Which cgroup.procs a primer writes: our own cgroup (from /proc/self/cgroup's text) in the
-// first v1 hierarchy of LAYOUT that lists us; "" when there is none.
-std::string primer_file(const Layout& layout, const std::string& proc_self_cgroup);
-
 namespace narration {
-extern const explain::Narration kPrime, kCreate, kJoin, kAwaitJoin, kExecJoin, kRemove, kFreeze, kThaw, kUpdate;
+extern const explain::Narration kCreate, kJoin, kAwaitJoin, kExecJoin, kRemove, kFreeze, kThaw, kUpdate;
 }
 
 }  // namespace ns::linux_cgroup
