@@ -7,9 +7,10 @@
 // state.json, which the byte does not need. So the entry point does exactly that with raw
 // system calls, the same steps as Store::lock and release_exec_fifo, and exits.
 //
-// It settles only the plain case and touches nothing until it knows it can: `ns-runtime
-// [--root R] [--log F] [--log-format text|json] start ID` with a valid ID, run as root (the
-// default root is root's), a fifo that a live init holds, and no poststart hooks (the fifo's
+// It settles only the plain case and changes nothing until it knows it can (it opens the log
+// file, as main() would, and takes the lock, dropped again on the way back): `ns-runtime
+// [--root R] [--log F] [--log-format text|json] start ID` with a valid ID (without --root, as
+// root: the default root is root's), a fifo that a live init holds, and no poststart hooks (the fifo's
 // sticky bit, set by create: NS_EXEC_FIFO_MORE). Anything else (another option, -E, a missing
 // container, a running or stopped one, hooks, any failed call) returns to let main() do the
 // whole verb, with its checks and messages. The one step after which it cannot go back is the
