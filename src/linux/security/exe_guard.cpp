@@ -24,15 +24,11 @@ extern char** environ;
 
 namespace ns::linux_security {
 
-namespace {
-constexpr const char* kHostMountNsEnv = NS_HOST_MNTNS_ENV;
-}
-
 int adopt_host_mount_ns() {
-  const char* v = ::getenv(kHostMountNsEnv);
+  const char* v = ::getenv(NS_HOST_MNTNS_ENV);
   if (!v) return -1;
   int fd = std::atoi(v);
-  ::unsetenv(kHostMountNsEnv);
+  ::unsetenv(NS_HOST_MNTNS_ENV);
   struct stat st{};
   // It must be an open fd of a mount namespace (nsfs), or it is not ours.
   if (fd < 3 || ::fstat(fd, &st) < 0 || ::ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNS) return -1;
@@ -43,15 +39,16 @@ int adopt_host_mount_ns() {
 namespace {
 std::string g_exe_path;
 
-// Our environment without the variables a re-execution passes, plus NAME=VALUE.
-std::vector<char*> environment_with(std::string& entry) {
+// Our environment without the variables a re-execution passes (a caller's would be forged),
+// plus ours: NAME=VALUE entries.
+std::vector<char*> environment_with(std::vector<std::string>& ours) {
   std::vector<char*> env;
   for (char** e = environ; *e; ++e) {
     std::string_view v(*e);
     if (v.starts_with(NS_EXE_PATH_ENV "=") || v.starts_with(NS_HOST_MNTNS_ENV "=")) continue;
     env.push_back(*e);
   }
-  env.push_back(entry.data());
+  for (auto& entry : ours) env.push_back(entry.data());
   env.push_back(nullptr);
   return env;
 }
@@ -82,7 +79,7 @@ Result<void> protect_runtime_binary(char** argv) {
   std::string self(buf, static_cast<size_t>(n));
   if (self.ends_with(" (deleted)"))
     return make_error("the ns-runtime binary " + self + " was replaced while running: run the new one");
-  std::string path_entry = std::string(NS_EXE_PATH_ENV "=") + self;
+  std::vector<std::string> ours{std::string(NS_EXE_PATH_ENV "=") + self};
 
   // A read-only clone of the binary's mount that belongs to no mount namespace, executed through
   // its fd (Linux 5.12).
@@ -92,7 +89,7 @@ Result<void> protect_runtime_binary(char** argv) {
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) {
-      auto env = environment_with(path_entry);
+      auto env = environment_with(ours);
       ::syscall(SYS_execveat, tree.get(), "", argv, env.data(), AT_EMPTY_PATH);
       return sys_error("re-execute through the read-only clone of", self);
     }
@@ -107,14 +104,14 @@ Result<void> protect_runtime_binary(char** argv) {
   int host = ::fcntl(opened, F_DUPFD, NS_HOST_MNTNS_MIN_FD);
   ::close(opened);
   if (host < 0) return sys_error("dup", "/proc/self/ns/mnt");
-  ::setenv(kHostMountNsEnv, std::to_string(host).c_str(), 1);
+  ours.push_back(std::string(NS_HOST_MNTNS_ENV "=") + std::to_string(host));
   // A mount namespace of our own, receiving the host's mounts but never sending ours back.
   if (::unshare(CLONE_NEWNS) < 0) return sys_error("unshare mount namespace (to protect the runtime binary)");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0) return sys_error("make / slave");
   if (::mount(self.c_str(), self.c_str(), nullptr, MS_BIND, nullptr) < 0) return sys_error("bind", self);
   if (::mount(nullptr, self.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0)
     return sys_error("remount read-only", self);
-  auto env = environment_with(path_entry);
+  auto env = environment_with(ours);
   ::execve(self.c_str(), argv, env.data());
   return sys_error("re-execute through the read-only bind", self);
 }
