@@ -50,9 +50,6 @@ class Backend {
   virtual ~Backend() = default;
   [[nodiscard]] virtual const char* name() const = 0;
 
-  // Called once config.json is read, before the runtime writes the state dir: a back end may start
-  // work that can run meanwhile, for create() to pick up (dropped if create never comes).
-  virtual void prepare(const CreateOptions& /*opts*/, const oci::Spec& /*spec*/) {}
   // Sets the container up to a blocked init (the `created` state). Fills the state fields it
   // owns (pid, pid start, cgroup). On failure nothing it made is left: no process, no cgroup.
   virtual Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) = 0;

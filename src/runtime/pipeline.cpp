@@ -679,13 +679,7 @@ ContainerCgroup::~ContainerCgroup() {
   }
   // Made ahead for the child's birth, and the cgroup never came to be: the child is gone by
   // now (ChildGuard), but may still be leaving the directory.
-  for (auto it = premade.rbegin(); it != premade.rend(); ++it)
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      auto r = k->unlinkat(AT_FDCWD, *it, AT_REMOVEDIR);
-      if (r || r.error().err != EBUSY) break;
-      struct timespec ts{0, 10'000'000};
-      ::nanosleep(&ts, nullptr);
-    }
+  for (auto it = premade.rbegin(); it != premade.rend(); ++it) (void)linux_cgroup::remove_cgroup_dir(*k, *it);
 }
 
 namespace {
@@ -718,7 +712,8 @@ class NamespaceBackend final : public Backend {
     auto resources = linux_cgroup::parse_resources(l.resources);
     if (!resources) return with_stage(resources.error(), "cgroup");
     linux_cgroup::add_default_device_rules(*resources);
-    auto cgroup = TRY(plan_container_cgroup(k, TRY(layout(k)), l.cgroups_path, opts.id, opts.systemd_cgroup));
+    auto cgroup = TRY(plan_container_cgroup(k, TRY(linux_cgroup::detect_layout(k)), l.cgroups_path, opts.id,
+                                            opts.systemd_cgroup));
     const linux_cgroup::Layout& layout = cgroup->layout;
     linux_cgroup::Cgroup& cg = cgroup->cg;
     const bool born_in = layout.pure_v2();
@@ -998,14 +993,7 @@ class NamespaceBackend final : public Backend {
   }
 
  private:
-  // The cgroup layout, read from mountinfo once per process (prepare, then create).
-  Result<linux_cgroup::Layout> layout(sys::Kernel& k) {
-    if (!layout_) layout_ = TRY(linux_cgroup::detect_layout(k));
-    return *layout_;
-  }
-
   state::Store store_;
-  std::optional<linux_cgroup::Layout> layout_;
 };
 
 }  // namespace

@@ -20,14 +20,15 @@ const explain::Narration kCreate{
     "in it."};
 const explain::Narration kJoin{
     "cgroup-join", "linux.cgroupsPath",
-    "Writing a pid into cgroup.procs moves that process into the cgroup. The runtime does it while the child "
-    "makes its first mounts, before the child forks or execs anything, so everything the container runs is "
-    "counted and limited."};
+    "The runtime opens the tasks file of each v1 hierarchy and hands it to the child, which writes \"0\" into it: "
+    "a thread moving itself, the one move the kernel makes without waiting for an RCU grace period. On a hybrid "
+    "host the child was born in its cgroup2 directory. Before the child forks or execs anything, so everything "
+    "the container runs is counted and limited."};
 const explain::Narration kAwaitJoin{
     "cgroup-wait", "linux.cgroupsPath",
     "What comes next needs the container's cgroup: a cgroup mount shows it, and device nodes are made under the "
     "device controller's rules. So the child, done with the mounts before it, waits for the runtime to have "
-    "made the cgroup and moved the child in."};
+    "made the cgroup, and moves itself in."};
 const explain::Narration kExecJoin{
     "cgroup-join", "linux.cgroupsPath",
     "A process exec'd into the container must be counted and limited with it, so before anything else it writes "
@@ -233,22 +234,24 @@ Result<std::vector<pid_t>> Cgroup::pids(sys::Kernel& k) const {
   return out;
 }
 
-Result<void> Cgroup::destroy(sys::Kernel& k) {
-  for (auto& h : layout_.hierarchies) {
-    for (int attempt = 0;; ++attempt) {
-      auto r = k.unlinkat(AT_FDCWD, dir(h), AT_REMOVEDIR);
-      if (r || r.error().err == ENOENT) break;
-      // EBUSY while the last tasks finish exiting: wait a little, up to ~1s.
-      if (r.error().err != EBUSY || attempt >= 100) {
-        Error e = r.error();
-        e.op = "remove cgroup";
-        e.path = dir(h);
-        return std::unexpected(e);
-      }
-      struct timespec ts{0, 10'000'000};
-      ::nanosleep(&ts, nullptr);
+Result<void> remove_cgroup_dir(sys::Kernel& k, const std::string& dir) {
+  for (int attempt = 0;; ++attempt) {
+    auto r = k.unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
+    if (r || r.error().err == ENOENT) return {};
+    // EBUSY while the last tasks finish exiting: wait a little, up to ~1s.
+    if (r.error().err != EBUSY || attempt >= 100) {
+      Error e = r.error();
+      e.op = "remove cgroup";
+      e.path = dir;
+      return std::unexpected(e);
     }
+    struct timespec ts{0, 10'000'000};
+    ::nanosleep(&ts, nullptr);
   }
+}
+
+Result<void> Cgroup::destroy(sys::Kernel& k) {
+  for (auto& h : layout_.hierarchies) TRY(remove_cgroup_dir(k, dir(h)));
   return {};
 }
 

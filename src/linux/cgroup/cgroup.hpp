@@ -50,6 +50,10 @@ Result<Layout> recorded_layout(sys::Kernel& k, const nlohmann::json& recorded);
 //   "slice:prefix:name" (systemd form) -> error unless a systemd manager exists
 Result<std::string> resolve_path(const std::string& cgroups_path, const std::string& id, bool systemd);
 
+// rmdir of a cgroup directory; a missing one is fine. Retries (up to ~1s) while the kernel still
+// counts exiting tasks in it.
+Result<void> remove_cgroup_dir(sys::Kernel& k, const std::string& dir);
+
 // What a `cgroup` mount inside the container shows: one entry per hierarchy.
 std::vector<linux_fs::CgroupMount> container_mounts(const Layout& layout);
 
