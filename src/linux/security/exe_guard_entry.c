@@ -39,7 +39,7 @@ int ns_enters_container(int argc, char** argv) {
   return 0;
 }
 
-static void guard(long* sp) {
+void ns_exe_guard_early(long* sp) {
   int argc = (int)sp[0];
   char** argv = (char**)(sp + 1);
   char** envp = argv + argc + 1;
@@ -64,13 +64,12 @@ static void guard(long* sp) {
     newenv[k++] = *e;
   }
   // Where the binary lives, for main() (the path /proc/self/exe shows after the re-execution is
-  // the detached mount's "/"). Copied by hand: an initialised array could become a call to
+  // the detached mount's "/"). Built with ns_append: an initialised array could become a call to
   // memcpy, which is not there yet.
   char path_var[sizeof NS_EXE_PATH_ENV + sizeof self];
   char* p = path_var;
-  for (const char* c = NS_EXE_PATH_ENV "="; *c; ++c) *p++ = *c;
-  for (const char* c = self; *c; ++c) *p++ = *c;
-  *p = 0;
+  if (!ns_append(&p, path_var + sizeof path_var, NS_EXE_PATH_ENV "=") || !ns_append(&p, path_var + sizeof path_var, self))
+    return;
   newenv[k++] = path_var;
   newenv[k] = 0;
 
@@ -96,14 +95,16 @@ static void guard(long* sp) {
   long host = SYS(SYS_fcntl, opened, F_DUPFD, NS_HOST_MNTNS_MIN_FD, 0, 0);
   SYS(SYS_close, opened, 0, 0, 0, 0);
   if (host < 0) return;
+  char digits[12];
+  int d = sizeof digits - 1;
+  digits[d] = 0;
+  for (long v = host; v > 0 || d == (int)sizeof digits - 1; v /= 10) digits[--d] = (char)('0' + v % 10);
   char var[64];
   p = var;
-  for (const char* c = NS_HOST_MNTNS_ENV "="; *c; ++c) *p++ = *c;
-  char digits[12];
-  int d = 0;
-  for (long v = host; v > 0 || d == 0; v /= 10) digits[d++] = (char)('0' + v % 10);
-  while (d > 0) *p++ = digits[--d];
-  *p = 0;
+  if (!ns_append(&p, var + sizeof var, NS_HOST_MNTNS_ENV "=") || !ns_append(&p, var + sizeof var, digits + d)) {
+    SYS(SYS_close, host, 0, 0, 0, 0);
+    return;
+  }
   newenv[k++] = var;
   newenv[k] = 0;
 
@@ -118,4 +119,3 @@ static void guard(long* sp) {
   SYS(SYS_close, host, 0, 0, 0, 0);
 }
 
-void ns_exe_guard_early(long* sp) { guard(sp); }
