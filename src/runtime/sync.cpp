@@ -46,30 +46,11 @@ Result<void> send_message(int sock, const Message& m, int fd) {
 
 Result<Message> recv_message(int sock, UniqueFd* fd) {
   Wire w{};
-  struct iovec iov{&w, sizeof w};
-  struct msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("receive sync message");
+  UniqueFd got;  // closed here when the caller wants none
+  size_t n = TRY(recv_with_fd(sock, reinterpret_cast<char*>(&w), sizeof w, &got, "receive sync message"));
   if (n == 0) return std::unexpected(Error{EPIPE, "receive sync message", {}, "the other side exited", {}});
-  if (static_cast<size_t>(n) != sizeof w) return make_error("sync message of wrong size");
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int got;
-      std::memcpy(&got, CMSG_DATA(c), sizeof(int));
-      if (fd)
-        fd->reset(got);
-      else
-        ::close(got);
-    }
-  }
+  if (n != sizeof w) return make_error("sync message of wrong size");
+  if (fd) *fd = std::move(got);
   Message m;
   m.type = static_cast<Msg>(w.type);
   m.error.err = w.err;
