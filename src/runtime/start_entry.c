@@ -24,15 +24,12 @@
 
 #define PATH_CAP 4096
 
-// state.cpp's validate_id: letters, digits, _ + - . ; not "." or ".."; at most 1024 bytes.
+// state.cpp's validate_id: ns_id_char_ok characters; not "", "." or ".."; at most NS_ID_MAX bytes.
 static int valid_id(const char* id) {
   int n = 0;
-  for (const char* c = id; *c; ++c, ++n) {
-    int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
-             *c == '+' || *c == '-' || *c == '.';
-    if (!ok) return 0;
-  }
-  return n > 0 && n <= 1024 && !ns_eq(id, ".") && !ns_eq(id, "..");
+  for (const char* c = id; *c; ++c, ++n)
+    if (!ns_id_char_ok(*c)) return 0;
+  return n > 0 && n <= NS_ID_MAX && !ns_eq(id, ".") && !ns_eq(id, "..");
 }
 
 #define MISSING ((const char*)-1)

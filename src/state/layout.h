@@ -4,6 +4,14 @@
 
 // root's default --root (state.cpp's default_root; others get $XDG_RUNTIME_DIR/nano-sandbox).
 #define NS_ROOT_DEFAULT "/run/nano-sandbox"
+// A container id's characters: letters, digits, _ + - . (state.cpp's validate_id, and the entry
+// point's `start`, which also refuses "", ".", ".." and ids over 1024 bytes).
+static inline int ns_id_char_ok(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+         c == '-' || c == '.';
+}
+#define NS_ID_MAX 1024
+
 // <root>/<id>/exec.fifo while the container is created: the init blocks reading it until
 // `start` writes a byte.
 #define NS_EXEC_FIFO "exec.fifo"

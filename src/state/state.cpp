@@ -75,12 +75,9 @@ json oci_state(const State& s, Status status) {
 Result<void> validate_id(const std::string& id) {
   if (id.empty()) return make_error("container id cannot be empty");
   if (id == "." || id == "..") return make_error("invalid container id format: " + id);
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '+' || c == '-' || c == '.';
-    if (!ok) return make_error("invalid container id format: " + id);
-  }
-  if (id.size() > 1024) return make_error("invalid container id format: id too long");
+  for (char c : id)
+    if (!ns_id_char_ok(c)) return make_error("invalid container id format: " + id);
+  if (id.size() > NS_ID_MAX) return make_error("invalid container id format: id too long");
   return {};
 }
 
