@@ -4,7 +4,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace ns {
 
@@ -38,7 +40,12 @@ Result<size_t> recv_with_fd(int sock, char* buf, size_t len, UniqueFd* fd, const
   mh.msg_control = control;
   mh.msg_controllen = sizeof control;
   ssize_t n;
-  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  // ECONNRESET: the peer closed with messages of ours unread. The kernel reports that once, ahead
+  // of what the peer sent before it went (its last words: an error report, say), which is still
+  // queued: read on, to that and then the end of the stream.
+  bool reset_seen = false;
+  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 &&
+         (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset_seen, true)))) {
   }
   if (n < 0) return sys_error(op);
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))

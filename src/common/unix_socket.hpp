@@ -15,7 +15,8 @@ namespace ns {
 Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& op);
 
 // Receives up to LEN bytes into BUF and the fd that came with them, if any (into *FD); the
-// count of bytes, 0 at end of stream. OP names the error.
+// count of bytes, 0 at end of stream. A peer that closed with our messages unread still has
+// what it sent before delivered. OP names the error.
 Result<size_t> recv_with_fd(int sock, char* buf, size_t len, UniqueFd* fd, const std::string& op);
 // Receives a message and the fd that came with it (SCM_RIGHTS); an error when none came.
 Result<UniqueFd> recv_fd(int sock, const std::string& op);

@@ -20,6 +20,24 @@ TEST(Sync, ErrorsCrossWithErrnoOperationPathAndStage) {
   EXPECT_EQ(got->error.to_string(), "mount \"/rootfs/proc\": permission denied (stage: mounts)");
 }
 
+TEST(Sync, AChildThatDiesWithOurMessagesUnreadStillHasItsErrorDelivered) {
+  // The runtime sends the child more (the cgroup's tasks fds) while the child fails a stage,
+  // reports the error and exits without reading them: the kernel then reports ECONNRESET once,
+  // ahead of the error that is still queued.
+  UniqueFd runtime, child;
+  ASSERT_TRUE(make_sync_pair(runtime, child));
+  ASSERT_TRUE(send_message(runtime.get(), Message{Msg::JoinCgroup, {}}));
+  ASSERT_TRUE(send_message(child.get(), Message{Msg::Error, Error{ENOENT, "mount", "/x", "", "mounts"}}));
+  child.reset();
+  auto got = recv_message(runtime.get());
+  ASSERT_TRUE(got) << got.error().to_string();
+  EXPECT_EQ(got->type, Msg::Error);
+  EXPECT_EQ(got->error.to_string(), "mount \"/x\": no such file or directory (stage: mounts)");
+  auto end = recv_message(runtime.get());
+  ASSERT_FALSE(end);
+  EXPECT_EQ(end.error().err, EPIPE);
+}
+
 TEST(Sync, AnFdRidesAlong) {
   UniqueFd a, b;
   ASSERT_TRUE(make_sync_pair(a, b));
