@@ -10,7 +10,7 @@
 
 namespace ns {
 
-Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& op) {
+int send_with_fd_raw(int sock, const void* data, size_t len, int fd) noexcept {
   struct iovec iov{const_cast<void*>(data), len};
   struct msghdr mh{};
   mh.msg_iov = &iov;
@@ -26,9 +26,14 @@ Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const 
     std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
   }
   for (;;) {
-    if (::sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) return {};
-    if (errno != EINTR) return sys_error(op);
+    if (::sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) return 0;
+    if (errno != EINTR) return errno;
   }
+}
+
+Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& op) {
+  if (int err = send_with_fd_raw(sock, data, len, fd)) return std::unexpected(Error{err, op, {}, {}, {}});
+  return {};
 }
 
 Result<size_t> recv_with_fd(int sock, char* buf, size_t len, UniqueFd* fd, const std::string& op) {

@@ -13,6 +13,8 @@ namespace ns {
 
 // sendmsg(DATA) with FD as SCM_RIGHTS when FD >= 0; retries EINTR. OP names the error.
 Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& op);
+// The same, for a thread that must not allocate (see linux_ns::NetnsThread): 0 or an errno.
+int send_with_fd_raw(int sock, const void* data, size_t len, int fd) noexcept;
 
 // Receives up to LEN bytes into BUF and the fd that came with them, if any (into *FD); the
 // count of bytes, 0 at end of stream. A peer that closed with our messages unread still has

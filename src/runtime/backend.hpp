@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,13 @@
 #include "state/state.hpp"
 
 namespace ns::runtime {
+
+// Work a back end starts as soon as the spec is read, before the runtime makes the state
+// directory, because it takes a while and needs nothing else (the namespace back end's network
+// namespace thread). create() takes it over; dropped unused, it stops and leaves nothing.
+struct EarlyWork {
+  virtual ~EarlyWork() = default;
+};
 
 struct CreateOptions {
   std::string id;
@@ -30,6 +38,8 @@ struct CreateOptions {
   // Called by a back end once the state's pid, start time and cgroup are known, while the init
   // still sets up: the runtime writes the state file then, off the path to Ready.
   std::function<void(const state::State&)> state_known;
+  // What start_early() began for this create, if anything.
+  std::shared_ptr<EarlyWork> early;
 };
 
 struct ExecOptions {
@@ -50,6 +60,9 @@ class Backend {
   virtual ~Backend() = default;
   [[nodiscard]] virtual const char* name() const = 0;
 
+  // Starts what create() will need and can begin before the state directory exists; null when
+  // there is nothing to start.
+  virtual Result<std::shared_ptr<EarlyWork>> start_early(const oci::Spec&) { return nullptr; }
   // Sets the container up to a blocked init (the `created` state). Fills the state fields it
   // owns (pid, pid start, cgroup). On failure nothing it made is left: no process, no cgroup.
   virtual Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) = 0;

@@ -213,6 +213,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   bool vm = opts.vm || (runtime_ann != spec.annotations.end() && runtime_ann->second == "vm");
   Backend& backend = vm ? vm_backend(g_.root) : ns_backend_;
   load_step.done();
+  opts.early = TRY(backend.start_early(spec));
 
   UniqueFd lock = TRY(store_.create_dir(opts.id));
   state::State st;

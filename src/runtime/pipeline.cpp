@@ -48,9 +48,13 @@ const oci::Process& proc(const InitContext& c) { return *c.spec->process; }
 // ---------------------------------------------------------------------------------------------
 
 Result<void> stage_join_namespaces(InitContext& c) {
-  TRY(linux_ns::join_child_side(*c.k, lin(c)));
-  if (c.on_note)
-    for (const char* p : linux_ns::purposes(lin(c), linux_ns::unshare_flags(lin(c)))) c.on_note(p);
+  TRY(linux_ns::join_child_side(*c.k, lin(c), c.netns_by_runtime));
+  if (c.on_note) {
+    for (const char* p : linux_ns::purposes(lin(c), linux_ns::unshare_flags(lin(c), c.netns_by_runtime))) c.on_note(p);
+    if (c.netns_by_runtime)
+      c.on_note("the network namespace is being made by a thread of the runtime; the child enters it before it "
+                "mounts sysfs");
+  }
   if (lin(c).find_namespace(oci::NsType::User)) {
     // In a user namespace we start as the overflow uid until we become its root; only then do
     // files we create get an owner the namespace can name.
@@ -76,7 +80,8 @@ Result<void> stage_keyring(InitContext& c) {
 }
 
 Result<void> stage_loopback(InitContext& c) {
-  if (!lin(c).has_new_namespace(oci::NsType::Network)) return {};
+  // The runtime's thread brought lo up in the namespace it made.
+  if (!lin(c).has_new_namespace(oci::NsType::Network) || c.netns_by_runtime) return {};
   return c.k->loopback_up();
 }
 
@@ -92,7 +97,12 @@ Result<void> stage_rootfs(InitContext& c) {
 
 Result<void> stage_mounts(InitContext& c) { return linux_fs::mount_before_cgroup(*c.k, c.rootfs, c.root_fd.get()); }
 
-Result<void> stage_await_cgroup(InitContext& c) { return c.await_cgroup ? c.await_cgroup() : Result<void>{}; }
+Result<void> stage_await_cgroup(InitContext& c) {
+  // The network namespace comes first on the sync channel: without a sysfs mount it is entered
+  // here.
+  if (c.await_netns) TRY(c.await_netns());
+  return c.await_cgroup ? c.await_cgroup() : Result<void>{};
+}
 
 Result<void> stage_cgroup_mounts(InitContext& c) { return linux_fs::mount_from_cgroup(*c.k, c.rootfs, c.root_fd.get()); }
 
@@ -452,12 +462,33 @@ namespace {
       if (!fd || ::write(fd.get(), "0", 1) != 1) return sys_error("join cgroup: write \"0\" to", m.error.path);
     }
     if (m.type != Msg::Go) return make_error("unexpected message from the runtime");
+    // Set up so far on the one CPU the runtime gave us: the runtime's CPUs again (within our
+    // cpuset, which the kernel applies).
+    if (m.value2 == 1 && ctx.affinity) ::sched_setaffinity(0, sizeof *ctx.affinity, &*ctx.affinity);
     // No cgroup of our own after all (no permission without root): cgroup mounts show the
     // namespace's view instead of binding directories that were never made.
     if (m.value == 0)
       for (auto& cm : ctx.rootfs.cgroup_mounts) cm.own_dir.clear();
     return {};
   };
+  ctx.await_netns = [&ctx, sync, entered = false]() mutable -> Result<void> {
+    if (!ctx.netns_by_runtime || entered) return {};
+    entered = true;
+    UniqueFd fd;
+    auto m = TRY(recv_message(sync, &fd));
+    if (m.type != Msg::NetNamespace) return make_error("unexpected message from the runtime");
+    // Whatever stage we are in, a failure here is the namespaces' (the thread's, or our setns).
+    if (m.error.err) return std::unexpected(Error{m.error.err, "make the network namespace: " + m.error.op, {}, {}, "namespaces"});
+    if (!fd) return std::unexpected(Error{0, {}, {}, "the runtime sent no network namespace", "namespaces"});
+    if (auto r = ctx.k->setns(fd.get(), CLONE_NEWNET); !r) {
+      Error e = r.error();
+      e.op = "enter the network namespace the runtime made";
+      e.stage = "namespaces";
+      return std::unexpected(e);
+    }
+    return {};
+  };
+  ctx.rootfs.before_sysfs = [&ctx]() { return ctx.await_netns(); };
   ctx.await_runtime_hooks = [sync, await_go]() -> Result<void> {
     TRY(send_message(sync, Message{Msg::RunHooks, {}}));
     (void)TRY(await_go());
@@ -692,10 +723,48 @@ struct Narrated {
   sys::Kernel& k = wrapper ? *wrapper : sys::real_kernel();
 };
 
+// What the network namespace thread sends: the message is encoded before the thread starts,
+// so the thread only patches an error in and calls sendmsg (linux_ns::NetnsThread).
+struct NetnsDelivery {
+  explicit NetnsDelivery(int sock) : sock(sock), msg(Message{Msg::NetNamespace, {}}) {}
+  static void deliver(void* self, int ns_fd, int err, const char* op) noexcept {
+    auto* d = static_cast<NetnsDelivery*>(self);
+    if (err) d->msg.set_error(err, op);
+    d->thread_err = err;
+    d->send_err = d->msg.send(d->sock, ns_fd);
+  }
+  [[nodiscard]] bool ok() const { return thread_err == 0 && send_err == 0; }
+  int sock;
+  EncodedMessage msg;
+  int thread_err = 0;
+  int send_err = 0;
+};
+
+// The sync channel, made before the spec's network namespace, and the thread making it.
+// Members go in reverse: the thread is joined before the channel closes.
+struct NetnsEarly final : EarlyWork {
+  UniqueFd parent_end, child_end;
+  NetnsDelivery delivery{-1};
+  bool by_runtime = false;
+  linux_ns::NetnsThread thread;
+};
+
 class NamespaceBackend final : public Backend {
  public:
   explicit NamespaceBackend(std::string root) : store_(std::move(root)) {}
   const char* name() const override { return "namespaces"; }
+
+  // The sync channel and, when the runtime makes the container's network namespace, the thread
+  // that makes it (linux_ns::NetnsThread): started as soon as the spec is read, so the namespace
+  // is ready or nearly so when the child needs it.
+  Result<std::shared_ptr<EarlyWork>> start_early(const oci::Spec& spec) override {
+    auto early = std::make_shared<NetnsEarly>();
+    TRY(make_sync_pair(early->parent_end, early->child_end));
+    early->delivery.sock = early->parent_end.get();
+    early->by_runtime = linux_ns::NetnsThread::applies(spec.linux ? *spec.linux : kNoLinux);
+    if (early->by_runtime) TRY(early->thread.start(&NetnsDelivery::deliver, &early->delivery));
+    return early;
+  }
 
   Result<Created> create(const CreateOptions& opts, const oci::Spec& spec, state::State& st) override {
     log::set_role(log::Role::Parent);  // log lines from here on are the runtime driving a container
@@ -703,6 +772,16 @@ class NamespaceBackend final : public Backend {
     Narrated n;
     sys::Kernel& k = n.k;
     const oci::Linux& l = spec.linux ? *spec.linux : kNoLinux;
+
+    // 0. the sync channel, and the network namespace a thread of ours has been making since the
+    //    spec was read (start_early), joined before anything else is sent to the child.
+    auto early_work = std::dynamic_pointer_cast<NetnsEarly>(opts.early);
+    if (!early_work) early_work = std::static_pointer_cast<NetnsEarly>(TRY(start_early(spec)));
+    NetnsEarly& early = *early_work;
+    UniqueFd parent_end = std::move(early.parent_end), child_end = std::move(early.child_end);
+    linux_ns::NetnsThread& netns = early.thread;
+    const NetnsDelivery& netns_delivery = early.delivery;
+    const bool netns_by_runtime = early.by_runtime;
 
     // 1. cgroup: where it goes. On cgroup v2 it is made now and the child is born in it
     //    (CLONE_INTO_CGROUP); elsewhere it is made while the child does its first mounts, and
@@ -733,10 +812,6 @@ class NamespaceBackend final : public Backend {
     TRY(make_exec_fifo(fifo, !spec.hooks.poststart.empty()));
     fifo_stage.done();
 
-    // 3. the sync channel.
-    UniqueFd parent_end, child_end;
-    TRY(make_sync_pair(parent_end, child_end));
-
     // 4. pid/time namespaces by path, or a new time namespace, apply to our children only.
     explain::Step ns_stage(linux_ns::narration::kParentNamespaces);
     if (auto r = linux_ns::enter_parent_side(k, l); !r) return with_stage(r.error(), "namespaces");
@@ -762,6 +837,9 @@ class NamespaceBackend final : public Backend {
     // Parsed once, here: the initial CPU affinity is ours to set, the rest the child inherits.
     ctx.attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
     ctx.new_keyring = !opts.no_new_keyring;
+    ctx.netns_by_runtime = netns_by_runtime;
+    if (cpu_set_t mine; netns.cpu() >= 0 && ctx.attrs->cpus_initial.empty() && ::sched_getaffinity(0, sizeof mine, &mine) == 0)
+      ctx.affinity = mine;
     int listen_fds = 0;
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
     const bool new_userns = l.has_new_namespace(oci::NsType::User);
@@ -817,9 +895,10 @@ class NamespaceBackend final : public Backend {
       }
     };
     // Something the runtime did to the child failed: when the child died of an error of its
-    // own first, that one is what went wrong (its message is waiting, then EOF).
+    // own first, that one is what went wrong (its message is waiting, then EOF). A send to a
+    // child that exited with messages of ours unread (the network namespace) is ECONNRESET.
     auto child_error_or = [&](Error e) -> Error {
-      if (e.err != ESRCH && e.err != EPIPE) return e;
+      if (e.err != ESRCH && e.err != EPIPE && e.err != ECONNRESET) return e;
       auto served = serve_until(Msg::Ready);
       return served ? e : served.error();
     };
@@ -829,6 +908,20 @@ class NamespaceBackend final : public Backend {
     //    mounts.
     if (!ctx.attrs->cpus_initial.empty())
       if (auto r = k.set_cpu_affinity(pid, ctx.attrs->cpus_initial); !r) return with_stage(r.error(), "process-attributes");
+    // The child sets up on the network namespace thread's CPU (free soon) while we make its
+    // cgroup on ours. Left to the scheduler it would wait for ours: a new task goes where its
+    // parent runs (on VMs the kernel packs tasks onto as few CPUs as it can). It takes its CPUs
+    // back once in its cgroup (ctx.affinity).
+    bool pinned = false;
+    if (ctx.affinity) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(netns.cpu(), &one);
+      pinned = ::sched_setaffinity(pid, sizeof one, &one) == 0;
+      if (pinned && explain::on())
+        explain::call("PARENT", "sched_setaffinity(" + std::to_string(pid) + ", {" + std::to_string(netns.cpu()) +
+                                    "}): the child sets up on the network namespace thread's CPU, until its cgroup Go");
+    }
     cgroup_dir.reset();
     if (new_userns) {
       explain::Step maps_stage(linux_ns::narration::kIdMaps);
@@ -841,6 +934,19 @@ class NamespaceBackend final : public Backend {
       TRY(make_planned_cgroup(*cgroup, *resources, born_in_cgroup ? pid : 0));
       cgroup_stage.done();
     }
+    // The network namespace thread: joined before anything else is sent to the child, whose
+    // first message must be the namespace.
+    if (netns.join()) {
+      if (explain::on()) {
+        // The thread's own role: it ran side by side with the runtime's other stages.
+        explain::call("THREAD", "unshare(CLONE_NEWNET); ioctl(<socket>, SIOCSIFFLAGS, \"lo\" IFF_UP); "
+                                "open(\"/proc/thread-self/ns/net\"); send(<sync socket>, NetNamespace + fd)");
+        explain::stage(explain::stage_event("THREAD", linux_ns::narration::kNetnsThread, netns.start_ns(),
+                                            netns.duration_ns(), netns_delivery.ok()));
+      }
+      if (netns_delivery.send_err)
+        return std::unexpected(child_error_or(Error{netns_delivery.send_err, "send the network namespace to the child", {}, {}, "namespaces"}));
+    }
     if (cgroup->active && !(born_in && born_in_cgroup)) {
       explain::Step join_stage(linux_cgroup::narration::kJoin);
       if (auto r = join_child(k, cg, pid, sync, born_in_cgroup); !r)
@@ -849,6 +955,7 @@ class NamespaceBackend final : public Backend {
     }
     Message joined{Msg::Go, {}};
     joined.value = cgroup->active ? 1 : 0;  // 0: the cgroup mounts show the namespace's view
+    joined.value2 = pinned ? 1 : 0;         // 1: take the CPUs back
     if (auto r = send_message(sync, joined); !r) return std::unexpected(child_error_or(r.error()));
 
     // 7. what the state records is known now: the runtime may write it while the child works.

@@ -3,6 +3,8 @@
 // clone(); the init side runs in the cloned child, the future container init.
 #pragma once
 
+#include <sched.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -50,6 +52,14 @@ struct InitContext {
   // (as in the unit tests), there is nothing to wait for.
   std::function<Result<void>()> await_cgroup;
   std::function<Result<void>()> await_runtime_hooks;
+  // The runtime makes the network namespace (linux_ns::NetnsThread): the child does not unshare
+  // it, and enters it when await_netns is first called (before a sysfs mount, at the latest
+  // before the cgroup wait).
+  bool netns_by_runtime = false;
+  std::function<Result<void>()> await_netns;
+  // The runtime's CPU affinity before clone: the child is given the network namespace thread's
+  // CPU for its set-up, and takes this back once its cgroup is joined.
+  std::optional<cpu_set_t> affinity;
 };
 
 // A stage: what it is for (its narration, owned by the mechanism's module) and what it does.

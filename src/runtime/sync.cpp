@@ -7,7 +7,6 @@
 #include <cstring>
 
 namespace ns::runtime {
-namespace {
 
 // The wire form: fixed-size, so one recv() always reads one whole message.
 struct Wire {
@@ -21,6 +20,8 @@ struct Wire {
   char msg[1024];
 };
 
+namespace {
+
 void copy_in(char* dst, size_t n, const std::string& s) {
   std::memset(dst, 0, n);
   std::memcpy(dst, s.data(), std::min(n - 1, s.size()));
@@ -28,10 +29,8 @@ void copy_in(char* dst, size_t n, const std::string& s) {
 
 std::string copy_out(const char* src, size_t n) { return std::string(src, strnlen(src, n)); }
 
-}  // namespace
-
-Result<void> send_message(int sock, const Message& m, int fd) {
-  Wire w{};
+void encode(const Message& m, Wire& w) {
+  w = Wire{};
   w.type = static_cast<uint32_t>(m.type);
   w.err = m.error.err;
   w.value = m.value;
@@ -40,9 +39,27 @@ Result<void> send_message(int sock, const Message& m, int fd) {
   copy_in(w.op, sizeof w.op, m.error.op);
   copy_in(w.path, sizeof w.path, m.error.path);
   copy_in(w.msg, sizeof w.msg, m.error.msg);
+}
 
+}  // namespace
+
+Result<void> send_message(int sock, const Message& m, int fd) {
+  Wire w;
+  encode(m, w);
   return send_with_fd(sock, &w, sizeof w, fd, "send sync message");
 }
+
+EncodedMessage::EncodedMessage(const Message& m) : wire_(std::make_unique<Wire>()) { encode(m, *wire_); }
+EncodedMessage::~EncodedMessage() = default;
+
+void EncodedMessage::set_error(int err, const char* op) noexcept {
+  wire_->err = err;
+  size_t i = 0;
+  for (; op[i] && i < sizeof wire_->op - 1; ++i) wire_->op[i] = op[i];
+  wire_->op[i] = 0;
+}
+
+int EncodedMessage::send(int sock, int fd) const noexcept { return send_with_fd_raw(sock, wire_.get(), sizeof(Wire), fd); }
 
 Result<Message> recv_message(int sock, UniqueFd* fd) {
   Wire w{};

@@ -3,6 +3,7 @@
 // crosses as errno + operation + path + stage so the user sees exactly what failed inside.
 //
 //   parent                              child (future container init)
+//   NetNamespace (fd, from a thread) ---> entered before the first sysfs mount
 //   clone ------------------------------> waits for Go
 //   cgroup join, id maps; Go ----------> namespaces, mounts, pivot_root, devices ...
 //          <---------------------------- ConsoleMaster (fd)   when process.terminal
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "common/error.hpp"
@@ -31,6 +33,7 @@ enum class Msg : uint32_t {
   SeccompListener,  // child -> parent: the seccomp notify fd (SCM_RIGHTS), for the agent at listenerPath
   RunHooks,         // child -> parent: mounts done, before pivot_root: run prestart/createRuntime, then Go
   JoinCgroup,       // parent -> child: an fd (SCM_RIGHTS) of a v1 `tasks` file to write "0" into
+  NetNamespace,     // parent -> child: the new network namespace's fd (SCM_RIGHTS), or the error (err, op)
 };
 
 struct Message {
@@ -44,6 +47,25 @@ Result<void> send_message(int sock, const Message& m, int fd = -1);
 // Receives one message; an fd that came with it lands in *fd. EOF (the peer died) is an error
 // with err == EPIPE.
 Result<Message> recv_message(int sock, UniqueFd* fd = nullptr);
+
+struct Wire;
+// A message encoded ahead of time, for a thread that must not allocate: the network namespace
+// thread sends one while the runtime clones the child, and a child forked while another thread
+// holds a lock of the allocator would find it held for ever.
+class EncodedMessage {
+ public:
+  explicit EncodedMessage(const Message& m);
+  ~EncodedMessage();
+  EncodedMessage(const EncodedMessage&) = delete;
+  EncodedMessage& operator=(const EncodedMessage&) = delete;
+  // error.err and error.op (a literal), written in place.
+  void set_error(int err, const char* op) noexcept;
+  // sendmsg with FD (SCM_RIGHTS) when FD >= 0: 0 or an errno.
+  [[nodiscard]] int send(int sock, int fd) const noexcept;
+
+ private:
+  std::unique_ptr<Wire> wire_;
+};
 
 // socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC)
 Result<void> make_sync_pair(UniqueFd& parent_end, UniqueFd& child_end);

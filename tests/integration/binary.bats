@@ -82,13 +82,13 @@ teardown() { teardown_container_env; }
 }
 
 @test "without open_tree (older kernels) the guard binds the binary read-only in a private mount namespace; runtime hooks still run in the caller's" {
-  [ -n "${NS_NO_OPEN_TREE:-}" ] || skip "NS_NO_OPEN_TREE (the build's no-open-tree helper) not set"
+  [ -n "${NS_DENY_CALL:-}" ] || skip "NS_DENY_CALL (the build's deny-call helper) not set"
   hook='{"path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/mnt > '"$BATS_TEST_TMPDIR"'/hook.mnt"]}'
   cfg ".hooks.createRuntime = [$hook]"
   set_args /bin/true
   # The entry point's way (before the C library starts)...
   run strace -f -qq -e trace=execve,open_tree,unshare -o "$BATS_TEST_TMPDIR/execs" \
-    "$NS_NO_OPEN_TREE" "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c7
+    "$NS_DENY_CALL" open_tree ENOSYS "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c7
   cat "$BATS_TEST_TMPDIR/execs"
   [ "$status" -eq 0 ]
   grep -q 'open_tree(AT_FDCWD, "/proc/self/exe", .*) = -1 ENOSYS' "$BATS_TEST_TMPDIR/execs"
@@ -100,7 +100,7 @@ teardown() { teardown_container_env; }
   rm -f "$BATS_TEST_TMPDIR/hook.mnt"
   run env $(for i in $(seq 4100); do echo "NS_FILL_$i=1"; done) \
     strace -f -qq -e trace=execve,open_tree,unshare -o "$BATS_TEST_TMPDIR/execs" \
-    "$NS_NO_OPEN_TREE" "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c8
+    "$NS_DENY_CALL" open_tree ENOSYS "$RT" --root "$ROOT" run --rm --bundle "$BUNDLE" c8
   [ "$status" -eq 0 ]
   grep -Eq 'unshare\(CLONE_NEWNS\) += 0' "$BATS_TEST_TMPDIR/execs"
   [ "$(cat "$BATS_TEST_TMPDIR/hook.mnt")" = "$(readlink /proc/self/ns/mnt)" ]

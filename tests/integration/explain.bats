@@ -30,6 +30,9 @@ PARENT_STAGES="config cgroup exec-fifo parent-namespaces clone cgroup-join state
   [[ "$output" == *'prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN)'* ]]
   [[ "$output" == *'- kept: CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE; dropped: '* ]]
   [[ "$output" == *'- CLONE_NEWPID: '* ]]
+  # the network namespace is made by a thread of the runtime, and entered by the child
+  [[ "$output" == *"[THREAD] netns-thread "*'unshare(CLONE_NEWNET)'* ]]
+  [[ "$output" == *'setns("net:['* ]]
   [[ "$output" == *"rmdir(\"/sys/fs/cgroup/"*"/nano-sandbox/demo\")"* ]]
   # the reason and the field that asked for it
   [[ "$output" == *"pivot-root"*"config.json: root.path"*"why: pivot_root makes the rootfs the root"* ]]
@@ -55,8 +58,10 @@ PARENT_STAGES="config cgroup exec-fifo parent-namespaces clone cgroup-join state
   echo "$events" | jq -e -s '[.[] | select(.event == "stage" and .stage == "mounts")][0].field == "mounts"'
   echo "$events" | jq -e -s '[.[] | select(.event == "note")] | length >= 3'
   # the stages of one side, in time order, never overlap; the runtime's and the child's do (the
-  # runtime makes and joins the cgroup while the child mounts, and the child's cgroup-wait spans it)
-  for role in PARENT CHILD; do
+  # runtime makes and joins the cgroup while the child mounts, and the child's cgroup-wait spans it),
+  # and so does the runtime's network namespace thread, which starts before the clone
+  echo "$events" | jq -e -s '[.[] | select(.event == "stage" and .role == "THREAD" and .stage == "netns-thread")] | length == 1'
+  for role in PARENT CHILD THREAD; do
     echo "$events" | jq -e -s --arg r "$role" '[.[] | select(.event == "stage" and .role == $r)] | sort_by(.start_ns) as $s
         | all(range(1; $s | length); $s[.].start_ns >= $s[. - 1].end_ns)'
   done

@@ -77,6 +77,40 @@ host_ns() { readlink "/proc/self/ns/$1"; }
   (( ($output & 1) == 1 ))
 }
 
+@test "the new network namespace is the container's own, in /proc and in sysfs, with only lo" {
+  # The runtime's thread makes it; the child enters it before mounting sysfs, whose net class
+  # shows the devices of the namespace it was mounted from.
+  set_args /bin/sh -c 'readlink /proc/self/ns/net; ls /sys/class/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" != "$(host_ns net)" ]
+  [ "${lines[1]}" = "lo" ]
+  [ "${lines[2]}" = "lo" ]
+  [ "${#lines[@]}" -eq 3 ]
+  [ "$(ls /sys/class/net | wc -l)" -gt 1 ] || skip "host with loopback only: nothing to tell apart"
+}
+
+@test "a network namespace the runtime cannot make fails create with the call that failed, and leaves nothing behind" {
+  [ -n "${NS_DENY_CALL:-}" ] || skip "NS_DENY_CALL (the build's deny-call helper) not set"
+  set_args /bin/true
+  # unshare(CLONE_NEWNET) alone is the runtime's thread's call: the child's unshare has more flags
+  run "$NS_DENY_CALL" unshare=0x40000000 EPERM "$NS_RUNTIME" --root "$ROOT" run --rm --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'unshare(CLONE_NEWNET)'*'operation not permitted'* ]]
+  no_leftovers c1
+}
+
+@test "with a time namespace the child makes its network namespace itself, lo up all the same" {
+  [ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+  cfg '.linux.namespaces += [{"type": "time"}]'
+  set_args /bin/sh -c 'readlink /proc/self/ns/net; cat /sys/class/net/lo/flags; ls /sys/class/net'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" != "$(host_ns net)" ]
+  (( (${lines[1]} & 1) == 1 ))
+  [ "${lines[2]}" = "lo" ]
+}
+
 @test "a new time namespace applies boottime and monotonic offsets" {
   [ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
   cfg '.linux.namespaces += [{"type": "time"}] | .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}, "monotonic": {"secs": 3600, "nanosecs": 0}}'

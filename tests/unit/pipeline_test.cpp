@@ -7,8 +7,10 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "fake_kernel.hpp"
+#include "linux/ns/namespaces.hpp"
 #include "runtime/pipeline.hpp"
 
 namespace ns {
@@ -137,6 +139,42 @@ TEST_F(PipelineTest, TheChildWaitsForItsCgroupBeforeTheCgroupMountAndWhatFollows
   EXPECT_LT(wait, mknod) << "device nodes are made under the container's device cgroup";
   EXPECT_LT(extra, hooks) << "prestart/createRuntime see the container's mounts";
   EXPECT_LT(hooks, pivot) << "and run before pivot_root";
+}
+
+TEST_F(PipelineTest, ANetworkNamespaceMadeByTheRuntimeIsEnteredBeforeTheFirstSysfsMount) {
+  // The runtime's thread makes it (linux_ns::NetnsThread) and brings lo up: the child unshares
+  // the others only, and enters that one before sysfs, which shows the mounting namespace's
+  // devices; a child with no sysfs mount enters it before it waits for its cgroup.
+  spec.mounts.insert(spec.mounts.begin() + 1, oci::Mount{"/sys", "sysfs", "sysfs", {"ro"}});
+  ctx.netns_by_runtime = true;
+  int entered = 0;
+  ctx.await_netns = [&]() -> Result<void> {
+    if (entered++ == 0) k.calls.push_back("await_netns");
+    return {};
+  };
+  ctx.rootfs.before_sysfs = ctx.await_netns;
+  ctx.await_cgroup = [&]() -> Result<void> {
+    k.calls.push_back("await_cgroup");
+    return {};
+  };
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  EXPECT_GE(k.find("unshare:" + std::to_string(CLONE_NEWNS | CLONE_NEWUTS)), 0) << k.dump();
+  EXPECT_LT(k.find("unshare:" + std::to_string(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET)), 0) << k.dump();
+  EXPECT_LT(k.find("loopback_up:"), 0) << "the runtime's thread brought lo up";
+  int proc = k.find("mount:/bundle/rootfs/proc src=proc"), await = k.find("await_netns"),
+      sysfs = k.find("mount:/bundle/rootfs/sys src=sysfs"), cgroup = k.find("await_cgroup");
+  ASSERT_GE(await, 0) << k.dump();
+  EXPECT_LT(proc, await) << "mounts that need no network namespace go first";
+  EXPECT_LT(await, sysfs);
+  EXPECT_LT(sysfs, cgroup);
+
+  // No sysfs mount: entered before the cgroup wait all the same.
+  k.calls.clear();
+  entered = 0;
+  spec.mounts.erase(spec.mounts.begin() + 1);
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  ASSERT_GE(k.find("await_netns"), 0) << k.dump();
+  EXPECT_LT(k.find("await_netns"), k.find("await_cgroup"));
 }
 
 TEST_F(PipelineTest, WithoutRuntimeHooksTheChildDoesNotStopForThem) {
@@ -329,6 +367,22 @@ TEST_F(PipelineTest, ExecStagesAreTheProcessPartOnly) {
   EXPECT_LT(uid, caps);
   EXPECT_LT(caps, cwd);
   EXPECT_LT(cwd, nnp);
+}
+
+TEST(NetnsThread, MakesOnlyANewNetworkNamespaceThatNeedsNoUserOrTimeNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the runtime makes the network namespace only as root";
+  using T = oci::NsType;
+  auto with = [](std::vector<oci::Namespace> n) {
+    oci::Linux l;
+    l.namespaces = std::move(n);
+    return linux_ns::NetnsThread::applies(l);
+  };
+  EXPECT_TRUE(with({{T::Pid, ""}, {T::Network, ""}, {T::Mount, ""}}));
+  EXPECT_FALSE(with({{T::Pid, ""}, {T::Mount, ""}})) << "no new network namespace";
+  EXPECT_FALSE(with({{T::Network, "/proc/42/ns/net"}})) << "joined, not made";
+  EXPECT_FALSE(with({{T::Network, ""}, {T::User, ""}})) << "it must belong to the container's user namespace";
+  EXPECT_FALSE(with({{T::Network, ""}, {T::User, "/proc/42/ns/user"}}));
+  EXPECT_FALSE(with({{T::Network, ""}, {T::Time, ""}})) << "setns into a time namespace needs a single thread";
 }
 
 }  // namespace

@@ -52,6 +52,33 @@ TEST(Sync, AnFdRidesAlong) {
   EXPECT_EQ(::fcntl(received.get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 }
 
+TEST(Sync, AnEncodedMessageGoesOutAsItWasMadeWithItsFdOrWithTheErrorPatchedIn) {
+  // The network namespace thread's way: encoded before the thread starts, sent from it as is.
+  UniqueFd a, b;
+  ASSERT_TRUE(make_sync_pair(a, b));
+  EncodedMessage ok(Message{Msg::NetNamespace, {}});
+  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  EXPECT_EQ(ok.send(a.get(), devnull.get()), 0);
+  EncodedMessage failed(Message{Msg::NetNamespace, {}});
+  failed.set_error(EPERM, "unshare(CLONE_NEWNET)");
+  EXPECT_EQ(failed.send(a.get(), -1), 0);
+
+  UniqueFd fd;
+  auto first = recv_message(b.get(), &fd);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->type, Msg::NetNamespace);
+  EXPECT_EQ(first->error.err, 0);
+  EXPECT_TRUE(fd);
+  auto second = recv_message(b.get(), &fd);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->type, Msg::NetNamespace);
+  EXPECT_EQ(second->error.err, EPERM);
+  EXPECT_EQ(second->error.op, "unshare(CLONE_NEWNET)");
+  EXPECT_FALSE(fd);
+  b.reset();
+  EXPECT_EQ(ok.send(a.get(), -1), EPIPE) << "a send that fails says why, as an errno";
+}
+
 TEST(Sync, PeerExitIsEpipe) {
   UniqueFd a, b;
   ASSERT_TRUE(make_sync_pair(a, b));

@@ -187,6 +187,7 @@ Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, co
   if (m.type == "bind") o.bind = true;
 
   if (m.type == "cgroup") return mount_cgroup(k, ctx, root_fd, dest, o);
+  if (m.type == "sysfs" && !o.bind && ctx.before_sysfs) TRY(ctx.before_sysfs());
 
   if (o.bind) {
     std::string src = m.source;

@@ -4,6 +4,7 @@
 // image cannot point a mount at the host.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct RootfsContext {
   // without one it would show the host's whole tree, so the container's own cgroup is bound.
   bool cgroupns = false;
   std::string mount_label;  // linux.mountLabel, on a host with SELinux ("" otherwise)
+  // Called before each sysfs mount: a sysfs mount shows the network devices of the namespace
+  // it is made from, and the child may enter its network namespace only then (NetnsThread).
+  std::function<Result<void>()> before_sysfs;
 };
 
 // Resolves PATH inside ROOT_FD, creating missing directories with MODE; an O_PATH fd of the last.

@@ -1,10 +1,15 @@
 #include "linux/ns/namespaces.hpp"
 
 #include <fcntl.h>
-#include <sys/wait.h>
+#include <net/if.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 
 #include "common/fd.hpp"
@@ -26,8 +31,9 @@ const explain::Narration kClone{
 const explain::Narration kJoinNamespaces{
     "namespaces", "linux.namespaces",
     "Namespaces config.json names by path are shared with something else (a pod's network, say): the child joins "
-    "them with setns, the user namespace first. Then it makes its new network, IPC, UTS and mount namespaces "
-    "with one unshare, while the runtime makes its cgroup."};
+    "them with setns, the user namespace first. Then it makes its new IPC, UTS and mount namespaces with one "
+    "unshare (and its network namespace, unless a thread of the runtime is making that one), while the runtime "
+    "makes its cgroup."};
 const explain::Narration kCgroupNamespace{
     "cgroup-namespace", "linux.namespaces (cgroup)",
     "The cgroup namespace makes the container's own cgroup look like the root of the tree, in /proc/self/cgroup "
@@ -37,6 +43,11 @@ const explain::Narration kLoopback{
     "loopback", "linux.namespaces (network)",
     "A new network namespace holds only a loopback device, and it starts down. Programs expect 127.0.0.1 to "
     "work, so the runtime brings lo up as runc does; any other interface is for the engine to add (CNI)."};
+const explain::Narration kNetnsThread{
+    "netns-thread", "linux.namespaces (network)",
+    "A new network namespace is the dearest namespace to make: the kernel registers its own sysctl tables, "
+    "loopback device and protocol state. A thread of the runtime makes it (unshare moves only that thread) and "
+    "brings lo up while the child does its first mounts, then sends it over the sync channel."};
 const explain::Narration kJoinContainer{
     "join-namespaces", "",
     "exec does not make namespaces, it joins the container's: setns on each /proc/<init>/ns/* that differs from "
@@ -94,10 +105,11 @@ unsigned long clone_flags(const oci::Linux& l) {
   return flags;
 }
 
-unsigned long unshare_flags(const oci::Linux& l) {
+unsigned long unshare_flags(const oci::Linux& l, bool net_by_runtime) {
   unsigned long flags = 0;
   for (NsType t : {NsType::Network, NsType::Ipc, NsType::Uts, NsType::Mount})
-    if (l.has_new_namespace(t)) flags |= static_cast<unsigned long>(clone_flag(t));
+    if (l.has_new_namespace(t) && !(t == NsType::Network && net_by_runtime))
+      flags |= static_cast<unsigned long>(clone_flag(t));
   return flags;
 }
 
@@ -135,13 +147,13 @@ Result<void> enter_parent_side(sys::Kernel& k, const oci::Linux& l) {
   return {};
 }
 
-Result<void> join_child_side(sys::Kernel& k, const oci::Linux& l) {
+Result<void> join_child_side(sys::Kernel& k, const oci::Linux& l, bool net_by_runtime) {
   if (auto* u = l.find_namespace(NsType::User); u && !u->path.empty()) TRY(setns_path(k, *u));
   for (auto& n : l.namespaces) {
     if (n.path.empty() || n.type == NsType::User || n.type == NsType::Pid || n.type == NsType::Time) continue;
     TRY(setns_path(k, n));
   }
-  if (unsigned long flags = unshare_flags(l)) {
+  if (unsigned long flags = unshare_flags(l, net_by_runtime)) {
     if (auto r = k.unshare(static_cast<int>(flags)); !r) {
       Error e = r.error();
       e.op = "unshare the container's new namespaces";
@@ -149,6 +161,95 @@ Result<void> join_child_side(sys::Kernel& k, const oci::Linux& l) {
     }
   }
   return {};
+}
+
+bool NetnsThread::applies(const oci::Linux& l) {
+  return ::geteuid() == 0 && l.has_new_namespace(NsType::Network) && !l.find_namespace(NsType::User) &&
+         !l.find_namespace(NsType::Time);
+}
+
+Result<void> NetnsThread::start(Deliver deliver, void* arg) {
+  deliver_ = deliver;
+  arg_ = arg;
+  // On another CPU than ours, when we may use one: a new thread is otherwise queued behind us
+  // until we block (a scheduler that packs tasks onto few CPUs, as on VMs, leaves the idle one
+  // alone), and we want the namespace made while we work.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  cpu_set_t allowed;
+  int here = ::sched_getcpu();
+  if (here >= 0 && ::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (cpu == here || !CPU_ISSET(cpu, &allowed)) continue;
+      cpu_set_t other;
+      CPU_ZERO(&other);
+      CPU_SET(cpu, &other);
+      if (pthread_attr_setaffinity_np(&attr, sizeof other, &other) == 0) cpu_ = cpu;
+      break;
+    }
+  }
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(&thread_, &attr, &NetnsThread::run, this);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  if (err) return std::unexpected(Error{err, "start the network namespace thread", {}, {}, {}});
+  running_ = true;
+  return {};
+}
+
+bool NetnsThread::join() {
+  if (!running_) return false;
+  pthread_join(thread_, nullptr);
+  running_ = false;
+  return true;
+}
+
+namespace {
+uint64_t monotonic_ns() noexcept {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// lo up (as sys::Kernel::loopback_up), without allocating: 0 or an errno.
+int loopback_up_raw() noexcept {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  struct ifreq ifr{};
+  ifr.ifr_name[0] = 'l';
+  ifr.ifr_name[1] = 'o';
+  int err = 0;
+  if (::ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+    err = errno;
+  } else {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
+  }
+  ::close(s);
+  return err;
+}
+}  // namespace
+
+void* NetnsThread::run(void* self) {
+  auto* t = static_cast<NetnsThread*>(self);
+  t->start_ns_ = monotonic_ns();
+  int fd = -1, err = 0;
+  const char* op = nullptr;
+  if (::unshare(CLONE_NEWNET) < 0) {
+    err = errno;
+    op = "unshare(CLONE_NEWNET)";
+  } else if ((err = loopback_up_raw()) != 0) {
+    op = "bring the loopback device up";
+  } else if ((fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+    err = errno;
+    op = "open /proc/thread-self/ns/net";
+  }
+  t->deliver_(t->arg_, fd, err, op);
+  if (fd >= 0) ::close(fd);
+  t->end_ns_ = monotonic_ns();
+  return nullptr;
 }
 
 Result<void> unshare_cgroup(sys::Kernel& k, const oci::Linux& l) {

@@ -8,6 +8,9 @@
 //     child, the user namespace before the others (it owns them).
 #pragma once
 
+#include <pthread.h>
+
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,15 +28,60 @@ int clone_flag(oci::NsType t);
 // runtime, outside it.
 unsigned long clone_flags(const oci::Linux& l);
 // CLONE_NEW* the child unshares itself, first thing, after joining those given by path (as runc
-// does): network, IPC, UTS, mount. A network namespace is the dearest thing a create makes
-// (~0.5 ms): made by the child, it is built while the runtime makes the cgroup.
-unsigned long unshare_flags(const oci::Linux& l);
+// does): network, IPC, UTS, mount; the network namespace not when NET_BY_RUNTIME (NetnsThread).
+unsigned long unshare_flags(const oci::Linux& l, bool net_by_runtime = false);
 
 // In the runtime, before clone: setns pid/time by path, or unshare time with its offsets.
 Result<void> enter_parent_side(sys::Kernel& k, const oci::Linux& l);
 // In the child: setns every other namespace given by path, the user namespace first; then
 // unshare the new ones of unshare_flags.
-Result<void> join_child_side(sys::Kernel& k, const oci::Linux& l);
+Result<void> join_child_side(sys::Kernel& k, const oci::Linux& l, bool net_by_runtime = false);
+
+// A new network namespace, made by a thread of the runtime while the runtime and the child go
+// on with the rest of create. It is the dearest namespace to make (~0.4 ms here: the kernel
+// registers the namespace's sysctl tables, devices and protocol state), and made by the child it
+// held up everything the child does after it. unshare(CLONE_NEWNET) in a thread moves only that
+// thread; it brings lo up there and hands an fd of the namespace to DELIVER, which sends it to
+// the child; the child enters it (setns) before its first sysfs mount, which shows the network
+// devices of the namespace it is mounted from.
+// The thread makes system calls and nothing else: the runtime forks the child while it runs,
+// and a child forked while another thread holds an allocator lock would find it held for ever.
+class NetnsThread {
+ public:
+  // Called on the thread, once: the namespace's fd (closed after the call), or -1 with the errno
+  // and the call that failed. Must not allocate.
+  using Deliver = void (*)(void* arg, int ns_fd, int err, const char* op) noexcept;
+
+  // Whether the runtime can make the container's network namespace: as root, a new network
+  // namespace (not one joined by path), and no user namespace, new or joined (the network
+  // namespace must belong to the container's, which only the child can make or join) and no
+  // time namespace (setns into one, which the runtime does before clone, needs a single thread).
+  static bool applies(const oci::Linux& l);
+
+  NetnsThread() = default;
+  NetnsThread(const NetnsThread&) = delete;
+  NetnsThread& operator=(const NetnsThread&) = delete;
+  ~NetnsThread() { join(); }
+
+  // Starts the thread with every signal blocked (they stay the main thread's to take).
+  Result<void> start(Deliver deliver, void* arg);
+  // Waits for the thread (no-op when none runs); false when it was never started.
+  bool join();
+  // CLOCK_MONOTONIC ns the thread started and took, for --explain (after join).
+  [[nodiscard]] uint64_t start_ns() const { return start_ns_; }
+  [[nodiscard]] uint64_t duration_ns() const { return end_ns_ - start_ns_; }
+  // The CPU the thread runs on (another than the caller's), -1 when it was left to the scheduler.
+  [[nodiscard]] int cpu() const { return cpu_; }
+
+ private:
+  static void* run(void* self);
+  pthread_t thread_{};
+  bool running_ = false;
+  Deliver deliver_ = nullptr;
+  void* arg_ = nullptr;
+  uint64_t start_ns_ = 0, end_ns_ = 0;
+  int cpu_ = -1;
+};
 // In the child, after the cgroup join: unshare(CLONE_NEWCGROUP) when a new one is asked for.
 Result<void> unshare_cgroup(sys::Kernel& k, const oci::Linux& l);
 
@@ -47,7 +95,7 @@ std::vector<const char*> purposes(const oci::Linux& l, unsigned long flags);
 
 namespace narration {
 extern const explain::Narration kParentNamespaces, kClone, kJoinNamespaces, kCgroupNamespace, kLoopback, kIdMaps,
-    kJoinContainer;
+    kJoinContainer, kNetnsThread;
 }
 
 }  // namespace ns::linux_ns
