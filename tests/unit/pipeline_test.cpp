@@ -177,6 +177,36 @@ TEST_F(PipelineTest, ANetworkNamespaceMadeByTheRuntimeIsEnteredBeforeTheFirstSys
   EXPECT_LT(k.find("await_netns"), k.find("await_cgroup"));
 }
 
+TEST_F(PipelineTest, CgroupV1BindsGetTheirFlagsInOneRecursiveSetattrOrARemountEachOnOldKernels) {
+  spec.mounts = {spec.mounts[0], {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}}};
+  ctx.rootfs.cgroup_mounts = {{"memory", "cgroup", "memory", "/sys/fs/cgroup/memory/box"},
+                              {"cpu,cpuacct", "cgroup", "cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/box"}};
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  const std::string root = "/bundle/rootfs/sys/fs/cgroup";
+  int mem = k.find("mount:" + root + "/memory src=/sys/fs/cgroup/memory/box"),
+      cpu = k.find("mount:" + root + "/cpu,cpuacct src=/sys/fs/cgroup/cpu,cpuacct/box"),
+      link = k.find("symlink:" + root + "/cpuacct -> cpu,cpuacct"),
+      attrs = k.find("mount_setattr:" + root + " set=" +
+                     std::to_string(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) +
+                     " clear=" + std::to_string(MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW));
+  ASSERT_GE(mem, 0) << k.dump();
+  ASSERT_GE(cpu, 0) << k.dump();
+  EXPECT_GE(link, 0) << k.dump();
+  ASSERT_GE(attrs, 0) << k.dump();
+  EXPECT_LT(mem, attrs);
+  EXPECT_LT(cpu, attrs);
+  EXPECT_LT(k.find("mount:" + root + "/memory src= type= flags="), 0) << "no remount of each bind:\n" << k.dump();
+
+  // A kernel without mount_setattr: each bind remounted, then the tmpfs.
+  k.calls.clear();
+  k.fail["mount_setattr:" + root] = ENOSYS;
+  ASSERT_TRUE(runtime::run_init_stages(ctx)) << k.dump();
+  const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME;
+  EXPECT_GE(k.find("mount:" + root + "/memory src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | ro)), 0) << k.dump();
+  EXPECT_GE(k.find("mount:" + root + "/cpu,cpuacct src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | ro)), 0) << k.dump();
+  EXPECT_GE(k.find("mount:" + root + " src= type= flags=" + std::to_string(MS_REMOUNT | ro)), 0) << k.dump();
+}
+
 TEST_F(PipelineTest, WithoutRuntimeHooksTheChildDoesNotStopForThem) {
   bool asked = false;
   ctx.await_runtime_hooks = [&]() -> Result<void> {

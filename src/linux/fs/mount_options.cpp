@@ -142,4 +142,14 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
   return out;
 }
 
+std::pair<uint64_t, uint64_t> mount_attrs_of(unsigned long ms_flags) {
+  uint64_t set = 0, clear = MOUNT_ATTR__ATIME;
+  const std::pair<unsigned long, uint64_t> each[] = {
+      {MS_RDONLY, MOUNT_ATTR_RDONLY}, {MS_NOSUID, MOUNT_ATTR_NOSUID},         {MS_NODEV, MOUNT_ATTR_NODEV},
+      {MS_NOEXEC, MOUNT_ATTR_NOEXEC}, {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW}};
+  for (auto [ms, attr] : each) (ms_flags & ms ? set : clear) |= attr;
+  set |= ms_flags & MS_NOATIME ? MOUNT_ATTR_NOATIME : ms_flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME : MOUNT_ATTR_RELATIME;
+  return {set, clear};
+}
+
 }  // namespace ns::linux_fs

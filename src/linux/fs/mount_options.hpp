@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -29,6 +30,11 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
 
 // Every option name the parser gives a meaning to (data options aside), for `features`.
 std::vector<std::string> known_mount_options();
+
+// MS_* flags as a bind remount takes them, in mount_setattr(2)'s terms: the MOUNT_ATTR_* to set
+// and to clear so that a mount ends up with exactly these (read-only, nosuid, nodev, noexec,
+// nodiratime, nosymfollow, and the atime mode: relatime unless noatime or strictatime).
+std::pair<uint64_t, uint64_t> mount_attrs_of(unsigned long ms_flags);
 
 // Propagation names of rootfsPropagation ("rslave") to MS_* flags; 0 for "".
 Result<unsigned long> propagation_flags(const std::string& name);
