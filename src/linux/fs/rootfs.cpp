@@ -261,6 +261,8 @@ Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, co
     e.path = dest;
     return std::unexpected(e);
   }
+  // The fd names the directory under the new mount: what follows needs the mount itself.
+  if (!o.tmpcopyup && !o.rec_set && !o.rec_clear && o.propagation.empty()) return {};
   auto mounted = TRY(k.open_in_root(root_fd, dest, O_PATH));
   if (o.tmpcopyup) {
     auto fresh = TRY(k.open_in_root(root_fd, dest, O_RDONLY | O_DIRECTORY));
@@ -294,7 +296,18 @@ static Result<UniqueFd> mkdir_all_depth(sys::Kernel& k, int root_fd, const std::
   // Most destinations exist already (/proc, /dev, /sys in an image): one lookup, no walk.
   if (auto whole = k.open_in_root(root_fd, path, O_PATH | O_DIRECTORY); whole || whole.error().err != ENOENT)
     return whole;
+  // Most of the others miss their last component only (/dev/pts in the /dev tmpfs): the parent,
+  // the directory, and it. Anything else (a missing parent, a dangling symlink) takes the walk.
+  if (size_t slash = path.find_last_of('/'); depth == 0 && slash != std::string::npos && slash + 1 < path.size()) {
+    std::string last = path.substr(slash + 1);
+    if (last != "." && last != "..") {
+      if (auto parent = k.open_in_root(root_fd, slash == 0 ? "/" : path.substr(0, slash), O_PATH | O_DIRECTORY)) {
+        if (k.mkdirat(parent->get(), last, mode)) return k.open_in_root(root_fd, path, O_PATH | O_DIRECTORY);
+      }
+    }
+  }
   std::string prefix;
+  UniqueFd last_fd;
   auto parts = split(path, '/');
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string& part = parts[i];
@@ -320,8 +333,10 @@ static Result<UniqueFd> mkdir_all_depth(sys::Kernel& k, int root_fd, const std::
     }
     if (!fd) return std::unexpected(fd.error());
     prefix = next;
+    last_fd = std::move(*fd);
   }
-  return k.open_in_root(root_fd, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY);
+  if (last_fd) return last_fd;
+  return k.open_in_root(root_fd, "/", O_PATH | O_DIRECTORY);
 }
 
 Result<UniqueFd> mkdir_all_in_root(sys::Kernel& k, int root_fd, const std::string& path, mode_t mode) {
