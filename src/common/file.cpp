@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -166,12 +167,18 @@ bool path_exists(const std::string& path) {
 std::string rfc3339_now() {
   struct timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm{};
-  ::gmtime_r(&ts.tv_sec, &tm);
-  // By hand, not strftime: that one brings glibc's time zone parser (and scanf) into the binary.
+  // By hand, not strftime or gmtime_r: on their first call both load the time zone
+  // (/etc/localtime: six system calls on create's path), which UTC does not need.
+  using namespace std::chrono;
+  const sys_seconds t{seconds{ts.tv_sec}};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(ts.tv_nsec));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02lld.%09ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<long long>(hms.seconds().count()),
+                static_cast<long>(ts.tv_nsec));
   return buf;
 }
 

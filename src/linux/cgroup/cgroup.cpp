@@ -194,12 +194,23 @@ Result<void> Cgroup::create_dirs(sys::Kernel& k, std::vector<std::string>& made)
 }
 
 Result<void> Cgroup::create_one(sys::Kernel& k, const Hierarchy& h, std::vector<std::string>& made) {
+  auto fd = k.open(h.mountpoint, O_PATH | O_DIRECTORY);
+  if (!fd) return std::unexpected(fd.error());
+  // The parents are there already, as a rule (nano-sandbox/, an engine's slice): the cgroup at
+  // once; the walk from the top only when a parent is missing.
+  std::string rel = path_;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty()) return {};
+  if (auto r = k.mkdirat(fd->get(), rel, 0755); r || r.error().err == EEXIST) {
+    if (!r) return {};
+    made.push_back(h.mountpoint + "/" + rel);
+    if (h.controllers.find("cpuset") != std::string::npos) TRY(init_cpuset(k, made.back()));
+    return {};
+  }
   std::string cur = h.mountpoint;
   for (auto& part : split(path_, '/')) {
     if (part.empty()) continue;
     cur += "/" + part;
-    auto fd = k.open(h.mountpoint, O_PATH | O_DIRECTORY);
-    if (!fd) return std::unexpected(fd.error());
     auto r = k.mkdirat(fd->get(), cur.substr(h.mountpoint.size() + 1), 0755);
     if (!r && r.error().err != EEXIST) {
       Error e = r.error();
