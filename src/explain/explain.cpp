@@ -183,6 +183,10 @@ class ExplainingKernel final : public sys::Kernel {
     say("write(" + q(p) + ", " + q(c) + ")");
     return k_.write_file(p, c);
   }
+  Result<void> write_each(const std::string& p, const std::vector<std::string>& values) override {
+    for (auto& v : values) say("write(" + q(p) + ", " + q(v) + ")");
+    return k_.write_each(p, values);
+  }
   Result<std::string> read_file(const std::string& p) override { return k_.read_file(p); }
   Result<void> unlinkat(int d, const std::string& n, int f) override {
     say(std::string(f & AT_REMOVEDIR ? "rmdir(" : "unlink(") + q(d == AT_FDCWD ? n : resolve(sys::fd_path(d)) + "/" + n) + ")");

@@ -49,6 +49,18 @@ class Kernel {
   virtual Result<struct stat> fstat(int fd) = 0;
   virtual Result<struct stat> stat(const std::string& path) = 0;
   virtual Result<void> write_file(const std::string& path, const std::string& content) = 0;
+  // Each of VALUES written to PATH by a write() of its own, through one open: a file that takes
+  // one entry per write (a v1 cgroup's devices.allow). An error names the value it failed on.
+  virtual Result<void> write_each(const std::string& path, const std::vector<std::string>& values) {
+    for (auto& v : values)
+      if (auto r = write_file(path, v); !r) {
+        Error e = r.error();
+        e.op = "write \"" + v + "\" to";
+        e.path = path;
+        return std::unexpected(e);
+      }
+    return {};
+  }
   virtual Result<std::string> read_file(const std::string& path) = 0;
   virtual Result<void> unlinkat(int dir_fd, const std::string& name, int flags) = 0;
 

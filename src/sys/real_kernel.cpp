@@ -135,6 +135,14 @@ class RealKernel final : public Kernel {
   Result<void> write_file(const std::string& path, const std::string& content) override {
     return ns::write_file(path, content);
   }
+  Result<void> write_each(const std::string& path, const std::vector<std::string>& values) override {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return sys_error("open", path);
+    for (auto& v : values)
+      if (::write(fd.get(), v.data(), v.size()) != static_cast<ssize_t>(v.size()))
+        return std::unexpected(Error{errno, "write \"" + v + "\" to", path, {}, {}});
+    return {};
+  }
   Result<std::string> read_file(const std::string& path) override { return ns::read_file(path); }
   Result<void> unlinkat(int dir_fd, const std::string& name, int flags) override {
     if (::unlinkat(dir_fd, name.c_str(), flags) < 0) return sys_error("unlink", name);

@@ -63,11 +63,33 @@ TEST(CgroupJoin, CreateAllowsTheChildBornInTheV2DirectoryMadeAhead) {
   EXPECT_EQ(made, std::vector<std::string>{"/sys/fs/cgroup/unified/c1"});
   // The child is in it now: create() counts it as the one born there, and anyone else as a
   // process that was there before.
+  // (The directory is there now: mkdir says so.)
   k.file_contents["/sys/fs/cgroup/unified/c1/cgroup.procs"] = "4242\n";
+  k.fail["mkdir:/sys/fs/cgroup/unified/c1"] = EEXIST;
   EXPECT_TRUE(cg.create(k, 4242));
   k.file_contents["/sys/fs/cgroup/unified/c1/cgroup.procs"] = "4242\n77\n";
+  k.fail["mkdir:/sys/fs/cgroup/unified/c1"] = EEXIST;
   auto refused = cg.create(k, 4242);
   ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().msg.find("is not empty: it already holds 1 process(es)"), std::string::npos)
+      << refused.error().msg;
+}
+
+TEST(CgroupJoin, ACgroupJustMadeIsNotSearchedForProcessesOneThatWasThereIs) {
+  std::string info = kHybrid;  // its cgroup2 tree and memory hierarchy, as above
+  Layout l = parse_layout(info.substr(info.find('\n') + 1, info.find("32 30") - info.find('\n') - 1) +
+                          info.substr(info.find("36 30"), info.find("37 30") - info.find("36 30")));
+  ASSERT_EQ(l.hierarchies.size(), 2u);
+  Cgroup cg(l, "/c2");
+  test::FakeKernel k;
+  // Made now (mkdir succeeds): nothing can be in it, and cgroup.procs is not read (were it, the
+  // process the fake shows there would refuse the cgroup).
+  k.file_contents[cg.dir(l.hierarchies[0]) + "/cgroup.procs"] = "77\n";
+  EXPECT_TRUE(cg.create(k, 0)) << k.dump();
+  // There before (mkdir: EEXIST in the first hierarchy), with a process in it: refused.
+  k.fail["mkdir:" + cg.dir(l.hierarchies[0])] = EEXIST;
+  auto refused = cg.create(k, 0);
+  ASSERT_FALSE(refused) << k.dump();
   EXPECT_NE(refused.error().msg.find("is not empty: it already holds 1 process(es)"), std::string::npos)
       << refused.error().msg;
 }

@@ -174,7 +174,10 @@ Result<void> Cgroup::create(sys::Kernel& k, pid_t born) {
   };
   auto refused = create_dirs(k, made);
   if (!refused) return undo(refused.error());
-  auto existing = pids(k);
+  // A cgroup just made holds no process (but the child born in it): only one that was there
+  // before is looked into.
+  const bool fresh = !layout_.hierarchies.empty() && std::ranges::find(made, dir(layout_.hierarchies[0])) != made.end();
+  auto existing = fresh ? Result<std::vector<pid_t>>{} : pids(k);
   if (!existing) return undo(existing.error());
   std::erase(*existing, born);
   if (!existing->empty())

@@ -319,7 +319,8 @@ std::vector<Write> plan_writes(const Resources& r, bool skip_zero) {
 }
 
 Result<void> apply(sys::Kernel& k, const Cgroup& cg, const std::vector<Write>& writes) {
-  for (auto& w : writes) {
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const Write& w = writes[i];
     bool v2 = false;
     const Hierarchy* h = cg.home_of(k, w.controller, &v2);
     if (!h && w.controller == "devices") continue;  // cgroup v2: the device filter program's job
@@ -338,6 +339,14 @@ Result<void> apply(sys::Kernel& k, const Cgroup& cg, const std::vector<Write>& w
     const std::string& value = v2 ? w.v2_value : w.v1_value;
     if (file.empty()) continue;  // this setting has no form in this version
     std::string path = cg.dir(*h) + "/" + file;
+    if (!v2 && w.controller == "devices") {
+      // The v1 device controller takes one rule per write: a run of them through one open.
+      std::vector<std::string> rules{value};
+      while (i + 1 < writes.size() && writes[i + 1].controller == "devices" && writes[i + 1].v1_file == file)
+        rules.push_back(writes[++i].v1_value);
+      TRY(k.write_each(path, rules));
+      continue;
+    }
     auto r = k.write_file(path, value);
     if (!r && r.error().err == ENOENT && (file == "blkio.weight" || file == "blkio.weight_device" || file == "io.weight")) {
       // With the BFQ scheduler the weight files carry its name (as runc falls back too).
