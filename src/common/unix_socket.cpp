@@ -10,20 +10,21 @@
 
 namespace ns {
 
-int send_with_fd_raw(int sock, const void* data, size_t len, int fd) noexcept {
+int send_with_fds_raw(int sock, const void* data, size_t len, std::span<const int> fds) noexcept {
+  if (fds.size() > kMaxFdsPerMessage) return EINVAL;
   struct iovec iov{const_cast<void*>(data), len};
   struct msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (fd >= 0) {
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
+  if (!fds.empty()) {
     mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
+    mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
     struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
   }
   for (;;) {
     if (::sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) return 0;
@@ -31,17 +32,26 @@ int send_with_fd_raw(int sock, const void* data, size_t len, int fd) noexcept {
   }
 }
 
+int send_with_fd_raw(int sock, const void* data, size_t len, int fd) noexcept {
+  return send_with_fds_raw(sock, data, len, fd >= 0 ? std::span<const int>(&fd, 1) : std::span<const int>());
+}
+
+Result<void> send_with_fds(int sock, const void* data, size_t len, std::span<const int> fds, const std::string& op) {
+  if (int err = send_with_fds_raw(sock, data, len, fds)) return std::unexpected(Error{err, op, {}, {}, {}});
+  return {};
+}
+
 Result<void> send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& op) {
   if (int err = send_with_fd_raw(sock, data, len, fd)) return std::unexpected(Error{err, op, {}, {}, {}});
   return {};
 }
 
-Result<size_t> recv_with_fd(int sock, char* buf, size_t len, UniqueFd* fd, const std::string& op) {
+Result<size_t> recv_with_fds(int sock, char* buf, size_t len, std::vector<UniqueFd>* fds, const std::string& op) {
   struct iovec iov{buf, len};
   struct msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
   mh.msg_control = control;
   mh.msg_controllen = sizeof control;
   ssize_t n;
@@ -53,13 +63,24 @@ Result<size_t> recv_with_fd(int sock, char* buf, size_t len, UniqueFd* fd, const
          (errno == EINTR || (errno == ECONNRESET && !std::exchange(reset_seen, true)))) {
   }
   if (n < 0) return sys_error(op);
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+  fds->clear();
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
       int got;
-      std::memcpy(&got, CMSG_DATA(c), sizeof got);
-      fd->reset(got);
+      std::memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+      fds->emplace_back(got);
     }
+  }
   return static_cast<size_t>(n);
+}
+
+Result<size_t> recv_with_fd(int sock, char* buf, size_t len, UniqueFd* fd, const std::string& op) {
+  std::vector<UniqueFd> fds;
+  size_t n = TRY(recv_with_fds(sock, buf, len, &fds, op));
+  if (!fds.empty()) *fd = std::move(fds.front());  // any others close here
+  return n;
 }
 
 Result<UniqueFd> recv_fd(int sock, const std::string& op) {

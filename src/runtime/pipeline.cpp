@@ -21,6 +21,7 @@
 
 #include "common/file.hpp"
 #include "common/log.hpp"
+#include "common/unix_socket.hpp"
 #include "linux/cgroup/cgroup.hpp"
 #include "linux/cgroup/device_filter.hpp"
 #include "linux/cgroup/resources.hpp"
@@ -456,10 +457,13 @@ namespace {
     // itself, and we are one thread.
     Message m;
     for (;;) {
-      UniqueFd fd;
-      m = TRY(recv_message(sync, &fd));
+      std::vector<UniqueFd> fds;
+      m = TRY(recv_message(sync, &fds));
       if (m.type != Msg::JoinCgroup) break;
-      if (!fd || ::write(fd.get(), "0", 1) != 1) return sys_error("join cgroup: write \"0\" to", m.error.path);
+      auto paths = split(m.error.msg, '\n');
+      if (fds.empty() || fds.size() != paths.size()) return make_error("join cgroup: tasks files missing from the runtime's message");
+      for (size_t i = 0; i < fds.size(); ++i)
+        if (::write(fds[i].get(), "0", 1) != 1) return sys_error("join cgroup: write \"0\" to", paths[i]);
     }
     if (m.type != Msg::Go) return make_error("unexpected message from the runtime");
     // Set up so far on the one CPU the runtime gave us: the runtime's CPUs again (within our
@@ -687,6 +691,19 @@ Result<std::unique_ptr<ContainerCgroup>> make_container_cgroup(sys::Kernel& k, c
 // the v2 tree, unless it was born there (BORN_IN_V2), the runtime writes its pid into
 // cgroup.procs (a kernel without CLONE_INTO_CGROUP).
 Result<void> join_child(sys::Kernel& k, const linux_cgroup::Cgroup& cg, pid_t pid, int sync, bool born_in_v2) {
+  // The tasks fds go in as few messages as they fit in, their paths (for the child's errors)
+  // one per line in error.msg.
+  std::vector<UniqueFd> fds;
+  Message m{Msg::JoinCgroup, {}};
+  auto flush = [&]() -> Result<void> {
+    if (fds.empty()) return {};
+    std::vector<int> raw;
+    for (auto& f : fds) raw.push_back(f.get());
+    TRY(send_message(sync, m, raw));
+    fds.clear();
+    m.error.msg.clear();
+    return {};
+  };
   for (auto& h : cg.layout().hierarchies) {
     if (h.v2 && born_in_v2) continue;
     if (h.v2) {
@@ -694,12 +711,11 @@ Result<void> join_child(sys::Kernel& k, const linux_cgroup::Cgroup& cg, pid_t pi
       continue;
     }
     std::string file = cg.self_join_file(h);
-    UniqueFd fd = TRY(k.open(file, O_WRONLY | O_CLOEXEC));
-    Message m{Msg::JoinCgroup, {}};
-    m.error.path = file;
-    TRY(send_message(sync, m, fd.get()));
+    if (fds.size() == ns::kMaxFdsPerMessage || m.error.msg.size() + file.size() + 1 >= kSyncTextMax) TRY(flush());
+    fds.push_back(TRY(k.open(file, O_WRONLY | O_CLOEXEC)));
+    m.error.msg += (m.error.msg.empty() ? "" : "\n") + file;
   }
-  return {};
+  return flush();
 }
 
 ContainerCgroup::~ContainerCgroup() {

@@ -19,6 +19,7 @@ struct Wire {
   char path[1024];
   char msg[1024];
 };
+static_assert(sizeof(Wire::msg) == kSyncTextMax + 1 && sizeof(Wire::path) == kSyncTextMax + 1);
 
 namespace {
 
@@ -49,6 +50,12 @@ Result<void> send_message(int sock, const Message& m, int fd) {
   return send_with_fd(sock, &w, sizeof w, fd, "send sync message");
 }
 
+Result<void> send_message(int sock, const Message& m, std::span<const int> fds) {
+  Wire w;
+  encode(m, w);
+  return send_with_fds(sock, &w, sizeof w, fds, "send sync message");
+}
+
 EncodedMessage::EncodedMessage(const Message& m) : wire_(std::make_unique<Wire>()) { encode(m, *wire_); }
 EncodedMessage::~EncodedMessage() = default;
 
@@ -61,13 +68,13 @@ void EncodedMessage::set_error(int err, const char* op) noexcept {
 
 int EncodedMessage::send(int sock, int fd) const noexcept { return send_with_fd_raw(sock, wire_.get(), sizeof(Wire), fd); }
 
-Result<Message> recv_message(int sock, UniqueFd* fd) {
+Result<Message> recv_message(int sock, std::vector<UniqueFd>* fds) {
   Wire w{};
-  UniqueFd got;  // closed here when the caller wants none
-  size_t n = TRY(recv_with_fd(sock, reinterpret_cast<char*>(&w), sizeof w, &got, "receive sync message"));
+  std::vector<UniqueFd> got;  // closed here when the caller wants none
+  size_t n = TRY(recv_with_fds(sock, reinterpret_cast<char*>(&w), sizeof w, &got, "receive sync message"));
   if (n == 0) return std::unexpected(Error{EPIPE, "receive sync message", {}, "the other side exited", {}});
   if (n != sizeof w) return make_error("sync message of wrong size");
-  if (fd) *fd = std::move(got);
+  if (fds) *fds = std::move(got);
   Message m;
   m.type = static_cast<Msg>(w.type);
   m.error.err = w.err;
@@ -77,6 +84,13 @@ Result<Message> recv_message(int sock, UniqueFd* fd) {
   m.error.op = copy_out(w.op, sizeof w.op);
   m.error.path = copy_out(w.path, sizeof w.path);
   m.error.msg = copy_out(w.msg, sizeof w.msg);
+  return m;
+}
+
+Result<Message> recv_message(int sock, UniqueFd* fd) {
+  std::vector<UniqueFd> fds;
+  auto m = TRY(recv_message(sock, &fds));
+  if (fd) *fd = fds.empty() ? UniqueFd() : std::move(fds.front());
   return m;
 }
 

@@ -14,7 +14,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
@@ -32,9 +34,12 @@ enum class Msg : uint32_t {
   ExplainNote,    // child -> parent (--explain): a plain-words remark on the stage's calls, in error.msg
   SeccompListener,  // child -> parent: the seccomp notify fd (SCM_RIGHTS), for the agent at listenerPath
   RunHooks,         // child -> parent: mounts done, before pivot_root: run prestart/createRuntime, then Go
-  JoinCgroup,       // parent -> child: an fd (SCM_RIGHTS) of a v1 `tasks` file to write "0" into
+  JoinCgroup,       // parent -> child: fds (SCM_RIGHTS) of v1 `tasks` files to write "0" into; their paths in error.msg
   NetNamespace,     // parent -> child: the new network namespace's fd (SCM_RIGHTS), or the error (err, op)
 };
+
+// The longest error.msg (or error.path) a message carries; longer is cut.
+inline constexpr size_t kSyncTextMax = 1023;
 
 struct Message {
   Msg type = Msg::Go;
@@ -44,9 +49,13 @@ struct Message {
 };
 
 Result<void> send_message(int sock, const Message& m, int fd = -1);
+// With several fds (up to kMaxFdsPerMessage: the tasks files of the v1 hierarchies).
+Result<void> send_message(int sock, const Message& m, std::span<const int> fds);
 // Receives one message; an fd that came with it lands in *fd. EOF (the peer died) is an error
 // with err == EPIPE.
 Result<Message> recv_message(int sock, UniqueFd* fd = nullptr);
+// The same, every fd that came with it into *FDS.
+Result<Message> recv_message(int sock, std::vector<UniqueFd>* fds);
 
 struct Wire;
 // A message encoded ahead of time, for a thread that must not allocate: the network namespace

@@ -1,8 +1,10 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "common/error.hpp"
+#include "common/unix_socket.hpp"
 #include "runtime/sync.hpp"
 
 namespace ns::runtime {
@@ -77,6 +79,35 @@ TEST(Sync, AnEncodedMessageGoesOutAsItWasMadeWithItsFdOrWithTheErrorPatchedIn) {
   EXPECT_FALSE(fd);
   b.reset();
   EXPECT_EQ(ok.send(a.get(), -1), EPIPE) << "a send that fails says why, as an errno";
+}
+
+TEST(Sync, SeveralFdsRideAlongInOrder) {
+  // The v1 hierarchies' tasks files, in one JoinCgroup message.
+  UniqueFd a, b;
+  ASSERT_TRUE(make_sync_pair(a, b));
+  UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)), zero_fd(::open("/dev/zero", O_RDONLY | O_CLOEXEC)),
+      self_fd(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  const int sent[] = {null_fd.get(), zero_fd.get(), self_fd.get()};
+  Message m{Msg::JoinCgroup, {}};
+  m.error.msg = "/dev/null\n/dev/zero\n/proc/self/exe";
+  ASSERT_TRUE(send_message(a.get(), m, sent));
+  std::vector<UniqueFd> got;
+  auto r = recv_message(b.get(), &got);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->error.msg, m.error.msg);
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    struct stat want{}, have{};
+    ASSERT_EQ(::fstat(sent[i], &want), 0);
+    ASSERT_EQ(::fstat(got[i].get(), &have), 0);
+    EXPECT_EQ(want.st_ino, have.st_ino) << "fd " << i;
+    EXPECT_EQ(want.st_dev, have.st_dev) << "fd " << i;
+  }
+  // More than one message may carry: refused, nothing sent.
+  std::vector<int> many(ns::kMaxFdsPerMessage + 1, null_fd.get());
+  auto too_many = send_message(a.get(), m, many);
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().err, EINVAL);
 }
 
 TEST(Sync, PeerExitIsEpipe) {
