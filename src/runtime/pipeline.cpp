@@ -28,6 +28,7 @@
 #include "linux/console/console.hpp"
 #include "linux/devices/devices.hpp"
 #include "linux/ns/namespaces.hpp"
+#include "linux/process/placement.hpp"
 #include "linux/process/process.hpp"
 #include "linux/security/capabilities.hpp"
 #include "linux/security/lsm.hpp"
@@ -123,6 +124,8 @@ Result<void> stage_runtime_hooks(InitContext& c) {
 
 Result<void> stage_create_container_hooks(InitContext& c) {
   if (c.spec->hooks.create_container.empty()) return {};
+  // A hook gets the runtime's CPUs, not the one we set up on (linux_process::CpuPlacement).
+  if (c.affinity) linux_process::CpuPlacement::restore(0, *c.affinity);
   return hooks::run_hooks(c.spec->hooks.create_container, hook_state(c, "creating"), "createContainer");
 }
 
@@ -151,7 +154,12 @@ Result<void> stage_console(InitContext& c) {
 
 Result<void> stage_rlimits(InitContext& c) { return linux_process::set_rlimits(*c.k, proc(c).rlimits); }
 
-Result<void> stage_attributes(InitContext& c) { return linux_process::apply_attributes(*c.k, *c.attrs); }
+Result<void> stage_attributes(InitContext& c) {
+  // The CPUs the runtime had (within our cpuset), which the container's process inherits: now,
+  // before a seccomp filter could refuse the call (linux_process::CpuPlacement).
+  if (c.affinity) linux_process::CpuPlacement::restore(0, *c.affinity);
+  return linux_process::apply_attributes(*c.k, *c.attrs);
+}
 
 Result<void> stage_labels(InitContext& c) { return linux_security::apply_labels(*c.k, proc(c)); }
 
@@ -466,9 +474,8 @@ namespace {
         if (::write(fds[i].get(), "0", 1) != 1) return sys_error("join cgroup: write \"0\" to", paths[i]);
     }
     if (m.type != Msg::Go) return make_error("unexpected message from the runtime");
-    // Set up so far on the one CPU the runtime gave us: the runtime's CPUs again (within our
-    // cpuset, which the kernel applies).
-    if (m.value2 == 1 && ctx.affinity) ::sched_setaffinity(0, sizeof *ctx.affinity, &*ctx.affinity);
+    // Joining a v1 cpuset gave us all of its CPUs: back to the one the runtime gave us.
+    if (m.value2 == 1 && ctx.side_cpu >= 0) (void)linux_process::CpuPlacement::pin(0, ctx.side_cpu);
     // No cgroup of our own after all (no permission without root): cgroup mounts show the
     // namespace's view instead of binding directories that were never made.
     if (m.value == 0)
@@ -762,6 +769,7 @@ struct NetnsEarly final : EarlyWork {
   UniqueFd parent_end, child_end;
   NetnsDelivery delivery{-1};
   bool by_runtime = false;
+  linux_process::CpuPlacement placement;
   linux_ns::NetnsThread thread;
 };
 
@@ -778,7 +786,11 @@ class NamespaceBackend final : public Backend {
     TRY(make_sync_pair(early->parent_end, early->child_end));
     early->delivery.sock = early->parent_end.get();
     early->by_runtime = linux_ns::NetnsThread::applies(spec.linux ? *spec.linux : kNoLinux);
-    if (early->by_runtime) TRY(early->thread.start(&NetnsDelivery::deliver, &early->delivery));
+    // Where the runtime, the thread and the child run (linux_process::CpuPlacement), unless
+    // config.json places the process itself (execCPUAffinity).
+    auto attrs = linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr);
+    if (attrs && attrs->cpus_initial.empty() && attrs->cpus_final.empty()) early->placement.plan();
+    if (early->by_runtime) TRY(early->thread.start(&NetnsDelivery::deliver, &early->delivery, early->placement.side_cpu()));
     return early;
   }
 
@@ -798,6 +810,11 @@ class NamespaceBackend final : public Backend {
     linux_ns::NetnsThread& netns = early.thread;
     const NetnsDelivery& netns_delivery = early.delivery;
     const bool netns_by_runtime = early.by_runtime;
+    linux_process::CpuPlacement& placement = early.placement;
+    struct ReleaseCpus {  // the runtime's CPUs back when create is done, whichever way
+      linux_process::CpuPlacement& p;
+      ~ReleaseCpus() { p.release(); }
+    } release_cpus{placement};
 
     // 1. cgroup: where it goes. On cgroup v2 it is made now and the child is born in it
     //    (CLONE_INTO_CGROUP); elsewhere it is made while the child does its first mounts, and
@@ -854,8 +871,10 @@ class NamespaceBackend final : public Backend {
     ctx.attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
     ctx.new_keyring = !opts.no_new_keyring;
     ctx.netns_by_runtime = netns_by_runtime;
-    if (cpu_set_t mine; netns.cpu() >= 0 && ctx.attrs->cpus_initial.empty() && ::sched_getaffinity(0, sizeof mine, &mine) == 0)
-      ctx.affinity = mine;
+    if (placement.active()) {
+      ctx.affinity = placement.original();
+      ctx.side_cpu = placement.side_cpu();
+    }
     int listen_fds = 0;
     if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
     const bool new_userns = l.has_new_namespace(oci::NsType::User);
@@ -905,6 +924,7 @@ class NamespaceBackend final : public Backend {
         } else if (m->type == Msg::ConsoleMaster) {
           TRY(hand_console(opts, std::move(fd), out));
         } else if (m->type == Msg::RunHooks) {
+          placement.release();  // a hook gets the runtime's CPUs, not the one it keeps to
           TRY(run_runtime_hooks(spec, opts, pid));
           TRY(send_message(sync, Message{Msg::Go, {}}));
         }
@@ -924,19 +944,15 @@ class NamespaceBackend final : public Backend {
     //    mounts.
     if (!ctx.attrs->cpus_initial.empty())
       if (auto r = k.set_cpu_affinity(pid, ctx.attrs->cpus_initial); !r) return with_stage(r.error(), "process-attributes");
-    // The child sets up on the network namespace thread's CPU (free soon) while we make its
-    // cgroup on ours. Left to the scheduler it would wait for ours: a new task goes where its
-    // parent runs (on VMs the kernel packs tasks onto as few CPUs as it can). It takes its CPUs
-    // back once in its cgroup (ctx.affinity).
+    // The child sets up on the side CPU (the network namespace thread's, free soon) while we
+    // make its cgroup on ours (linux_process::CpuPlacement).
     bool pinned = false;
-    if (ctx.affinity) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(netns.cpu(), &one);
-      pinned = ::sched_setaffinity(pid, sizeof one, &one) == 0;
+    if (placement.active()) {
+      pinned = linux_process::CpuPlacement::pin(pid, placement.side_cpu());
       if (pinned && explain::on())
-        explain::call("PARENT", "sched_setaffinity(" + std::to_string(pid) + ", {" + std::to_string(netns.cpu()) +
-                                    "}): the child sets up on the network namespace thread's CPU, until its cgroup Go");
+        explain::call("PARENT", "sched_setaffinity(" + std::to_string(pid) + ", {" + std::to_string(placement.side_cpu()) +
+                                    "}): the child sets up on a CPU of its own while the runtime keeps to its one; "
+                                    "it takes the runtime's CPUs back just before execve");
     }
     cgroup_dir.reset();
     if (new_userns) {
@@ -971,7 +987,7 @@ class NamespaceBackend final : public Backend {
     }
     Message joined{Msg::Go, {}};
     joined.value = cgroup->active ? 1 : 0;  // 0: the cgroup mounts show the namespace's view
-    joined.value2 = pinned ? 1 : 0;         // 1: take the CPUs back
+    joined.value2 = pinned ? 1 : 0;         // 1: pinned to ctx.side_cpu (again after a cpuset join)
     if (auto r = send_message(sync, joined); !r) return std::unexpected(child_error_or(r.error()));
 
     // 7. what the state records is known now: the runtime may write it while the child works.

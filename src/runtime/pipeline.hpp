@@ -57,9 +57,11 @@ struct InitContext {
   // before the cgroup wait).
   bool netns_by_runtime = false;
   std::function<Result<void>()> await_netns;
-  // The runtime's CPU affinity before clone: the child is given the network namespace thread's
-  // CPU for its set-up, and takes this back once its cgroup is joined.
+  // linux_process::CpuPlacement: the child sets up on SIDE_CPU (pinned there by the runtime, and
+  // again by itself once in its cgroup: a v1 cpuset join resets it) and takes AFFINITY, the
+  // runtime's CPUs before, back just before execve. Unset: the child is left where it is.
   std::optional<cpu_set_t> affinity;
+  int side_cpu = -1;
 };
 
 // A stage: what it is for (its narration, owned by the mechanism's module) and what it does.

@@ -261,6 +261,26 @@ teardown() {
   [[ "${lines[3]}" =~ Cpus_allowed_list:[[:space:]]+0$ ]]
 }
 
+@test "the container's process and its hooks get the runtime's CPUs, though create sets up on CPUs of its own" {
+  # The runtime keeps to one CPU and the child sets up on another (linux_process::CpuPlacement);
+  # what runs in the container, and every hook, has the CPUs the runtime was given.
+  [ "$(nproc)" -ge 2 ] || skip "a single CPU: nothing is placed"
+  local mine hook_out="$BATS_TEST_TMPDIR/hooks"
+  mine=$(grep Cpus_allowed_list /proc/self/status | cut -f2)
+  hook() { echo "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo $1 \$(grep Cpus_allowed_list /proc/self/status | cut -f2) >> $hook_out\"]}"; }
+  cfg ".hooks.prestart = [$(hook prestart)] | .hooks.createRuntime = [$(hook createRuntime)] | .hooks.poststart = [$(hook poststart)]"
+  set_args /bin/sh -c 'grep Cpus_allowed_list /proc/self/status | cut -f2'
+  run rt run --rm --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "$output" = "$mine" ]
+  cat "$hook_out"
+  [ "$(grep -c " $mine\$" "$hook_out")" -eq 3 ]
+  # A runtime started on one CPU: that one, all through.
+  run taskset -c 1 "$NS_RUNTIME" --root "$ROOT" run --rm --bundle "$BUNDLE" c2
+  [ "$status" -eq 0 ]
+  [ "$output" = 1 ]
+}
+
 @test "a bad process attribute fails create naming the field, leaving nothing" {
   cfg '.process.scheduler = {policy: "SCHED_FIFO", priority: 0}'
   run rt create --bundle "$BUNDLE" c1

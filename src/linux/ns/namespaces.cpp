@@ -168,25 +168,17 @@ bool NetnsThread::applies(const oci::Linux& l) {
          !l.find_namespace(NsType::Time);
 }
 
-Result<void> NetnsThread::start(Deliver deliver, void* arg) {
+Result<void> NetnsThread::start(Deliver deliver, void* arg, int cpu) {
   deliver_ = deliver;
   arg_ = arg;
-  // On another CPU than ours, when we may use one: a new thread is otherwise queued behind us
-  // until we block (a scheduler that packs tasks onto few CPUs, as on VMs, leaves the idle one
-  // alone), and we want the namespace made while we work.
+  // On the CPU it is given (linux_process::CpuPlacement: not the runtime's).
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  cpu_set_t allowed;
-  int here = ::sched_getcpu();
-  if (here >= 0 && ::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (cpu == here || !CPU_ISSET(cpu, &allowed)) continue;
-      cpu_set_t other;
-      CPU_ZERO(&other);
-      CPU_SET(cpu, &other);
-      if (pthread_attr_setaffinity_np(&attr, sizeof other, &other) == 0) cpu_ = cpu;
-      break;
-    }
+  if (cpu >= 0) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pthread_attr_setaffinity_np(&attr, sizeof one, &one);
   }
   sigset_t all, old;
   sigfillset(&all);

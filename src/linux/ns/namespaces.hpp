@@ -63,15 +63,14 @@ class NetnsThread {
   NetnsThread& operator=(const NetnsThread&) = delete;
   ~NetnsThread() { join(); }
 
-  // Starts the thread with every signal blocked (they stay the main thread's to take).
-  Result<void> start(Deliver deliver, void* arg);
+  // Starts the thread with every signal blocked (they stay the main thread's to take), on CPU
+  // when it is not -1.
+  Result<void> start(Deliver deliver, void* arg, int cpu = -1);
   // Waits for the thread (no-op when none runs); false when it was never started.
   bool join();
   // CLOCK_MONOTONIC ns the thread started and took, for --explain (after join).
   [[nodiscard]] uint64_t start_ns() const { return start_ns_; }
   [[nodiscard]] uint64_t duration_ns() const { return end_ns_ - start_ns_; }
-  // The CPU the thread runs on (another than the caller's), -1 when it was left to the scheduler.
-  [[nodiscard]] int cpu() const { return cpu_; }
 
  private:
   static void* run(void* self);
@@ -80,7 +79,6 @@ class NetnsThread {
   Deliver deliver_ = nullptr;
   void* arg_ = nullptr;
   uint64_t start_ns_ = 0, end_ns_ = 0;
-  int cpu_ = -1;
 };
 // In the child, after the cgroup join: unshare(CLONE_NEWCGROUP) when a new one is asked for.
 Result<void> unshare_cgroup(sys::Kernel& k, const oci::Linux& l);

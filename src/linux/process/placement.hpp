@@ -1,0 +1,48 @@
+// Which CPU each of create's workers runs on. create has three at once: the runtime (making the
+// cgroup), its network namespace thread, and the child (mounts). A kernel that packs tasks onto
+// as few CPUs as it can (VM guests here: sched_vcpu_pack) puts a new task where its parent runs
+// and a woken one where its waker runs, so the thread and the child would wait for the runtime's
+// CPU while another sits idle, and the runtime, woken by the child, would take the child's. So,
+// with two CPUs or more allowed: the runtime stays on the one it is on, the thread and then the
+// child go to another, and everyone gets the CPUs the runtime had: the runtime when create is
+// done or before it runs a hook, the child before a createContainer hook and at the start of its
+// process stages (before a seccomp filter could forbid the call), so the container's process
+// and every hook inherit them. Not used when config.json sets execCPUAffinity.
+#pragma once
+
+#include <sched.h>
+#include <sys/types.h>
+
+namespace ns::linux_process {
+
+class CpuPlacement {
+ public:
+  CpuPlacement() = default;
+  CpuPlacement(const CpuPlacement&) = delete;
+  CpuPlacement& operator=(const CpuPlacement&) = delete;
+  ~CpuPlacement() { release(); }
+
+  // Picks the runtime's CPU (where it runs now) and another it may use, and pins the runtime to
+  // its own. With a single CPU allowed, nothing (active() is false).
+  void plan();
+  [[nodiscard]] bool active() const { return side_ >= 0; }
+  // The CPU for the thread and the child.
+  [[nodiscard]] int side_cpu() const { return side_; }
+  // The runtime's CPUs before plan().
+  [[nodiscard]] const cpu_set_t& original() const { return original_; }
+  // The runtime's CPUs back.
+  void release();
+
+  // Pins task PID (0: the caller) to CPU; false if the kernel refused (a cpuset without it).
+  static bool pin(pid_t pid, int cpu);
+  // Gives task PID (0: the caller) the CPUS back, within its cpuset; every CPU of its cpuset
+  // when none of CPUS is in it.
+  static void restore(pid_t pid, const cpu_set_t& cpus);
+
+ private:
+  cpu_set_t original_{};
+  int side_ = -1;
+  bool runtime_pinned_ = false;
+};
+
+}  // namespace ns::linux_process
