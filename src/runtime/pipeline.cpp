@@ -808,6 +808,10 @@ class NamespaceBackend final : public Backend {
     NetnsEarly& early = *early_work;
     UniqueFd parent_end = std::move(early.parent_end), child_end = std::move(early.child_end);
     linux_ns::NetnsThread& netns = early.thread;
+    struct JoinFirst {  // the thread sends on parent_end: joined before that closes, whichever way
+      linux_ns::NetnsThread& t;
+      ~JoinFirst() { t.join(); }
+    } join_first{netns};
     const NetnsDelivery& netns_delivery = early.delivery;
     const bool netns_by_runtime = early.by_runtime;
     linux_process::CpuPlacement& placement = early.placement;

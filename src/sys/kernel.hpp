@@ -102,6 +102,10 @@ class Kernel {
 // The process-wide real kernel.
 Kernel& real_kernel();
 
+// lo up in the caller's network namespace: 0 or an errno. Allocates nothing (the runtime's
+// network namespace thread calls it while the runtime forks); RealKernel::loopback_up wraps it.
+int loopback_up_errno() noexcept;
+
 // "/proc/self/fd/N": how a resolved fd is named to calls that take a path (mount targets).
 std::string fd_path(int fd);
 

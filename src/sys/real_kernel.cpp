@@ -279,18 +279,29 @@ class RealKernel final : public Kernel {
     return {};
   }
   Result<void> loopback_up() override {
-    UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!s) return sys_error("socket");
-    struct ifreq ifr{};
-    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0) return sys_error("ioctl SIOCGIFFLAGS", "lo");
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
-    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0) return sys_error("ioctl SIOCSIFFLAGS", "lo");
+    if (int err = loopback_up_errno()) return std::unexpected(Error{err, "bring the loopback device up", "lo", {}, {}});
     return {};
   }
 };
 
 }  // namespace
+
+int loopback_up_errno() noexcept {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  struct ifreq ifr{};
+  ifr.ifr_name[0] = 'l';
+  ifr.ifr_name[1] = 'o';
+  int err = 0;
+  if (::ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+    err = errno;
+  } else {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
+  }
+  ::close(s);
+  return err;
+}
 
 Kernel& real_kernel() {
   static RealKernel k;

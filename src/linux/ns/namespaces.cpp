@@ -1,11 +1,8 @@
 #include "linux/ns/namespaces.hpp"
 
 #include <fcntl.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -205,23 +202,6 @@ uint64_t monotonic_ns() noexcept {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// lo up (as sys::Kernel::loopback_up), without allocating: 0 or an errno.
-int loopback_up_raw() noexcept {
-  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return errno;
-  struct ifreq ifr{};
-  ifr.ifr_name[0] = 'l';
-  ifr.ifr_name[1] = 'o';
-  int err = 0;
-  if (::ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-    err = errno;
-  } else {
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
-    if (::ioctl(s, SIOCSIFFLAGS, &ifr) < 0) err = errno;
-  }
-  ::close(s);
-  return err;
-}
 }  // namespace
 
 void* NetnsThread::run(void* self) {
@@ -232,7 +212,7 @@ void* NetnsThread::run(void* self) {
   if (::unshare(CLONE_NEWNET) < 0) {
     err = errno;
     op = "unshare(CLONE_NEWNET)";
-  } else if ((err = loopback_up_raw()) != 0) {
+  } else if ((err = sys::loopback_up_errno()) != 0) {
     op = "bring the loopback device up";
   } else if ((fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
     err = errno;
