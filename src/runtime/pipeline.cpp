@@ -956,7 +956,7 @@ class NamespaceBackend final : public Backend {
       if (pinned && explain::on())
         explain::call("PARENT", "sched_setaffinity(" + std::to_string(pid) + ", {" + std::to_string(placement.side_cpu()) +
                                     "}): the child sets up on a CPU of its own while the runtime keeps to its one; "
-                                    "it takes the runtime's CPUs back just before execve");
+                                    "it takes the runtime's CPUs back for its process stages");
     }
     cgroup_dir.reset();
     if (new_userns) {

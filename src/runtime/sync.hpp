@@ -1,11 +1,12 @@
 // The typed parent <-> child protocol. One SOCK_SEQPACKET socketpair, created before clone: each
-// message is one packet (boundaries kept), an fd may ride along with SCM_RIGHTS, and an error
+// message is one packet (boundaries kept), fds may ride along with SCM_RIGHTS, and an error
 // crosses as errno + operation + path + stage so the user sees exactly what failed inside.
 //
 //   parent                              child (future container init)
 //   NetNamespace (fd, from a thread) ---> entered before the first sysfs mount
-//   clone ------------------------------> waits for Go
-//   cgroup join, id maps; Go ----------> namespaces, mounts, pivot_root, devices ...
+//   clone ------------------------------> namespaces, first mounts
+//   id maps; Go -----------------------> (a new user namespace: waits for them first)
+//   JoinCgroup (tasks fds); Go --------> joins, cgroup mounts, devices, pivot_root ...
 //          <---------------------------- ConsoleMaster (fd)   when process.terminal
 //          <---------------------------- Ready | Error
 //   writes state, pid file; Go --------> (EOF instead: the runtime died; exit)

@@ -150,58 +150,47 @@ Result<void> mount_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd,
                           const MountOptions& o) {
   auto fd = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
   unsigned long flags = o.flags & ~MS_REMOUNT;
-  // The container's cgroup in one hierarchy at TARGET (PATH under BASE): a fresh mount inside a
-  // cgroup namespace (its root is the container's cgroup), else a bind of its own directory.
-  auto one = [&](const linux_fs::CgroupMount& cm, UniqueFd target, int base, const std::string& path) -> Result<void> {
-    if (ctx.cgroupns || cm.own_dir.empty())
-      return k.mount(cm.fstype, sys::fd_path(target.get()), cm.fstype, flags, cm.options);
-    TRY(k.mount(cm.own_dir, sys::fd_path(target.get()), "", MS_BIND | MS_REC, ""));
-    // The flags go on the bind itself: reopen the path, now the bind's root, to name it.
+  // The flags a bind of our own directory gets, named by PATH under BASE (the bind's root now):
+  // a remount each, where one recursive mount_setattr for them all is not to be had.
+  auto remount_bind = [&](int base, const std::string& path) -> Result<void> {
     auto bound = TRY(k.open_in_root(base, path, O_PATH | O_DIRECTORY));
     return k.mount("", sys::fd_path(bound.get()), "", MS_BIND | MS_REMOUNT | (flags & ~MS_BIND), "");
   };
+  // The container's cgroup in one hierarchy at TARGET: a fresh mount inside a cgroup namespace
+  // (its root is the container's cgroup), else a bind of its own directory.
+  auto fresh = [&](const CgroupMount& cm) { return ctx.cgroupns || cm.own_dir.empty(); };
+  auto one = [&](const CgroupMount& cm, const UniqueFd& target) -> Result<void> {
+    if (fresh(cm)) return k.mount(cm.fstype, sys::fd_path(target.get()), cm.fstype, flags, cm.options);
+    return k.mount(cm.own_dir, sys::fd_path(target.get()), "", MS_BIND | MS_REC, "");
+  };
   // v2: one cgroup2 filesystem.
-  if (ctx.cgroup_mounts.size() == 1 && ctx.cgroup_mounts[0].subdir.empty())
-    return one(ctx.cgroup_mounts[0], std::move(fd), root_fd, dest);
+  if (ctx.cgroup_mounts.size() == 1 && ctx.cgroup_mounts[0].subdir.empty()) {
+    TRY(one(ctx.cgroup_mounts[0], fd));
+    return fresh(ctx.cgroup_mounts[0]) ? Result<void>{} : remount_bind(root_fd, dest);
+  }
   // v1: a tmpfs holding one mount per hierarchy, made read-only at the end like the others. The
   // tmpfs is ours alone and fresh (nothing in the container runs yet): its directories are made
   // and named relative to it, without walking the whole path inside the rootfs again each time.
   TRY(k.mount("tmpfs", sys::fd_path(fd.get()), "tmpfs", (flags & ~MS_RDONLY), "mode=755"));
   auto tmp = TRY(k.open_in_root(root_fd, dest, O_PATH | O_DIRECTORY));
-  // The binds of our own directories: their flags all at once at the end, on the tmpfs and every
-  // bind under it (mount_setattr, AT_RECURSIVE: the flags exactly, as a remount sets them), in
-  // place of a remount each; one by one on kernels before 5.12.
-  const bool binds = !ctx.cgroupns && std::none_of(ctx.cgroup_mounts.begin(), ctx.cgroup_mounts.end(),
-                                                   [](const CgroupMount& cm) { return cm.own_dir.empty(); });
-  if (binds) {
-    std::vector<std::string> names;
-    for (auto& cm : ctx.cgroup_mounts) {
-      TRY(k.mkdirat(tmp.get(), cm.subdir, 0755));
-      auto target = TRY(k.open_in_root(tmp.get(), cm.subdir, O_PATH | O_DIRECTORY));
-      TRY(k.mount(cm.own_dir, sys::fd_path(target.get()), "", MS_BIND | MS_REC, ""));
-      if (cm.subdir.find(',') != std::string::npos)
-        for (auto& name : split(cm.subdir, ','))
-          if (auto r = k.symlinkat(cm.subdir, tmp.get(), name); !r && r.error().err != EEXIST) return r;
-    }
-    auto [set, clear] = mount_attrs_of(flags);
-    auto r = k.mount_setattr(sys::fd_path(tmp.get()), set, clear);
-    if (r || r.error().err != ENOSYS) return r;
-    for (auto& cm : ctx.cgroup_mounts) {
-      auto bound = TRY(k.open_in_root(tmp.get(), cm.subdir, O_PATH | O_DIRECTORY));
-      TRY(k.mount("", sys::fd_path(bound.get()), "", MS_BIND | MS_REMOUNT | (flags & ~MS_BIND), ""));
-    }
-    if (flags & MS_RDONLY)
-      TRY(k.mount("", sys::fd_path(tmp.get()), "", MS_REMOUNT | MS_RDONLY | (flags & kLockedFlags), "mode=755"));
-    return {};
-  }
   for (auto& cm : ctx.cgroup_mounts) {
     TRY(k.mkdirat(tmp.get(), cm.subdir, 0755));
-    TRY(one(cm, TRY(k.open_in_root(tmp.get(), cm.subdir, O_PATH | O_DIRECTORY)), tmp.get(), cm.subdir));
+    TRY(one(cm, TRY(k.open_in_root(tmp.get(), cm.subdir, O_PATH | O_DIRECTORY))));
     // Co-mounted controllers ("cpu,cpuacct") are also reachable under each name.
     if (cm.subdir.find(',') != std::string::npos)
       for (auto& name : split(cm.subdir, ','))
         if (auto r = k.symlinkat(cm.subdir, tmp.get(), name); !r && r.error().err != EEXIST) return r;
   }
+  // The flags of the binds and the tmpfs: all at once, on the tmpfs and every mount under it
+  // (mount_setattr, AT_RECURSIVE: the flags exactly, as a remount sets them); a remount each on
+  // kernels before 5.12, or when some hierarchy got a fresh mount with flags of its own.
+  if (std::none_of(ctx.cgroup_mounts.begin(), ctx.cgroup_mounts.end(), fresh)) {
+    auto [set, clear] = mount_attrs_of(flags);
+    auto r = k.mount_setattr(sys::fd_path(tmp.get()), set, clear);
+    if (r || r.error().err != ENOSYS) return r;
+  }
+  for (auto& cm : ctx.cgroup_mounts)
+    if (!fresh(cm)) TRY(remount_bind(tmp.get(), cm.subdir));
   if (flags & MS_RDONLY)
     TRY(k.mount("", sys::fd_path(tmp.get()), "", MS_REMOUNT | MS_RDONLY | (flags & kLockedFlags), "mode=755"));
   return {};
