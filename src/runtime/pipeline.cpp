@@ -82,8 +82,11 @@ Result<void> stage_keyring(InitContext& c) {
 }
 
 Result<void> stage_loopback(InitContext& c) {
-  // The runtime's thread brought lo up in the namespace it made.
-  if (!lin(c).has_new_namespace(oci::NsType::Network) || c.netns_by_runtime) return {};
+  if (!lin(c).has_new_namespace(oci::NsType::Network)) return {};
+  if (c.netns_by_runtime) {
+    if (c.on_note) c.on_note("lo is up already: the runtime's thread brought it up in the namespace it made");
+    return {};
+  }
   return c.k->loopback_up();
 }
 
