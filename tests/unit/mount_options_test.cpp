@@ -58,4 +58,15 @@ TEST(MountOptions, RootfsPropagationNames) {
 }
 
 }  // namespace
+TEST(MountOptions, ARemountsFlagsAsMountSetattrSetsAndClearsExactlyThem) {
+  auto [set, clear] = linux_fs::mount_attrs_of(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+  EXPECT_EQ(set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RELATIME);
+  EXPECT_EQ(clear, MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW);
+  auto [set2, clear2] = linux_fs::mount_attrs_of(MS_NOATIME | MS_NODIRATIME);
+  EXPECT_EQ(set2, MOUNT_ATTR_NOATIME | MOUNT_ATTR_NODIRATIME);
+  EXPECT_EQ(clear2, MOUNT_ATTR__ATIME | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                        MOUNT_ATTR_NOSYMFOLLOW);
+  EXPECT_EQ(linux_fs::mount_attrs_of(MS_STRICTATIME).first, MOUNT_ATTR_STRICTATIME);
+}
+
 }  // namespace ns::linux_fs
