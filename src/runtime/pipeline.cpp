@@ -772,6 +772,7 @@ struct NetnsEarly final : EarlyWork {
   UniqueFd parent_end, child_end;
   NetnsDelivery delivery{-1};
   bool by_runtime = false;
+  linux_process::Attributes attrs;  // the process's, parsed here for the placement and kept for create
   linux_process::CpuPlacement placement;
   linux_ns::NetnsThread thread;
 };
@@ -791,8 +792,8 @@ class NamespaceBackend final : public Backend {
     early->by_runtime = linux_ns::NetnsThread::applies(spec.linux ? *spec.linux : kNoLinux);
     // Where the runtime, the thread and the child run (linux_process::CpuPlacement), unless
     // config.json places the process itself (execCPUAffinity).
-    auto attrs = linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr);
-    if (attrs && attrs->cpus_initial.empty() && attrs->cpus_final.empty()) early->placement.plan();
+    early->attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
+    if (early->attrs.cpus_initial.empty() && early->attrs.cpus_final.empty()) early->placement.plan();
     if (early->by_runtime) TRY(early->thread.start(&NetnsDelivery::deliver, &early->delivery, early->placement.side_cpu()));
     return early;
   }
@@ -874,8 +875,8 @@ class NamespaceBackend final : public Backend {
     ctx.fifo_fd = TRY(open_exec_fifo(k, fifo));
     ctx.sync_fd = child_end.get();
     ctx.container_id = opts.id;
-    // Parsed once, here: the initial CPU affinity is ours to set, the rest the child inherits.
-    ctx.attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
+    // Parsed once, in start_early: the initial CPU affinity is ours to set, the rest the child inherits.
+    ctx.attrs = early.attrs;
     ctx.new_keyring = !opts.no_new_keyring;
     ctx.netns_by_runtime = netns_by_runtime;
     if (placement.active()) {
