@@ -91,8 +91,9 @@ class Backend {
   virtual Result<void> freeze(const state::State& st, bool frozen) = 0;
   // Applies linux.resources JSON to the running container; zero values leave a setting as it is.
   virtual Result<void> update(const state::State& st, const nlohmann::json& resources) = 0;
-  // Kills whatever is left (SIGKILL), waits for it, removes the cgroup.
-  virtual Result<void> destroy(const state::State& st) = 0;
+  // Kills whatever is left (SIGKILL), waits for it, removes the cgroup. INIT_REAPED: the caller
+  // has waited for the init itself (`run`), so it is not looked for.
+  virtual Result<void> destroy(const state::State& st, bool init_reaped) = 0;
 };
 
 Backend& namespace_backend(const std::string& state_root);

@@ -243,7 +243,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
     bool armed = true;
     ~Cleanup() {
       if (!armed) return;
-      if (*made) (void)backend->destroy(*st);
+      if (*made) (void)backend->destroy(*st, false);
       (void)rt->store_.remove(st->id);
     }
   } cleanup{this, &backend, &st, &made};
@@ -317,7 +317,7 @@ Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool d
   // unless --keep asks to leave it stopped for a later `delete`.
   if (keep) return code;
   explain::set_command("run: deleting the exited container");
-  TRY(remove(opts.id, true, &st));
+  TRY(remove(opts.id, true, &st, /*init_reaped=*/true));
   return code;
 }
 
@@ -351,30 +351,30 @@ Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
   return backend_for(st).kill(st, signal, all);
 }
 
-Result<void> Runtime::remove(const std::string& id, bool force) { return remove(id, force, nullptr); }
+Result<void> Runtime::remove(const std::string& id, bool force) { return remove(id, force, nullptr, false); }
 
-Result<void> Runtime::remove(const std::string& id, bool force, const state::State* known) {
+Result<void> Runtime::remove(const std::string& id, bool force, const state::State* known, bool init_reaped) {
   auto lock = store_.lock(id);
   if (!lock) {
     if (force && lock.error().msg.find("does not exist") != std::string::npos) return {};
     return std::unexpected(lock.error());
   }
-  if (known) return remove_locked(*known, force);
+  if (known) return remove_locked(*known, force, init_reaped);
   auto loaded = store_.load(id);
   if (!loaded) {
     // A runtime killed half-way through create leaves a directory without state.json.
     if (force) return store_.remove(id);
     return std::unexpected(loaded.error());
   }
-  return remove_locked(*loaded, force);
+  return remove_locked(*loaded, force, false);
 }
 
-Result<void> Runtime::remove_locked(const state::State& st, bool force) {
-  state::Status status = store_.status(st);
+Result<void> Runtime::remove_locked(const state::State& st, bool force, bool init_reaped) {
+  state::Status status = init_reaped ? state::Status::Stopped : store_.status(st);
   if (!force && (status == state::Status::Running || status == state::Status::Paused))
     return make_error("cannot delete container " + st.id + " that is not stopped: " + state::status_name(status));
   if (status == state::Status::Paused) (void)backend_for(st).freeze(st, false);
-  TRY(backend_for(st).destroy(st));
+  TRY(backend_for(st).destroy(st, init_reaped));
   run_warning_hooks(st, &oci::Hooks::poststop, "poststop", "stopped", 0);
   explain::Step step(kRemoveState);
   TRY(store_.remove(st.id));

@@ -60,9 +60,10 @@ class Runtime {
                                    bool start_now = false);
   // start and delete of a loaded state, the caller holding the container's lock.
   Result<void> start_locked(const state::State& st);
-  Result<void> remove_locked(const state::State& st, bool force);
+  // INIT_REAPED: this process has waited for the init (`run`): it is stopped, nothing to look up.
+  Result<void> remove_locked(const state::State& st, bool force, bool init_reaped);
   // delete; KNOWN (when not null) is the state as this process saved it, not read back.
-  Result<void> remove(const std::string& id, bool force, const state::State* known);
+  Result<void> remove(const std::string& id, bool force, const state::State* known, bool init_reaped);
   Backend& backend_for(const state::State& st);
 
   GlobalOptions g_;

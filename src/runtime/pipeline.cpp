@@ -1298,17 +1298,20 @@ class NamespaceBackend final : public Backend {
     return {};
   }
 
-  Result<void> destroy(const state::State& st) override {
+  Result<void> destroy(const state::State& st, bool init_reaped) override {
     Narrated n;
     sys::Kernel& k = n.k;
     explain::Step kill_step(kKillLeftovers);
-    bool alive = state::process_start_time(st.pid) == st.pid_start;
+    bool alive = !init_reaped && state::process_start_time(st.pid) == st.pid_start;
     if (alive) (void)signal(st, SIGKILL, false);
     std::optional<linux_cgroup::Cgroup> cg;
     if (!st.cgroup_path.empty()) {
       cg.emplace(TRY(linux_cgroup::recorded_layout(k, st.cgroup_layout)), st.cgroup_path);
-      // Leftovers (the container's init may have shared the host pid namespace): kill until empty.
-      for (int round = 0; round < 100; ++round) {
+      // With the init gone the cgroup is empty as a rule, and its first directory's rmdir says so
+      // (EBUSY when something is left). Otherwise, or when it is not: leftovers (the init may
+      // have shared the host pid namespace) are killed until it is empty.
+      bool empty = !alive && TRY(cg->remove_first_if_empty(k));
+      for (int round = 0; !empty && round < 100; ++round) {
         auto left = TRY(cg->pids(k));
         if (left.empty()) break;
         if (explain::on()) explain::call("PARENT", "kill(<" + std::to_string(left.size()) + " pids left in the cgroup>, SIGKILL)");

@@ -214,7 +214,7 @@ class VmBackend final : public Backend {
   }
 
   // SIGKILL to the monitor, then whatever is left in the host cgroup, then the cgroup.
-  Result<void> destroy(const state::State& st) override { return ns_.destroy(st); }
+  Result<void> destroy(const state::State& st, bool init_reaped) override { return ns_.destroy(st, init_reaped); }
 
  private:
   state::Store store_;

@@ -231,6 +231,20 @@ teardown() { teardown_container_env; }
   [ "$status" -eq 137 ]
 }
 
+@test "run without a pid namespace: what the init leaves in its cgroup is killed, the cgroup removed" {
+  # run knows its init is gone (it waited for it), so it tries the cgroup's rmdir first: EBUSY
+  # here, with a sleeper left behind, sends it to the kill loop
+  cfg 'del(.linux.namespaces[] | select(.type == "pid"))'
+  set_args /bin/sh -c 'sleep 300 >/dev/null 2>&1 & echo "left=$!"'
+  run rt run --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ left=([0-9]+) ]]
+  local pid=${BASH_REMATCH[1]} st
+  st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+  [ -z "$st" ] || [ "$st" = Z ]
+  no_leftovers c1
+}
+
 @test "run deletes the exited container as runc does; --keep leaves it stopped" {
   set_args /bin/sh -c 'exit 4'
   run rt run --bundle "$BUNDLE" c1

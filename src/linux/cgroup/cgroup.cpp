@@ -279,6 +279,18 @@ Result<void> remove_cgroup_dir(sys::Kernel& k, const std::string& dir) {
   }
 }
 
+Result<bool> Cgroup::remove_first_if_empty(sys::Kernel& k) {
+  if (layout_.hierarchies.empty()) return true;
+  std::string d = dir(layout_.hierarchies.front());
+  auto r = k.unlinkat(AT_FDCWD, d, AT_REMOVEDIR);
+  if (r || r.error().err == ENOENT) return true;
+  if (r.error().err == EBUSY) return false;
+  Error e = r.error();
+  e.op = "remove cgroup";
+  e.path = d;
+  return std::unexpected(e);
+}
+
 Result<void> Cgroup::destroy(sys::Kernel& k) {
   for (auto& h : layout_.hierarchies) TRY(remove_cgroup_dir(k, dir(h)));
   return {};

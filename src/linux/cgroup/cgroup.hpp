@@ -84,6 +84,9 @@ class Cgroup {
   Result<void> add_pid(sys::Kernel& k, pid_t pid);
   // Every pid in the cgroup (from the first hierarchy that has the directory).
   Result<std::vector<pid_t>> pids(sys::Kernel& k) const;
+  // rmdir of the first hierarchy's directory alone: true when removed (or missing), false when
+  // tasks are still in it (EBUSY, not retried); destroy() removes the rest.
+  Result<bool> remove_first_if_empty(sys::Kernel& k);
   // rmdir in every hierarchy; missing directories are fine. Retries while the kernel still
   // counts exiting tasks.
   Result<void> destroy(sys::Kernel& k);
