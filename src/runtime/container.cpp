@@ -68,7 +68,7 @@ const explain::Narration kLoadSpec{
 const explain::Narration kSaveState{
     "state", "",
     "The container exists now. Its state (init pid and that process's start time, bundle, cgroup) is written to "
-    "state.json under --root, atomically (a temporary file renamed over it), where every later command finds it. "
+    "<id>.json under --root, atomically (a temporary file renamed into place), where every later command finds it. "
     "Then the init is told it may outlive this command."};
 const explain::Narration kStatus{
     "status", "",
@@ -78,7 +78,7 @@ const explain::Narration kStatus{
     "apart from running."};
 const explain::Narration kRemoveState{
     "state-remove", "",
-    "The container's state directory goes, and with it the id: it may be used again. The bundle and its rootfs "
+    "The container's state files go, its lock file last, and with it the id: it may be used again. The bundle and its rootfs "
     "belong to whoever made them and are left as they are."};
 
 }  // namespace
@@ -219,7 +219,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   linux_process::CpuPlacement::end_early_boost();  // unless the back end took it over
   opts.start_at_commit = start_now;
 
-  UniqueFd lock = TRY(store_.create_dir(opts.id));
+  UniqueFd lock = TRY(store_.claim(opts.id));
   state::State st;
   st.oci_version = spec.oci_version;
   st.id = opts.id;
@@ -244,7 +244,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
     ~Cleanup() {
       if (!armed) return;
       if (*made) (void)backend->destroy(*st, false);
-      (void)rt->store_.remove(st->id);
+      (void)rt->store_.remove(st->id, st->backend == "vm");
     }
   } cleanup{this, &backend, &st, &made};
 
@@ -258,7 +258,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   explain::Step state_step(kSaveState);
   TRY(staged ? store_.commit(st.id) : store_.save(st));
   if (explain::on()) {
-    std::string file = store_.dir(st.id) + "/state.json";
+    std::string file = store_.state_path(st.id);
     explain::call("PARENT", "rename(\"" + file + ".tmp\", \"" + file + "\")");
     if (!pid_file.empty()) explain::call("PARENT", "write(\"" + pid_file + "\", \"" + std::to_string(c.pid) + "\")");
     explain::call("PARENT", "send(<sync socket>, Go): the state is saved");
@@ -326,14 +326,14 @@ Result<std::string> Runtime::state(const std::string& id) {
   state::State st = TRY(store_.load(id));
   state::Status status = store_.status(st);
   if (explain::on()) {
-    explain::call("PARENT", "read(\"" + store_.dir(id) + "/state.json\")");
+    explain::call("PARENT", "read(\"" + store_.state_path(id) + "\")");
     explain::call("PARENT", "read(\"/proc/" + std::to_string(st.pid) + "/stat\"): field 22, the start time");
     std::string why;
     switch (status) {
       case state::Status::Stopped: why = "no process " + std::to_string(st.pid) + " with the recorded start time: stopped"; break;
-      case state::Status::Created: why = "init alive and exec.fifo still there (start has not written it): created"; break;
+      case state::Status::Created: why = "init alive and its exec fifo still there (start has not written it): created"; break;
       case state::Status::Paused: why = "init alive, its cgroup frozen (" + st.freezer + "): paused"; break;
-      default: why = "init alive, no exec.fifo, cgroup not frozen: running"; break;
+      default: why = "init alive, no exec fifo, cgroup not frozen: running"; break;
     }
     explain::note("PARENT", why);
   }
@@ -362,8 +362,8 @@ Result<void> Runtime::remove(const std::string& id, bool force, const state::Sta
   if (known) return remove_locked(*known, force, init_reaped);
   auto loaded = store_.load(id);
   if (!loaded) {
-    // A runtime killed half-way through create leaves a directory without state.json.
-    if (force) return store_.remove(id);
+    // A runtime killed half-way through create leaves its lock file without a state file.
+    if (force) return store_.remove(id, true);
     return std::unexpected(loaded.error());
   }
   return remove_locked(*loaded, force, false);
@@ -377,8 +377,9 @@ Result<void> Runtime::remove_locked(const state::State& st, bool force, bool ini
   TRY(backend_for(st).destroy(st, init_reaped));
   run_warning_hooks(st, &oci::Hooks::poststop, "poststop", "stopped", 0);
   explain::Step step(kRemoveState);
-  TRY(store_.remove(st.id));
-  if (explain::on()) explain::call("PARENT", "rm -r \"" + store_.dir(st.id) + "\"");
+  TRY(store_.remove(st.id, st.backend == "vm"));
+  if (explain::on())
+    explain::call("PARENT", "unlink(\"" + store_.state_path(st.id) + "\"), then its lock, \"" + store_.lock_path(st.id) + "\"");
   step.done();
   return {};
 }

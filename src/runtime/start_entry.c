@@ -1,8 +1,8 @@
 // `start` at the entry point, before the C library starts.
 //
 // start is the verb an engine calls on every container, and the least work of all: lock the
-// container's directory, open its exec.fifo for writing (which succeeds only while the init
-// holds it: the container is created), unlink it and write one byte. Run from main(), most of
+// container (<root>/<id>.lock), open its exec fifo (<root>/<id>.fifo) for writing (which
+// succeeds only while the init holds it: the container is created), unlink it and write one byte. Run from main(), most of
 // its time would go to starting the C library (on a VM, mostly its CPU probe) and to reading
 // state.json, which the byte does not need. So the entry point does exactly that with raw
 // system calls, the same steps as Store::lock and release_exec_fifo, and exits.
@@ -76,10 +76,11 @@ static void start(int argc, char** argv) {
   }
   if (!*root || (log && !*log)) return;
 
-  char dir[PATH_CAP];
-  char* at = dir;
-  if (!ns_append(&at, dir + sizeof dir, root) || !ns_append(&at, dir + sizeof dir, "/") ||
-      !ns_append(&at, dir + sizeof dir, id))
+  char lock[PATH_CAP], fifo[PATH_CAP];
+  char *at = lock, *fat = fifo;
+  if (!ns_append(&at, lock + sizeof lock, root) || !ns_append(&at, lock + sizeof lock, "/") ||
+      !ns_append(&at, lock + sizeof lock, id) || !ns_append(&fat, fifo + sizeof fifo, lock) ||
+      !ns_append(&at, lock + sizeof lock, NS_LOCK_SUFFIX) || !ns_append(&fat, fifo + sizeof fifo, NS_EXEC_FIFO_SUFFIX))
     return;
 
   long log_fd = -1;
@@ -87,21 +88,23 @@ static void start(int argc, char** argv) {
     log_fd = SYS(SYS_open, log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644, 0, 0);
     if (log_fd < 0) return;
   }
-  long dir_fd = SYS(SYS_open, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+  long lock_fd = SYS(SYS_open, lock, O_RDONLY | O_CLOEXEC, 0, 0, 0);
   long fifo_fd = -1;
   struct stat st;
-  if (dir_fd < 0 || SYS(SYS_flock, dir_fd, LOCK_EX, 0, 0, 0) < 0) goto back;
-  fifo_fd = SYS(SYS_openat, dir_fd, NS_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0, 0);
+  if (lock_fd < 0 || SYS(SYS_flock, lock_fd, LOCK_EX, 0, 0, 0) < 0) goto back;
+  // Deleted while we waited for the lock: main() says so (Store::lock).
+  if (SYS(SYS_fstat, lock_fd, &st, 0, 0, 0) < 0 || st.st_nlink == 0) goto back;
+  fifo_fd = SYS(SYS_open, fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0, 0, 0);
   if (fifo_fd < 0 || SYS(SYS_fstat, fifo_fd, &st, 0, 0, 0) < 0) goto back;
   if (!S_ISFIFO(st.st_mode) || (st.st_mode & NS_EXEC_FIFO_MORE)) goto back;
   // Unlinked first: the byte is the last thing, so start is done when the init wakes.
-  SYS(SYS_unlinkat, dir_fd, NS_EXEC_FIFO, 0, 0, 0);
+  SYS(SYS_unlink, fifo, 0, 0, 0, 0);
   if (SYS(SYS_write, fifo_fd, "0", 1, 0, 0) != 1) goto back;
   SYS(SYS_exit_group, 0, 0, 0, 0, 0);
 
 back:  // main() does it all over; nothing of ours may stay open (the lock least of all)
   if (fifo_fd >= 0) SYS(SYS_close, fifo_fd, 0, 0, 0, 0);
-  if (dir_fd >= 0) SYS(SYS_close, dir_fd, 0, 0, 0, 0);
+  if (lock_fd >= 0) SYS(SYS_close, lock_fd, 0, 0, 0, 0);
   if (log_fd >= 0) SYS(SYS_close, log_fd, 0, 0, 0, 0);
 }
 

@@ -39,7 +39,10 @@ class VmBackend final : public Backend {
       return make_error("VM mode needs root: the share's mount namespace, virtiofsd and QEMU's devices are root's");
     vm::MonitorPlan plan;
     plan.id = opts.id;
-    plan.dir = store_.dir(opts.id);
+    plan.dir = store_.vm_dir(opts.id);
+    // Its own directory for the sockets and logs (removed with the state by delete).
+    TRY(remove_tree(plan.dir));
+    if (::mkdir(plan.dir.c_str(), 0700) < 0) return sys_error("mkdir", plan.dir);
     plan.machine.assets = TRY(vm::find_assets());
     plan.machine.qemu = TRY(vm::find_program("qemu-system-x86_64", "qemu-system-x86"));
     plan.virtiofsd = TRY(vm::find_virtiofsd());
@@ -161,7 +164,7 @@ class VmBackend final : public Backend {
     if (sig == SIGKILL && !all) return ns_.kill(st, sig, false);
     explain::Step step(vm::narration::kKill);
     if (state::process_start_time(st.pid) != st.pid_start) return make_error("container not running");
-    TRY(vm::send_signal(store_.dir(st.id), sig, all));
+    TRY(vm::send_signal(store_.vm_dir(st.id), sig, all));
     step.done();
     return {};
   }
@@ -171,7 +174,7 @@ class VmBackend final : public Backend {
 
   Result<int> exec(const state::State& st, const ExecOptions& opts, const oci::Process& process) override {
     if (opts.preserve_fds > 0) return make_error("VM mode: --preserve-fds cannot pass host fds into a VM");
-    return vm::exec(store_.dir(st.id), opts, process);
+    return vm::exec(store_.vm_dir(st.id), opts, process);
   }
 
   // Pause: QEMU stops the guest's vCPUs (QMP stop), then the host cgroup is frozen, QEMU and
@@ -179,7 +182,7 @@ class VmBackend final : public Backend {
   // in the reverse order.
   Result<void> freeze(const state::State& st, bool frozen) override {
     explain::Step step(frozen ? vm::narration::kPause : vm::narration::kResume);
-    std::string qmp = vm::qmp_path(store_.dir(st.id));
+    std::string qmp = vm::qmp_path(store_.vm_dir(st.id));
     if (frozen) TRY(vm::qmp_execute(qmp, "stop"));
     if (explain::on()) explain::call("PARENT", "QMP " + qmp + ": " + (frozen ? "stop" : "cont"));
     auto r = ns_.freeze(st, frozen);
@@ -208,7 +211,7 @@ class VmBackend final : public Backend {
       TRY(linux_cgroup::enable_v2_controllers(k, cg, writes));
       TRY(linux_cgroup::apply(k, cg, writes));
     }
-    TRY(vm::update_inside(store_.dir(st.id), resources));
+    TRY(vm::update_inside(store_.vm_dir(st.id), resources));
     step.done();
     return {};
   }

@@ -12,11 +12,20 @@ static inline int ns_id_char_ok(char c) {
 }
 #define NS_ID_MAX 1024
 
-// <root>/<id>/exec.fifo while the container is created: the init blocks reading it until
-// `start` writes a byte.
-#define NS_EXEC_FIFO "exec.fifo"
-// The fifo is 0600 (only its owner may start the container). Its sticky bit, meaningless on a
-// fifo otherwise, says that `start` has more to do than the byte (poststart hooks to run), so
-// the entry point's `start` leaves the container to main().
+// A container's files lie side by side in <root>, each named <id> + a suffix of its own (an id
+// has no '/'; two suffixes where neither ends the other cannot name the same file twice):
+//   <id>.lock   made first by create (O_EXCL: the claim on the id), flock'ed by every verb that
+//               changes the container, removed last by delete;
+//   <id>.json   state.json (written to <id>.json.tmp, renamed);
+//   <id>.fifo   the exec fifo while the container is created: the init blocks reading it until
+//               `start` writes a byte;
+//   <id>.vm/    VM mode's sockets and logs.
+// No directory per container: on a file system that discards freed blocks synchronously (ext4
+// mounted with -o discard), a directory's block costs a discard at delete; a small file whose
+// blocks are not yet allocated (delayed allocation) costs none.
+#define NS_LOCK_SUFFIX ".lock"
+#define NS_STATE_SUFFIX ".json"
+#define NS_EXEC_FIFO_SUFFIX ".fifo"
+#define NS_VM_DIR_SUFFIX ".vm"
 #define NS_EXEC_FIFO_MODE 0600
 #define NS_EXEC_FIFO_MORE 01000

@@ -101,34 +101,39 @@ std::optional<unsigned long long> process_start_time(pid_t pid) {
   return std::strtoull(fields[19].c_str(), nullptr, 10);
 }
 
-Result<UniqueFd> Store::create_dir(const std::string& id) {
+Result<UniqueFd> Store::claim(const std::string& id) {
   TRY(mkdir_p(root_, 0711));
-  std::string d = dir(id);
-  if (::mkdir(d.c_str(), 0711) < 0) {
+  std::string path = lock_path(id);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) {
     if (errno == EEXIST) return make_error("container with id exists: " + id);
-    return sys_error("mkdir", d);
+    return sys_error("create", path);
   }
-  UniqueFd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return sys_error("open", d);
-  if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock", d);
+  if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock", path);
   return fd;
 }
 
 Result<UniqueFd> Store::lock(const std::string& id) const {
   TRY(validate_id(id));
-  std::string d = dir(id);
-  UniqueFd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return make_error("container \"" + id + "\" does not exist");
-    return sys_error("open", d);
+  std::string path = lock_path(id);
+  for (;;) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOENT) return make_error("container \"" + id + "\" does not exist");
+      return sys_error("open", path);
+    }
+    if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock", path);
+    // Deleted while we waited (the lock file is the last thing delete removes): whatever has the
+    // name now, if anything, is another container's.
+    struct stat st{};
+    if (::fstat(fd.get(), &st) < 0) return sys_error("stat", path);
+    if (st.st_nlink > 0) return fd;
   }
-  if (::flock(fd.get(), LOCK_EX) < 0) return sys_error("lock", d);
-  return fd;
 }
 
 Result<State> Store::load(const std::string& id) const {
   TRY(validate_id(id));
-  auto text = read_file(dir(id) + "/state.json");
+  auto text = read_file(state_path(id));
   if (!text) {
     if (text.error().err == ENOENT) return make_error("container \"" + id + "\" does not exist");
     return std::unexpected(text.error());
@@ -139,22 +144,25 @@ Result<State> Store::load(const std::string& id) const {
 }
 
 Result<void> Store::save(const State& s) const {
-  return write_file_atomic(dir(s.id) + "/state.json", to_json(s).dump(), 0600);
+  return write_file_atomic(state_path(s.id), to_json(s).dump(), 0600);
 }
 
 Result<void> Store::stage(const State& s) const {
-  return write_staged_file(dir(s.id) + "/state.json", to_json(s).dump(), 0600);
+  return write_staged_file(state_path(s.id), to_json(s).dump(), 0600);
 }
 
-Result<void> Store::commit(const std::string& id) const { return commit_staged_file(dir(id) + "/state.json"); }
+Result<void> Store::commit(const std::string& id) const { return commit_staged_file(state_path(id)); }
 
-Result<void> Store::remove(const std::string& id) const {
-  // As a rule the directory holds state.json alone by now: those two unlinks, and the walk of
-  // the whole tree only when something else is left (an exec fifo never started, VM mode's files).
-  std::string d = dir(id);
-  if (::unlink((d + "/state.json").c_str()) == 0 || errno == ENOENT)
-    if (::rmdir(d.c_str()) == 0 || errno == ENOENT) return {};
-  return remove_tree(d);
+Result<void> Store::remove(const std::string& id, bool vm_dir) const {
+  // The state, then what may be left besides (an exec fifo never started, a file staged by a
+  // create that failed or was killed, VM mode's directory), the lock last: until it goes, the
+  // id stays claimed.
+  for (const std::string& path : {state_path(id), fifo_path(id), state_path(id) + ".tmp"})
+    if (::unlink(path.c_str()) < 0 && errno != ENOENT) return sys_error("remove", path);
+  if (vm_dir) TRY(remove_tree(this->vm_dir(id)));
+  std::string lock = lock_path(id);
+  if (::unlink(lock.c_str()) < 0 && errno != ENOENT) return sys_error("remove", lock);
+  return {};
 }
 
 Result<std::vector<std::string>> Store::list() const {
@@ -164,10 +172,12 @@ Result<std::vector<std::string>> Store::list() const {
     if (errno == ENOENT) return ids;
     return sys_error("open", root_);
   }
+  constexpr std::string_view suffix = NS_STATE_SUFFIX;
   while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (path_exists(dir(name) + "/state.json")) ids.push_back(name);
+    std::string_view name = e->d_name;
+    if (name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
+    std::string id(name.substr(0, name.size() - suffix.size()));
+    if (validate_id(id)) ids.push_back(std::move(id));
   }
   ::closedir(d);
   std::sort(ids.begin(), ids.end());

@@ -1,5 +1,5 @@
-// Container state on disk: <root>/<id>/state.json, written atomically (tmp + rename) while the
-// container's directory is locked (flock), plus exec.fifo while the container is "created".
+// Container state on disk (layout.h): <root>/<id>.json, written atomically (tmp + rename) while
+// <root>/<id>.lock is locked (flock), plus <root>/<id>.fifo while the container is "created".
 // Status is never trusted from the file: it is derived from the init process (alive? same start
 // time?), the fifo and the freezer, so a dead init reads "stopped".
 #pragma once
@@ -61,20 +61,25 @@ class Store {
  public:
   explicit Store(std::string root) : root_(std::move(root)) {}
   [[nodiscard]] const std::string& root() const { return root_; }
-  [[nodiscard]] std::string dir(const std::string& id) const { return root_ + "/" + id; }
-  [[nodiscard]] std::string fifo_path(const std::string& id) const { return dir(id) + "/" NS_EXEC_FIFO; }
+  [[nodiscard]] std::string lock_path(const std::string& id) const { return root_ + "/" + id + NS_LOCK_SUFFIX; }
+  [[nodiscard]] std::string state_path(const std::string& id) const { return root_ + "/" + id + NS_STATE_SUFFIX; }
+  [[nodiscard]] std::string fifo_path(const std::string& id) const { return root_ + "/" + id + NS_EXEC_FIFO_SUFFIX; }
+  // VM mode's directory (sockets, logs); the VM back end makes it.
+  [[nodiscard]] std::string vm_dir(const std::string& id) const { return root_ + "/" + id + NS_VM_DIR_SUFFIX; }
 
-  // mkdir <root>/<id> (exclusive: "container with id exists: ID"), locked.
-  Result<UniqueFd> create_dir(const std::string& id);
-  // Opens and locks <root>/<id>: "container \"ID\" does not exist" when missing.
+  // Claims ID: <root>/<id>.lock made exclusively ("container with id exists: ID"), locked.
+  Result<UniqueFd> claim(const std::string& id);
+  // Opens and locks <root>/<id>.lock: "container \"ID\" does not exist" when missing (or
+  // deleted while this waited for the lock).
   Result<UniqueFd> lock(const std::string& id) const;
   Result<State> load(const std::string& id) const;
   Result<void> save(const State& s) const;
-  // save in two steps: state.json.tmp written now (while the init still sets up), renamed to
-  // state.json by commit once the container exists.
+  // save in two steps: <id>.json.tmp written now (while the init still sets up), renamed to
+  // <id>.json by commit once the container exists.
   Result<void> stage(const State& s) const;
   Result<void> commit(const std::string& id) const;
-  Result<void> remove(const std::string& id) const;
+  // Every file of ID, the lock last; VM_DIR: VM mode's directory too (when there may be one).
+  Result<void> remove(const std::string& id, bool vm_dir) const;
   Result<std::vector<std::string>> list() const;
 
   // Derives the status: init gone or reused -> stopped; fifo present -> created; frozen ->

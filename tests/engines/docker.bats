@@ -129,6 +129,7 @@ drun() {
   [ -z "$(d ps -a -q)" ]
   no_cgroup_named "$id"
   no_cgroup_named "$id2"
-  [ -z "$(find "$WORK/docker/exec" -name state.json 2>/dev/null)" ]
+  # the runtime's state: <root>/<id>.json and <root>/<id>.lock
+  [ -z "$(find "$WORK/docker/exec" \( -name "$id.*" -o -name "$id2.*" \) -type f 2>/dev/null)" ]
   ! pgrep -f "containerd-shim-runc-v2 -namespace moby" >/dev/null || false
 }

@@ -113,7 +113,7 @@ PARENT_STAGES="config cgroup exec-fifo parent-namespaces clone cgroup-join state
   [[ "$output" == *'setns("mnt:['* ]]
   [[ "$output" == *"exec: where the time went"* ]]
   run bash -c "'$NS_RUNTIME' --root '$ROOT' -E state demo 2>&1 >/dev/null"
-  [[ "$output" == *"[PARENT] status"*"/stat\"): field 22, the start time"*"- init alive, no exec.fifo, cgroup not frozen: running"* ]]
+  [[ "$output" == *"[PARENT] status"*"/stat\"): field 22, the start time"*"- init alive, no exec fifo, cgroup not frozen: running"* ]]
   run bash -c "'$NS_RUNTIME' --root '$ROOT' -E pause demo 2>&1"
   [[ "$output" == *"[PARENT] freeze"*'"FROZEN"'* ]]
   run bash -c "'$NS_RUNTIME' --root '$ROOT' -E resume demo 2>&1"

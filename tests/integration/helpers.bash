@@ -73,7 +73,9 @@ wait_status() {
 # no_leftovers ID: no state dir and no cgroup of ID in any hierarchy.
 no_leftovers() {
   local id=$1
-  [ ! -e "$ROOT/$id" ] || { echo "state dir $ROOT/$id left behind" >&2; return 1; }
+  local files
+  files=$(find "$ROOT" -maxdepth 1 \( -name "$id" -o -name "$id.*" \) 2>/dev/null | head -5)
+  [ -z "$files" ] || { echo "state left behind: $files" >&2; return 1; }
   local left
   left=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$id" 2>/dev/null | head -5)
   [ -z "$left" ] || { echo "cgroup left behind: $left" >&2; return 1; }

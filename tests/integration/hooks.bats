@@ -28,7 +28,7 @@ host_hook() {
   pid=$(state_field c1 pid)
   [ "$(cat "$LOG/order")" = "$(printf 'prestart\ncreateRuntime\ncreateContainer')" ]
   # poststart hooks: the fifo's sticky bit sends start to main(), which runs them
-  [ "$(stat -c %a "$ROOT/c1/exec.fifo")" = 1600 ]
+  [ "$(stat -c %a "$ROOT/c1.fifo")" = 1600 ]
   rt start c1
   for i in $(seq 50); do [ "$(wc -l < "$LOG/order")" -ge 5 ] && break; sleep 0.1; done
   rt delete --force c1

@@ -31,8 +31,8 @@ teardown() { teardown_container_env; }
   chmod 0755 "$BATS_TEST_TMPDIR" "$ROOT"
   set_sleeper
   rt create --bundle "$BUNDLE" c1
-  [ "$(stat -c %a "$ROOT/c1/exec.fifo")" = 600 ]
-  run setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "echo 0 > '$ROOT/c1/exec.fifo'"
+  [ "$(stat -c %a "$ROOT/c1.fifo")" = 600 ]
+  run setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "echo 0 > '$ROOT/c1.fifo'"
   [ "$status" -ne 0 ]
   [[ "$output" == *"Permission denied"* ]]
   [ "$(state_field c1 status)" = created ]
@@ -50,9 +50,9 @@ teardown() { teardown_container_env; }
   [ "$(state_field c1 status)" = running ]
   [ -e "$BATS_TEST_TMPDIR/log" ]  # made, as main() makes it
   grep -Eq "flock\([0-9]+, LOCK_EX\) += 0" "$BATS_TEST_TMPDIR/trace"
-  grep -Eq 'unlinkat\([0-9]+, "exec.fifo", 0\) += 0' "$BATS_TEST_TMPDIR/trace"
-  ! grep -q "state.json" "$BATS_TEST_TMPDIR/trace" || false
-  [ "$(grep -c . "$BATS_TEST_TMPDIR/trace")" -le 12 ]
+  grep -Eq "unlink\(\"$ROOT/c1.fifo\"\) += 0" "$BATS_TEST_TMPDIR/trace"
+  ! grep -q "c1.json" "$BATS_TEST_TMPDIR/trace" || false
+  [ "$(grep -c . "$BATS_TEST_TMPDIR/trace")" -le 13 ]
   # What it does not settle, main() does, with its own messages
   run rt start c1
   [ "$status" -ne 0 ]
@@ -89,13 +89,13 @@ teardown() { teardown_container_env; }
   strace -e trace=mknod,mknodat,openat,unlink,unlinkat -o "$BATS_TEST_TMPDIR/trace" \
     "$NS_RUNTIME" --root="$ROOT" run -d --bundle "$BUNDLE" c1 >"$BATS_TEST_TMPDIR/out" 2>&1
   [ "$(state_field c1 status)" = running ]
-  [ ! -e "$ROOT/c1/exec.fifo" ]
+  [ ! -e "$ROOT/c1.fifo" ]
   # No fifo was made, opened or removed: the Go over the sync channel started the init.
-  ! grep -q 'exec.fifo' "$BATS_TEST_TMPDIR/trace" || false
+  ! grep -q 'c1.fifo' "$BATS_TEST_TMPDIR/trace" || false
   jq -e --arg pid "$(state_field c1 pid)" '.status == "running" and (.pid | tostring) == $pid' "$BATS_TEST_TMPDIR/poststart"
   # create + start keep the fifo round trip
   rt create --bundle "$BUNDLE" c2
-  [ -p "$ROOT/c2/exec.fifo" ]
+  [ -p "$ROOT/c2.fifo" ]
   rt start c2
   [ "$(state_field c2 status)" = running ]
 }
@@ -339,9 +339,10 @@ teardown() { teardown_container_env; }
   set_sleeper
   id="nstest-default-root-$$"
   "$NS_RUNTIME" create --bundle "$BUNDLE" "$id" >/dev/null 2>&1
-  [ -f "/run/nano-sandbox/$id/state.json" ]
+  [ -f "/run/nano-sandbox/$id.json" ]
+  [ -f "/run/nano-sandbox/$id.lock" ]
   "$NS_RUNTIME" delete --force "$id"
-  [ ! -e "/run/nano-sandbox/$id" ]
+  [ -z "$(ls /run/nano-sandbox | grep -F "$id")" ]
 }
 
 @test "--version and --help on every verb" {

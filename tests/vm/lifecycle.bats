@@ -24,7 +24,7 @@ teardown() {
 vm_leftovers() {
   no_leftovers "$1"
   local left
-  left=$(ps -eo stat=,comm=,args= | awk -v root="$ROOT/$1/" '$1 !~ /^Z/ && ($2 ~ /^qemu-system/ || $2 == "virtiofsd") && index($0, root)')
+  left=$(ps -eo stat=,comm=,args= | awk -v root="$ROOT/$1.vm/" '$1 !~ /^Z/ && ($2 ~ /^qemu-system/ || $2 == "virtiofsd") && index($0, root)')
   [ -z "$left" ] || { echo "left running: $left" >&2; return 1; }
 }
 
@@ -87,7 +87,7 @@ vm_leftovers() {
   # QEMU stops the guest's vCPUs over QMP (a failure there fails pause), then the cgroup freezes.
   run rt -E pause vm3
   [ "$status" -eq 0 ]
-  [[ "$output" == *"QMP $ROOT/vm3/qmp.sock: stop"* ]]
+  [[ "$output" == *"QMP $ROOT/vm3.vm/qmp.sock: stop"* ]]
   [ "$(state_field vm3 status)" = paused ]
   rt resume vm3
   [ "$(state_field vm3 status)" = running ]
