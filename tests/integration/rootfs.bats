@@ -186,8 +186,9 @@ private_rootfs() {
 @test "default devices, linux.devices and /dev symlinks" {
   cfg '.linux.devices = [
     {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 384, "uid": 1000, "gid": 1000},
+    {"path": "/dev/sub/deeper", "type": "c", "major": 1, "minor": 7, "fileMode": 432, "gid": 5},
     {"path": "/dev/podman-style", "type": "c", "major": 1, "minor": 5, "fileMode": 8612}]'
-  set_args /bin/sh -c 'for d in null zero full random urandom tty mynull podman-style; do stat -c "%n %F %t:%T %a %u:%g" /dev/$d; done; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c'
+  set_args /bin/sh -c 'for d in null zero full random urandom tty mynull sub/deeper podman-style; do stat -c "%n %F %t:%T %a %u:%g" /dev/$d; done; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c'
   run rt run --rm --bundle "$BUNDLE" c1
   [ "$status" -eq 0 ]
   [[ "$output" == *"/dev/null character special file 1:3 666 0:0"* ]]
@@ -197,7 +198,8 @@ private_rootfs() {
   [[ "$output" == *"/dev/urandom character special file 1:9 666"* ]]
   [[ "$output" == *"/dev/tty character special file 5:0 666"* ]]
   [[ "$output" == *"/dev/mynull character special file 1:3 600 1000:1000"* ]]
-  [[ "$output" == *"/dev/podman-style character special file 1:5 644"* ]]
+  [[ "$output" == *"/dev/sub/deeper character special file 1:7 660 0:5"* ]]
+  [[ "$output" == *"/dev/podman-style character special file 1:5 644 0:0"* ]]
   [[ "$output" == *"/proc/self/fd"$'\n'"/proc/self/fd/0"$'\n'"/proc/self/fd/1"$'\n'"/proc/self/fd/2"$'\n'"pts/ptmx"* ]]
   [[ "$output" == *null-ok* ]]
   [ "${lines[-1]}" = 4 ]

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -36,10 +38,24 @@ bool has_mount(const oci::Spec& spec, const std::string& dest) {
   return std::any_of(spec.mounts.begin(), spec.mounts.end(), [&](auto& m) { return m.destination == dest; });
 }
 
-Result<void> create_device(sys::Kernel& k, int root_fd, const oci::Device& d, bool in_userns) {
+// The directory the nodes go in, opened once for the nodes that share it (/dev, as a rule), and
+// whether a node made there is ours already (the owner mknod gives it: our fsuid, and our fsgid
+// unless the directory is setgid).
+struct Parent {
+  std::string path;
+  UniqueFd fd;
+  bool setgid = false;
+};
+
+Result<void> create_device(sys::Kernel& k, int root_fd, const oci::Device& d, bool in_userns, Parent& parent) {
   if (d.path.find("/../") != std::string::npos || d.path.ends_with("/.."))
     return make_error("device path \"" + d.path + "\" contains \"..\"");
-  auto parent = TRY(linux_fs::mkdir_all_in_root(k, root_fd, path_dirname(d.path), 0755));
+  std::string dir = path_dirname(d.path);
+  if (!parent.fd || parent.path != dir) {
+    parent.fd = TRY(linux_fs::mkdir_all_in_root(k, root_fd, dir, 0755));
+    parent.path = dir;
+    parent.setgid = !in_userns && (TRY(k.fstat(parent.fd.get())).st_mode & S_ISGID);
+  }
   std::string name = path_basename(d.path);
 
   if (in_userns) {
@@ -58,16 +74,19 @@ Result<void> create_device(sys::Kernel& k, int root_fd, const oci::Device& d, bo
   }
   mode_t perm = d.file_mode ? (*d.file_mode & 07777) : 0666;
   dev_t dev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
-  auto r = k.mknodat(parent.get(), name, type | perm, dev);
+  auto r = k.mknodat(parent.fd.get(), name, type | perm, dev);
   if (!r && r.error().err == EEXIST) {
-    TRY(k.unlinkat(parent.get(), name, 0));
-    r = k.mknodat(parent.get(), name, type | perm, dev);
+    TRY(k.unlinkat(parent.fd.get(), name, 0));
+    r = k.mknodat(parent.fd.get(), name, type | perm, dev);
   }
   if (!r) {
     r.error().path = d.path;
     return r;
   }
-  return k.fchownat(parent.get(), name, d.uid.value_or(0), d.gid.value_or(0));
+  uid_t uid = d.uid.value_or(0);
+  gid_t gid = d.gid.value_or(0);
+  if (uid == ::geteuid() && gid == ::getegid() && !parent.setgid) return {};  // mknod made it so
+  return k.fchownat(parent.fd.get(), name, uid, gid);
 }
 
 Result<void> symlink_in_dev(sys::Kernel& k, int dev_fd, const std::string& target, const std::string& name,
@@ -106,7 +125,8 @@ Result<void> setup_dev(sys::Kernel& k, const oci::Spec& spec, int root_fd, bool 
       std::erase_if(all, [&](auto& x) { return x.path == d.path; });
       all.push_back(d);
     }
-  for (auto& d : all) TRY(create_device(k, root_fd, d, in_userns));
+  Parent parent;
+  for (auto& d : all) TRY(create_device(k, root_fd, d, in_userns, parent));
 
   auto dev = TRY(linux_fs::mkdir_all_in_root(k, root_fd, "/dev", 0755));
   TRY(symlink_in_dev(k, dev.get(), "/proc/self/fd", "fd", false));
