@@ -14,8 +14,39 @@
 
 namespace ns {
 
+namespace {
+struct Anchor {
+  std::string prefix;
+  UniqueFd fd;
+};
+Anchor& the_anchor() {
+  static Anchor a;
+  return a;
+}
+}  // namespace
+
+void anchor_paths(const std::string& prefix) {
+  Anchor& a = the_anchor();
+  a.fd.reset(::open(prefix.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  a.prefix = a.fd ? prefix : std::string();
+}
+
+void forget_path_anchor() {
+  Anchor& a = the_anchor();
+  (void)a.fd.release();
+  a.prefix.clear();
+}
+
+AnchoredPath anchored(const std::string& path) {
+  const Anchor& a = the_anchor();
+  if (a.fd && path.size() > a.prefix.size() + 1 && path.starts_with(a.prefix) && path[a.prefix.size()] == '/')
+    return {a.fd.get(), path.c_str() + a.prefix.size() + 1};
+  return {AT_FDCWD, path.c_str()};
+}
+
 Result<std::string> read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  auto at = anchored(path);
+  UniqueFd fd(::openat(at.dir, at.rel, O_RDONLY | O_CLOEXEC));
   if (!fd) return sys_error("open", path);
   std::string out;
   char buf[8192];
@@ -44,7 +75,8 @@ Result<void> write_all(int fd, std::string_view content, const std::string& path
 }
 
 Result<void> write_file(const std::string& path, std::string_view content) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  auto at = anchored(path);
+  UniqueFd fd(::openat(at.dir, at.rel, O_WRONLY | O_CLOEXEC));
   if (!fd) return sys_error("open", path);
   return write_all(fd.get(), content, path);
 }
@@ -161,7 +193,8 @@ std::string path_basename(const std::string& path) {
 
 bool path_exists(const std::string& path) {
   struct stat st{};
-  return ::lstat(path.c_str(), &st) == 0;
+  auto at = anchored(path);
+  return ::fstatat(at.dir, at.rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 std::string rfc3339_now() {

@@ -11,6 +11,25 @@
 
 namespace ns {
 
+// Paths under one directory opened ahead (the anchor), resolved from its fd instead of from "/".
+// create anchors /sys/fs/cgroup before its network namespace thread starts: walking sysfs's own
+// directories on the way there (/sys, /sys/fs) waits on sysfs's lock, which making a network
+// namespace holds for writing while it adds the namespace's devices to sysfs; from the anchor,
+// a cgroup path crosses only the cgroup file systems. read_file, write_file, path_exists and
+// the real kernel's path calls go through it; a path elsewhere is resolved as it always is, and
+// errors still name the path as given.
+struct AnchoredPath {
+  int dir;          // the anchor's fd, or AT_FDCWD
+  const char* rel;  // the rest of the path (into the caller's string), or the path itself
+};
+// Sets the anchor to PREFIX (absolute, no trailing '/'), when it opens as a directory; any
+// earlier anchor goes. The fd is close-on-exec and stays open until the process ends.
+void anchor_paths(const std::string& prefix);
+// A process that closes the fds it inherited (a container's init) forgets the anchor: its fd
+// is closed with the rest, and its number may be reused.
+void forget_path_anchor();
+AnchoredPath anchored(const std::string& path);
+
 Result<std::string> read_file(const std::string& path);
 // write(2) until all of CONTENT is out, retrying EINTR; PATH names the target in errors.
 Result<void> write_all(int fd, std::string_view content, const std::string& path);

@@ -821,27 +821,29 @@ struct NetnsDelivery {
 // (CPUSET: that directory's index; cpuset_ready says it was done).
 struct DirsAhead {
   std::vector<std::string> dirs, tasks;
-  std::vector<const char*> paths, task_paths;
   std::vector<int> errs, task_fds;
   size_t first = 0;  // the thread's share starts here; the runtime makes those before itself
   size_t cpuset = SIZE_MAX;
   bool cpuset_ready = false;
   std::string cpuset_files[4];  // parent's cpus, mems; the new directory's cpus, mems
+  // (Each path from the anchor, when it is under it: see anchor_paths.)
   void make_range(size_t from, size_t to) noexcept {
     for (size_t i = from; i < to; ++i) {
-      errs[i] = ::mkdir(paths[i], 0755) == 0 ? 0 : errno;
-      task_fds[i] = errs[i] == 0 || errs[i] == EEXIST ? ::open(task_paths[i], O_WRONLY | O_CLOEXEC) : -1;
+      auto dir = anchored(dirs[i]), task = anchored(tasks[i]);
+      errs[i] = ::mkdirat(dir.dir, dir.rel, 0755) == 0 ? 0 : errno;
+      task_fds[i] = errs[i] == 0 || errs[i] == EEXIST ? ::openat(task.dir, task.rel, O_WRONLY | O_CLOEXEC) : -1;
       if (i == cpuset && errs[i] == 0) cpuset_ready = copy_file(0, 2) && copy_file(1, 3);
     }
   }
   bool copy_file(int from, int to) noexcept {
     char buf[4096];
-    int in = ::open(cpuset_files[from].c_str(), O_RDONLY | O_CLOEXEC);
+    auto src = anchored(cpuset_files[from]), dst = anchored(cpuset_files[to]);
+    int in = ::openat(src.dir, src.rel, O_RDONLY | O_CLOEXEC);
     if (in < 0) return false;
     ssize_t n = ::read(in, buf, sizeof buf);
     ::close(in);
     if (n <= 0 || n == static_cast<ssize_t>(sizeof buf)) return false;
-    int out = ::open(cpuset_files[to].c_str(), O_WRONLY | O_CLOEXEC);
+    int out = ::openat(dst.dir, dst.rel, O_WRONLY | O_CLOEXEC);
     if (out < 0) return false;
     bool ok = ::write(out, buf, static_cast<size_t>(n)) == n;
     ::close(out);
@@ -849,7 +851,7 @@ struct DirsAhead {
   }
   static void make(void* self) noexcept {
     auto* d = static_cast<DirsAhead*>(self);
-    d->make_range(d->first, d->paths.size());
+    d->make_range(d->first, d->dirs.size());
   }
   // The fds opened, as the runtime's own from now on (an fd's owner closes it).
   std::vector<std::pair<std::string, UniqueFd>> take_fds() {
@@ -891,7 +893,12 @@ class NamespaceBackend final : public Backend {
     early->attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
     if (early->attrs.cpus_initial.empty() && early->attrs.cpus_final.empty()) early->placement.plan();
     if (::geteuid() == 0) early->placement.boost();
-    if (early->by_runtime) TRY(early->thread.start(&NetnsDelivery::deliver, &early->delivery, early->placement.side_cpu()));
+    if (early->by_runtime) {
+      // The cgroup paths from /sys/fs/cgroup's fd: they then never wait on sysfs's lock, which
+      // the thread's namespace holds while it adds its devices to sysfs (see anchor_paths).
+      anchor_paths("/sys/fs/cgroup");
+      TRY(early->thread.start(&NetnsDelivery::deliver, &early->delivery, early->placement.side_cpu()));
+    }
     return early;
   }
 
@@ -971,14 +978,11 @@ class NamespaceBackend final : public Backend {
           ahead.dirs.push_back(cg.dir(h));
           ahead.tasks.push_back(cg.self_join_file(h));
         }
-      for (size_t i = 0; i < ahead.dirs.size(); ++i) {
-        ahead.paths.push_back(ahead.dirs[i].c_str());
-        ahead.task_paths.push_back(ahead.tasks[i].c_str());
-      }
       ahead.errs.assign(ahead.dirs.size(), -1);
       ahead.task_fds.assign(ahead.dirs.size(), -1);
       // Half here, before clone, while the thread still makes the namespace (cgroup mkdir and
-      // the network namespace take different locks); half there, after it. Measured on 2 CPUs
+      // the network namespace take different locks, the paths being anchored: start_early);
+      // half there, after it. Measured on 2 CPUs
       // against a tenth to seven tenths here: half keeps the child's wait for its cgroup least.
       ahead.first = ahead.dirs.size() / 2;
       ahead.make_range(0, ahead.first);

@@ -81,7 +81,8 @@ class RealKernel final : public Kernel {
     return out;
   }
   Result<UniqueFd> open(const std::string& path, int flags, mode_t mode) override {
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    auto at = anchored(path);
+    int fd = ::openat(at.dir, at.rel, flags | O_CLOEXEC, mode);
     if (fd < 0) return sys_error("open", path);
     return UniqueFd(fd);
   }
@@ -101,7 +102,8 @@ class RealKernel final : public Kernel {
     }
   }
   Result<void> mkdirat(int dir_fd, const std::string& name, mode_t mode) override {
-    if (::mkdirat(dir_fd, name.c_str(), mode) < 0) return sys_error("mkdir", name);
+    auto at = dir_fd == AT_FDCWD ? anchored(name) : AnchoredPath{dir_fd, name.c_str()};
+    if (::mkdirat(at.dir, at.rel, mode) < 0) return sys_error("mkdir", name);
     return {};
   }
   Result<void> mknodat(int dir_fd, const std::string& name, mode_t mode, dev_t dev) override {
@@ -129,14 +131,16 @@ class RealKernel final : public Kernel {
   }
   Result<struct stat> stat(const std::string& path) override {
     struct stat st{};
-    if (::stat(path.c_str(), &st) < 0) return sys_error("stat", path);
+    auto at = anchored(path);
+    if (::fstatat(at.dir, at.rel, &st, 0) < 0) return sys_error("stat", path);
     return st;
   }
   Result<void> write_file(const std::string& path, const std::string& content) override {
     return ns::write_file(path, content);
   }
   Result<void> write_each(const std::string& path, const std::vector<std::string>& values) override {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    auto at = anchored(path);
+    UniqueFd fd(::openat(at.dir, at.rel, O_WRONLY | O_CLOEXEC));
     if (!fd) return sys_error("open", path);
     for (auto& v : values)
       if (::write(fd.get(), v.data(), v.size()) != static_cast<ssize_t>(v.size()))
@@ -145,7 +149,8 @@ class RealKernel final : public Kernel {
   }
   Result<std::string> read_file(const std::string& path) override { return ns::read_file(path); }
   Result<void> unlinkat(int dir_fd, const std::string& name, int flags) override {
-    if (::unlinkat(dir_fd, name.c_str(), flags) < 0) return sys_error("unlink", name);
+    auto at = dir_fd == AT_FDCWD ? anchored(name) : AnchoredPath{dir_fd, name.c_str()};
+    if (::unlinkat(at.dir, at.rel, flags) < 0) return sys_error("unlink", name);
     return {};
   }
   Result<void> sethostname(const std::string& name) override {

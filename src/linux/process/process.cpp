@@ -161,6 +161,7 @@ Result<void> prepare_fds(int keep) {
 }
 
 void close_fds_from(int first, std::vector<int> keep) {
+  forget_path_anchor();  // closed below with the rest
   std::sort(keep.begin(), keep.end());
   unsigned lo = static_cast<unsigned>(first);
   for (int k : keep) {
