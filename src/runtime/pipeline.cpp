@@ -1179,11 +1179,6 @@ class NamespaceBackend final : public Backend {
       if (netns.loopback_err())
         return std::unexpected(child_error_or(Error{netns.loopback_err(), "bring the loopback device up in the network namespace", {}, {}, "namespaces"}));
     }
-    // The mount our binary runs from: its last fd closed here, while the child sets up (the child
-    // closed its copy with its other fds first thing), so the RCU grace period that dissolving
-    // it waits for costs nothing on the way to Ready.
-    linux_security::drop_exe_tree();
-
     // 8. wait for Ready (or the error that stopped the child).
     TRY(serve_until(Msg::Ready));
     out.pid = pid;
@@ -1212,6 +1207,11 @@ class NamespaceBackend final : public Backend {
     if (!r) return make_error("container init exited before it was committed");
     c.started = c.start_at_commit;
     if (step) step->done();
+    // The mount our binary runs from: its last fd closed now that the child is past its own
+    // mounts (it closed its copy with its other fds first thing). Dissolving the mount waits for
+    // an expedited RCU grace period; closed while the child set up, it made the child's own
+    // grace period (the old root's unmount after pivot_root) wait for the next one.
+    linux_security::drop_exe_tree();
     return {};
   }
 

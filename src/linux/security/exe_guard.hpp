@@ -37,9 +37,10 @@ void adopt_exe_path();
 // kept to one CPU: see exe_guard_entry.c), and the variable taken out.
 void adopt_cpu_affinity();
 // After a re-execution through a detached mount: the fd of that mount, kept open (see
-// NS_EXE_TREE_ENV in exe_guard_env.h), close-on-exec from now on. drop_exe_tree closes it, at a
-// point where the runtime waits anyway: the last close of a detached mount waits for an RCU
-// grace period. (A child cloned before inherits a copy and closes it with its other fds.)
+// NS_EXE_TREE_ENV in exe_guard_env.h), close-on-exec from now on. drop_exe_tree closes it late:
+// the last close of a detached mount waits for an RCU grace period (create: once the container
+// is committed; exec: where it waits for the process). (A child cloned before inherits a copy
+// and closes it with its other fds.)
 void adopt_exe_tree();
 void drop_exe_tree();
 // Where the runtime binary lives on the host (the adopted path, else /proc/self/exe's target).
