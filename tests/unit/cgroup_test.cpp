@@ -47,6 +47,11 @@ TEST(CgroupLayout, ShadowedMountsDoNotCount) {
   for (auto& h : l.hierarchies) EXPECT_FALSE(h.v2) << h.mountpoint;
   Layout hidden = parse_layout(std::string(kHybrid) + "99 22 0:98 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n");
   EXPECT_TRUE(hidden.hierarchies.empty());
+  // A mount whose path only begins like a hierarchy's hides nothing; a cut-off line is skipped.
+  Layout beside = parse_layout(std::string(kHybrid) + "99 22 0:97 / /sys/fs/cgrou rw - tmpfs tmpfs rw\n"
+                                                      "100 22 0:96 / /sys/fs/cgroup/cpu,cpuacctX rw - tmpfs tmpfs rw\n"
+                                                      "101 22 0:95 / /sys/fs/cgroup/pids rw - cgrou");
+  EXPECT_EQ(beside.hierarchies.size(), 5u);
 }
 
 TEST(CgroupJoin, AProcessMovesItselfThroughV1TasksAndV2CgroupProcs) {

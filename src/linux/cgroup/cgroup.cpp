@@ -79,39 +79,56 @@ Result<void> init_cpuset(sys::Kernel& k, const std::string& dir) {
 
 }  // namespace
 
+namespace {
+// The Nth (0-based) space-separated field of S; empty when there are fewer.
+std::string_view field(std::string_view s, int n) {
+  for (; n > 0; --n) {
+    auto sp = s.find(' ');
+    if (sp == std::string_view::npos) return {};
+    s.remove_prefix(sp + 1);
+  }
+  return s.substr(0, s.find(' '));
+}
+}  // namespace
+
 Layout parse_layout(const std::string& mountinfo) {
+  // Run by every create before clone: fields are looked at in place, and only cgroup lines are
+  // taken apart further.
   Layout l;
-  for (auto& line : split(mountinfo, '\n')) {
+  std::string_view rest = mountinfo;
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     auto sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    auto pre = split(line.substr(0, sep), ' ');
-    auto post = split(line.substr(sep + 3), ' ');
-    if (pre.size() < 5 || post.size() < 3) continue;
-    const std::string& fstype = post[0];
-    const std::string& mp = pre[4];
+    if (sep == std::string_view::npos) continue;
+    std::string_view pre = line.substr(0, sep), post = line.substr(sep + 3);
+    std::string_view mp = field(pre, 4), fstype = field(post, 0), super = field(post, 2);
+    if (mp.empty() || fstype.empty() || super.empty()) continue;
     // A later mount on the same place, or on a parent of it, hides what was there (a tmpfs
     // over /sys/fs/cgroup/unified, say): only what is visible counts.
     std::erase_if(l.hierarchies, [&](const Hierarchy& h) {
-      return h.mountpoint == mp || h.mountpoint.starts_with(mp == "/" ? mp : mp + "/");
+      std::string_view hm = h.mountpoint;
+      return hm == mp || (hm.starts_with(mp) && (mp == "/" || (hm.size() > mp.size() && hm[mp.size()] == '/')));
     });
     if (fstype == "cgroup2") {
       Hierarchy h;
       h.mountpoint = mp;
       h.v2 = true;
-      h.name = mp == "/sys/fs/cgroup" ? "" : path_basename(mp);
+      h.name = mp == "/sys/fs/cgroup" ? "" : path_basename(h.mountpoint);
       l.hierarchies.push_back(h);
     } else if (fstype == "cgroup") {
       Hierarchy h;
       h.mountpoint = mp;
       std::vector<std::string> ctrls;
       std::string named;
-      for (auto& o : split(post[2], ','))
+      for (auto& o : split(super, ','))
         if (is_controller_option(o)) (o.starts_with("name=") ? named : ctrls.emplace_back()) = o;
       std::string list;
       for (auto& c : ctrls) list += (list.empty() ? "" : ",") + c;
       if (!named.empty()) list = (list.empty() ? "none," : list + ",") + named;
       h.controllers = list;
-      h.name = path_basename(mp);
+      h.name = path_basename(h.mountpoint);
       l.hierarchies.push_back(h);
     }
   }
