@@ -152,10 +152,10 @@ class ExplainingKernel final : public sys::Kernel {
     say("fchdir(" + q(resolve(sys::fd_path(fd))) + ")");
     return k_.fchdir(fd);
   }
-  Result<void> mount_setattr(const std::string& p, uint64_t set, uint64_t clear) override {
-    say("mount_setattr(" + q(resolve(p)) + ", AT_RECURSIVE, set=" + mount_attr_text(set) + ", clear=" +
-        mount_attr_text(clear) + ")");
-    return k_.mount_setattr(p, set, clear);
+  Result<void> mount_setattr(const std::string& p, uint64_t set, uint64_t clear, bool recursive) override {
+    say("mount_setattr(" + q(resolve(p)) + (recursive ? ", AT_RECURSIVE" : "") + ", set=" + mount_attr_text(set) +
+        ", clear=" + mount_attr_text(clear) + ")");
+    return k_.mount_setattr(p, set, clear, recursive);
   }
   Result<unsigned long> mount_flags(const std::string& p) override { return k_.mount_flags(p); }
   Result<UniqueFd> open(const std::string& p, int f, mode_t m) override { return k_.open(p, f, m); }

@@ -32,8 +32,9 @@ class Kernel {
   virtual Result<void> chroot(const std::string& path) = 0;
   virtual Result<void> chdir(const std::string& path) = 0;
   virtual Result<void> fchdir(int fd) = 0;
-  // mount_setattr(2) on PATH and, with AT_RECURSIVE, every mount under it: MOUNT_ATTR_* to set and clear.
-  virtual Result<void> mount_setattr(const std::string& path, uint64_t set, uint64_t clear) = 0;
+  // mount_setattr(2) on PATH and (RECURSIVE: AT_RECURSIVE) every mount under it: MOUNT_ATTR_* to
+  // set and clear; the mount's other flags stay as they are.
+  virtual Result<void> mount_setattr(const std::string& path, uint64_t set, uint64_t clear, bool recursive) = 0;
   // MS_* flags of the mount that holds PATH (statvfs), to keep locked flags on a remount.
   virtual Result<unsigned long> mount_flags(const std::string& path) = 0;
 

@@ -60,11 +60,11 @@ class RealKernel final : public Kernel {
     if (::fchdir(fd) < 0) return sys_error("fchdir", fd_path(fd));
     return {};
   }
-  Result<void> mount_setattr(const std::string& path, uint64_t set, uint64_t clear) override {
+  Result<void> mount_setattr(const std::string& path, uint64_t set, uint64_t clear, bool recursive) override {
     struct mount_attr attr{};
     attr.attr_set = set;
     attr.attr_clr = clear;
-    if (::syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), AT_RECURSIVE, &attr, sizeof attr) < 0)
+    if (::syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), recursive ? AT_RECURSIVE : 0, &attr, sizeof attr) < 0)
       return sys_error("mount_setattr", path);
     return {};
   }

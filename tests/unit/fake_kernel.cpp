@@ -45,8 +45,9 @@ Result<void> FakeKernel::chroot(const std::string& path) { return record("chroot
 Result<void> FakeKernel::chdir(const std::string& path) { return record("chdir:" + path); }
 Result<void> FakeKernel::fchdir(int fd) { return record("fchdir:" + name_of(fd)); }
 Result<unsigned long> FakeKernel::mount_flags(const std::string&) { return 0UL; }
-Result<void> FakeKernel::mount_setattr(const std::string& path, uint64_t set, uint64_t clear) {
-  return record("mount_setattr:" + resolve_target(path) + " set=" + std::to_string(set) + " clear=" + std::to_string(clear));
+Result<void> FakeKernel::mount_setattr(const std::string& path, uint64_t set, uint64_t clear, bool recursive) {
+  return record("mount_setattr:" + resolve_target(path) + " set=" + std::to_string(set) + " clear=" + std::to_string(clear) +
+                (recursive ? "" : " single"));
 }
 
 Result<UniqueFd> FakeKernel::open(const std::string& path, int, mode_t) {

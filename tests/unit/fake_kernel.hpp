@@ -27,7 +27,7 @@ class FakeKernel : public sys::Kernel {
   Result<void> chroot(const std::string& path) override;
   Result<void> chdir(const std::string& path) override;
   Result<void> fchdir(int fd) override;
-  Result<void> mount_setattr(const std::string& path, uint64_t set, uint64_t clear) override;
+  Result<void> mount_setattr(const std::string& path, uint64_t set, uint64_t clear, bool recursive) override;
   Result<unsigned long> mount_flags(const std::string& path) override;
   Result<UniqueFd> open(const std::string& path, int flags, mode_t mode) override;
   Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags, mode_t mode) override;

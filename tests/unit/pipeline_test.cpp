@@ -84,7 +84,8 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
       "write:/proc/sys/net/ipv4/ip_forward 1",
       "mount:/proc/kcore src=/dev/null",                                      // masked file
       "mount:/proc/sys src=/proc/sys type= flags=" + std::to_string(MS_BIND | MS_REC),
-      "mount:/ src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | MS_RDONLY),  // ro root last
+      "mount_setattr:/proc/sys set=" + std::to_string(MOUNT_ATTR_RDONLY) + " clear=0",  // and under it
+      "mount_setattr:/ set=" + std::to_string(MOUNT_ATTR_RDONLY) + " clear=0 single",   // ro root last, alone
       "setrlimit:" + std::to_string(RLIMIT_NOFILE) + " 256 512",
       "capbset_drop:1",                                                       // bounding first
       "keepcaps:1",
@@ -105,6 +106,21 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
     EXPECT_GT(at, prev) << "out of order: " << step << "\n" << k.dump();
     prev = at;
   }
+}
+
+TEST_F(PipelineTest, ReadOnlyPathsAndRootWithoutMountSetattrAreRemounts) {
+  // A kernel before 5.12: the read-only path's bind and the root are remounted instead, keeping
+  // the flags a remount may not drop (the fake reports none).
+  k.fail["mount_setattr:/proc/sys"] = ENOSYS;
+  k.fail["mount_setattr:/ set"] = ENOSYS;
+  auto r = runtime::run_init_stages(ctx);
+  ASSERT_TRUE(r) << r.error().to_string() << "\n" << k.dump();
+  int bind = k.find("mount:/proc/sys src=/proc/sys type= flags=" + std::to_string(MS_BIND | MS_REC));
+  int ro = k.find("mount:/proc/sys src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC));
+  int root = k.find("mount:/ src= type= flags=" + std::to_string(MS_BIND | MS_REMOUNT | MS_RDONLY));
+  ASSERT_GE(bind, 0) << k.dump();
+  EXPECT_GT(ro, bind) << k.dump();
+  EXPECT_GT(root, ro) << k.dump();
 }
 
 TEST_F(PipelineTest, TheChildWaitsForItsCgroupBeforeTheCgroupMountAndWhatFollowsIt) {

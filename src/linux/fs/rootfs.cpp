@@ -136,7 +136,7 @@ Result<void> apply_propagation(sys::Kernel& k, const std::string& target, const 
 // whole subtree, then the propagation changes.
 Result<void> finish_mount(sys::Kernel& k, const std::string& target, const std::string& dest, const MountOptions& o) {
   if (o.rec_set || o.rec_clear) {
-    if (auto r = k.mount_setattr(target, o.rec_set, o.rec_clear); !r) {
+    if (auto r = k.mount_setattr(target, o.rec_set, o.rec_clear, true); !r) {
       Error e = r.error();
       e.path = dest;
       if (e.err == ENOSYS) e.msg = "recursive mount options (rro, rnosuid, ...) need Linux 5.12 or later";
@@ -186,7 +186,7 @@ Result<void> mount_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd,
   // kernels before 5.12, or when some hierarchy got a fresh mount with flags of its own.
   if (std::none_of(ctx.cgroup_mounts.begin(), ctx.cgroup_mounts.end(), fresh)) {
     auto [set, clear] = mount_attrs_of(flags);
-    auto r = k.mount_setattr(sys::fd_path(tmp.get()), set, clear);
+    auto r = k.mount_setattr(sys::fd_path(tmp.get()), set, clear, true);
     if (r || r.error().err != ENOSYS) return r;
   }
   for (auto& cm : ctx.cgroup_mounts)
@@ -424,6 +424,10 @@ Result<void> readonly_paths(sys::Kernel& k, const std::vector<std::string>& path
   return for_each_existing(k, paths, [&](int root, const std::string& p, int fd) -> Result<void> {
     TRY(k.mount(sys::fd_path(fd), sys::fd_path(fd), "", MS_BIND | MS_REC, ""));
     auto mounted = TRY(k.open_in_root(root, p, O_PATH));
+    // Read-only, the bind and every mount under it, their other flags as they are (mount_setattr
+    // changes only what it is told); before 5.12, a remount that keeps the locked flags.
+    auto r = k.mount_setattr(sys::fd_path(mounted.get()), MOUNT_ATTR_RDONLY, 0, true);
+    if (r || r.error().err != ENOSYS) return r;
     unsigned long keep = TRY(k.mount_flags(sys::fd_path(mounted.get()))) & kLockedFlags;
     return k.mount("", sys::fd_path(mounted.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, "");
   });
@@ -438,8 +442,13 @@ Result<void> finalize_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
     TRY(readonly_paths(k, s.linux->readonly_paths));
   }
   if (s.root.readonly) {
-    unsigned long keep = TRY(k.mount_flags("/")) & kLockedFlags;
-    TRY(k.mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY | keep, ""));
+    // The root mount alone (the mounts on it keep their own flags), as above.
+    auto r = k.mount_setattr("/", MOUNT_ATTR_RDONLY, 0, false);
+    if (!r && r.error().err != ENOSYS) return r;
+    if (!r) {
+      unsigned long keep = TRY(k.mount_flags("/")) & kLockedFlags;
+      TRY(k.mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY | keep, ""));
+    }
   }
   return {};
 }
