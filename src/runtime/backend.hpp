@@ -43,6 +43,9 @@ struct CreateOptions {
   // `run`: the init is to be started as soon as it is committed (Created::start_at_commit). A
   // back end that can do that needs no exec fifo for it.
   bool start_at_commit = false;
+  // An attached `run` that deletes the container when it exits: Created::mount_ns is to hold
+  // the container's mount namespace (linux_ns::HeldNamespace says why).
+  bool hold_mount_ns = false;
 };
 
 struct ExecOptions {
@@ -62,6 +65,9 @@ struct Created {
   // start() is still to be called.
   bool start_at_commit = false;
   bool started = false;
+  // The init's mount namespace (CreateOptions::hold_mount_ns), when the back end has one and
+  // could open it.
+  UniqueFd mount_ns;
 };
 
 class Backend {

@@ -24,6 +24,7 @@
 #include "hooks/hooks.hpp"
 #include "linux/cgroup/stats.hpp"
 #include "linux/console/console.hpp"
+#include "linux/ns/namespaces.hpp"
 #include "runtime/attach.hpp"
 
 namespace ns::runtime {
@@ -294,8 +295,12 @@ Result<void> Runtime::start_locked(const state::State& st) {
 
 Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool detach, bool keep) {
   if (!detach && opts.console_socket.empty()) opts.keep_console = true;
+  opts.hold_mount_ns = !detach && !keep;
   state::State st;
   Created c = TRY(create_container(opts, pid_file, &st, /*start_now=*/true));
+  // The container's mount namespace, held from create on: the init's exit leaves its teardown
+  // to this thread, which does it beside the cgroup's removal below.
+  linux_ns::HeldNamespace held(std::move(c.mount_ns));
   // Started at commit (the namespace back end), or now: the state this process has just saved,
   // locked again, not read back.
   auto started = [&]() -> Result<void> {
@@ -317,6 +322,13 @@ Result<int> Runtime::run(CreateOptions opts, const std::string& pid_file, bool d
   // unless --keep asks to leave it stopped for a later `delete`.
   if (keep) return code;
   explain::set_command("run: deleting the exited container");
+  if (held.held()) {
+    held.let_go();
+    if (explain::on())
+      explain::note("PARENT", "close(<the container's mount namespace>) on a thread of the runtime: the runtime held it "
+                              "since create, so the init's exit left its mounts standing; they are torn down on the "
+                              "other CPU while this one removes the cgroup");
+  }
   TRY(remove(opts.id, true, &st, /*init_reaped=*/true));
   return code;
 }

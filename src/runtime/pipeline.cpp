@@ -1179,8 +1179,13 @@ class NamespaceBackend final : public Backend {
       if (netns.loopback_err())
         return std::unexpected(child_error_or(Error{netns.loopback_err(), "bring the loopback device up in the network namespace", {}, {}, "namespaces"}));
     }
+    // An attached run holds the child's mount namespace (linux_ns::HeldNamespace), opened
+    // while the child still sets up, once it has one of its own (else after Ready).
+    if (opts.hold_mount_ns) out.mount_ns = linux_ns::open_own_mount_ns(pid);
+
     // 8. wait for Ready (or the error that stopped the child).
     TRY(serve_until(Msg::Ready));
+    if (opts.hold_mount_ns && !out.mount_ns) out.mount_ns = linux_ns::open_own_mount_ns(pid);
     out.pid = pid;
     out.start_at_commit = opts.start_at_commit;
     out.sync = std::move(parent_end);

@@ -261,6 +261,50 @@ teardown() { teardown_container_env; }
   no_leftovers c1
 }
 
+@test "an attached run holds the container's mount namespace and lets a thread of its own tear it down after the init is reaped; -d and --keep do not" {
+  set_args /bin/true
+  # one trace file per thread (-ff: no call cut in two by another thread's), with times
+  run strace -ff -ttt -qq -e trace=openat,close,wait4 -o "$BATS_TEST_TMPDIR/trace" "$NS_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  no_leftovers c1
+  local t=$BATS_TEST_TMPDIR/trace main line fd child reaped f closed=
+  main=$(grep -lE 'openat\(AT_FDCWD, "/proc/[0-9]+/ns/mnt"' "$t".*)
+  [ "$(echo "$main" | wc -w)" = 1 ]
+  line=$(grep -hE 'openat\(AT_FDCWD, "/proc/[0-9]+/ns/mnt", O_RDONLY\|O_CLOEXEC\) = [0-9]+$' "$main")
+  fd=${line##*= }
+  child=$(echo "$line" | sed 's|.*"/proc/\([0-9]*\)/ns/mnt".*|\1|')
+  # the runtime reaps the child; then another thread of the runtime closes the fd
+  reaped=$(grep -hE "wait4\($child, \[" "$main" | head -1 | awk '{print $1}')
+  [ -n "$reaped" ]
+  for f in "$t".*; do
+    [ "$f" = "$main" ] || [ "$f" = "$t.$child" ] && continue
+    grep -hE "^[0-9.]+ close\($fd\) += 0" "$f" | awk -v r="$reaped" '$1 > r {found=1} END {exit !found}' && closed=$f
+  done
+  [ -n "$closed" ]
+  rm -f "$t".*
+  # detached, or kept for a later delete: nothing held
+  strace -f -qq -e trace=openat -o "$t" "$NS_RUNTIME" --root "$ROOT" run --keep --bundle "$BUNDLE" c2 >/dev/null 2>&1
+  ! grep -q "/ns/mnt" "$t" || false
+  rt delete c2
+  set_sleeper
+  # (no -f: strace would wait for the detached container; the runtime opens in its main thread)
+  strace -qq -e trace=openat -o "$t" "$NS_RUNTIME" --root "$ROOT" run -d --bundle "$BUNDLE" c3 >"$BATS_TEST_TMPDIR/out" 2>&1
+  ! grep -q "/ns/mnt" "$t" || false
+  rt delete --force c3
+  no_leftovers c3
+}
+
+@test "attached runs one after another all return: the runtime's exit wait sees SIGCHLD with its thread there" {
+  # the holding thread blocks every signal; a thread that did not would take SIGCHLD, which
+  # is ignored by default, and the runtime's wait would never return
+  set_args /bin/true
+  for i in $(seq 20); do
+    run timeout 20 "$NS_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "r$i"
+    [ "$status" -eq 0 ]
+  done
+  [ -z "$(ls "$ROOT")" ]
+}
+
 @test "the container's stdin is the runtime's" {
   set_args /bin/cat
   run bash -c "echo piped-in | '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"

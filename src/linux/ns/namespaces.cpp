@@ -5,11 +5,13 @@
 #include <sys/syscall.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <ctime>
+#include <string>
 
 #include "common/fd.hpp"
 #include "linux/process/process.hpp"
@@ -235,6 +237,40 @@ bool NetnsThread::join() {
   pthread_join(thread_, nullptr);
   running_ = false;
   return true;
+}
+
+HeldNamespace::HeldNamespace(UniqueFd fd) : fd_(std::move(fd)) {
+  if (!fd_) return;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(&thread_, nullptr, &HeldNamespace::run, this);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (err) fd_.reset();  // held by nobody then: torn down by the init's exit, as without a hold
+  running_ = err == 0;
+}
+
+HeldNamespace::~HeldNamespace() {
+  if (!running_) return;
+  let_go();
+  pthread_join(thread_, nullptr);
+}
+
+void HeldNamespace::let_go() { flag_set(go_); }
+
+void* HeldNamespace::run(void* self) {
+  auto* h = static_cast<HeldNamespace*>(self);
+  flag_wait(h->go_, 0);
+  h->fd_.reset();  // the namespace's teardown, here
+  return nullptr;
+}
+
+UniqueFd open_own_mount_ns(pid_t pid) {
+  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat theirs{}, ours{};
+  if (!fd || ::fstat(fd.get(), &theirs) < 0 || ::stat("/proc/self/ns/mnt", &ours) < 0) return {};
+  if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino) return {};  // not unshared yet
+  return fd;
 }
 
 namespace {

@@ -99,6 +99,36 @@ class NetnsThread {
   Job job_ = nullptr;
   void* job_arg_ = nullptr;
 };
+// A namespace held open so that its last process's exit does not tear it down, let go of by a
+// thread of ours when asked. An attached `run` holds the container's mount namespace: the init's
+// exit then skips the teardown of its ~30 mounts (an RCU grace period among them) and the
+// runtime learns of the exit that much sooner; the thread tears the namespace down on the other
+// CPU while the runtime removes the cgroup, and the runtime waits for it before it exits.
+class HeldNamespace {
+ public:
+  // Holds FD and starts the thread, every signal blocked in it (a signal the runtime waits for
+  // with signalfd, SIGCHLD, must not be delivered to a thread that ignores it). Nothing to do
+  // when FD is not open, or when the thread cannot start (FD is then closed at once).
+  explicit HeldNamespace(UniqueFd fd);
+  HeldNamespace(const HeldNamespace&) = delete;
+  HeldNamespace& operator=(const HeldNamespace&) = delete;
+  // Lets go (if let_go() was not called) and waits for the thread.
+  ~HeldNamespace();
+  // The thread closes the fd now; returns at once.
+  void let_go();
+  [[nodiscard]] bool held() const { return running_; }
+
+ private:
+  static void* run(void* self);
+  UniqueFd fd_;
+  pthread_t thread_{};
+  bool running_ = false;
+  std::atomic<int> go_{0};
+};
+// The mount namespace of PID when it is not ours (the child has made its own by now), else not
+// open: what CreateOptions::hold_mount_ns holds.
+UniqueFd open_own_mount_ns(pid_t pid);
+
 // In the child, after the cgroup join: unshare(CLONE_NEWCGROUP) when a new one is asked for.
 Result<void> unshare_cgroup(sys::Kernel& k, const oci::Linux& l);
 
