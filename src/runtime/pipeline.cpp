@@ -982,8 +982,8 @@ class NamespaceBackend final : public Backend {
       ahead.task_fds.assign(ahead.dirs.size(), -1);
       // Half here, before clone, while the thread still makes the namespace (cgroup mkdir and
       // the network namespace take different locks, the paths being anchored: start_early);
-      // half there, after it. Measured on 2 CPUs
-      // against a tenth to seven tenths here: half keeps the child's wait for its cgroup least.
+      // half there, after it. Measured on 2 CPUs against a tenth to seven tenths here (session
+      // eight, before the anchor): half kept the child's wait for its cgroup least.
       ahead.first = ahead.dirs.size() / 2;
       ahead.make_range(0, ahead.first);
       netns.post(&DirsAhead::make, &ahead);
