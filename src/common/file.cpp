@@ -44,6 +44,10 @@ AnchoredPath anchored(const std::string& path) {
   return {AT_FDCWD, path.c_str()};
 }
 
+AnchoredPath anchored(int dir_fd, const std::string& path) {
+  return dir_fd == AT_FDCWD ? anchored(path) : AnchoredPath{dir_fd, path.c_str()};
+}
+
 Result<std::string> read_file(const std::string& path) {
   auto at = anchored(path);
   UniqueFd fd(::openat(at.dir, at.rel, O_RDONLY | O_CLOEXEC));

@@ -29,6 +29,8 @@ void anchor_paths(const std::string& prefix);
 // is closed with the rest, and its number may be reused.
 void forget_path_anchor();
 AnchoredPath anchored(const std::string& path);
+// PATH under DIR_FD: anchored(PATH) when DIR_FD is AT_FDCWD, else as given.
+AnchoredPath anchored(int dir_fd, const std::string& path);
 
 Result<std::string> read_file(const std::string& path);
 // write(2) until all of CONTENT is out, retrying EINTR; PATH names the target in errors.

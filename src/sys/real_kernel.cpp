@@ -102,7 +102,7 @@ class RealKernel final : public Kernel {
     }
   }
   Result<void> mkdirat(int dir_fd, const std::string& name, mode_t mode) override {
-    auto at = dir_fd == AT_FDCWD ? anchored(name) : AnchoredPath{dir_fd, name.c_str()};
+    auto at = anchored(dir_fd, name);
     if (::mkdirat(at.dir, at.rel, mode) < 0) return sys_error("mkdir", name);
     return {};
   }
@@ -149,7 +149,7 @@ class RealKernel final : public Kernel {
   }
   Result<std::string> read_file(const std::string& path) override { return ns::read_file(path); }
   Result<void> unlinkat(int dir_fd, const std::string& name, int flags) override {
-    auto at = dir_fd == AT_FDCWD ? anchored(name) : AnchoredPath{dir_fd, name.c_str()};
+    auto at = anchored(dir_fd, name);
     if (::unlinkat(at.dir, at.rel, flags) < 0) return sys_error("unlink", name);
     return {};
   }

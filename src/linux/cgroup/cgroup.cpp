@@ -280,17 +280,21 @@ Result<std::vector<pid_t>> Cgroup::pids(sys::Kernel& k) const {
   return out;
 }
 
+namespace {
+// A failed rmdir of DIR, told as the cgroup's removal.
+std::unexpected<Error> removal_error(Error e, const std::string& dir) {
+  e.op = "remove cgroup";
+  e.path = dir;
+  return std::unexpected(std::move(e));
+}
+}  // namespace
+
 Result<void> remove_cgroup_dir(sys::Kernel& k, const std::string& dir) {
   for (int attempt = 0;; ++attempt) {
     auto r = k.unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
     if (r || r.error().err == ENOENT) return {};
     // EBUSY while the last tasks finish exiting: wait a little, up to ~1s.
-    if (r.error().err != EBUSY || attempt >= 100) {
-      Error e = r.error();
-      e.op = "remove cgroup";
-      e.path = dir;
-      return std::unexpected(e);
-    }
+    if (r.error().err != EBUSY || attempt >= 100) return removal_error(r.error(), dir);
     struct timespec ts{0, 10'000'000};
     ::nanosleep(&ts, nullptr);
   }
@@ -302,10 +306,7 @@ Result<bool> Cgroup::remove_first_if_empty(sys::Kernel& k) {
   auto r = k.unlinkat(AT_FDCWD, d, AT_REMOVEDIR);
   if (r || r.error().err == ENOENT) return true;
   if (r.error().err == EBUSY) return false;
-  Error e = r.error();
-  e.op = "remove cgroup";
-  e.path = d;
-  return std::unexpected(e);
+  return removal_error(r.error(), d);
 }
 
 Result<void> Cgroup::destroy(sys::Kernel& k) {

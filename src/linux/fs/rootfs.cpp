@@ -420,16 +420,21 @@ Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
   });
 }
 
+// The mount at PATH read-only (RECURSIVE: and every mount under it), its other flags as they
+// are: mount_setattr changes only what it is told; before 5.12, a remount that keeps the flags
+// a remount may not drop.
+static Result<void> make_readonly(sys::Kernel& k, const std::string& path, bool recursive) {
+  auto r = k.mount_setattr(path, MOUNT_ATTR_RDONLY, 0, recursive);
+  if (r || r.error().err != ENOSYS) return r;
+  unsigned long keep = TRY(k.mount_flags(path)) & kLockedFlags;
+  return k.mount("", path, "", MS_BIND | MS_REMOUNT | MS_RDONLY | (recursive ? MS_REC : 0) | keep, "");
+}
+
 Result<void> readonly_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
   return for_each_existing(k, paths, [&](int root, const std::string& p, int fd) -> Result<void> {
     TRY(k.mount(sys::fd_path(fd), sys::fd_path(fd), "", MS_BIND | MS_REC, ""));
     auto mounted = TRY(k.open_in_root(root, p, O_PATH));
-    // Read-only, the bind and every mount under it, their other flags as they are (mount_setattr
-    // changes only what it is told); before 5.12, a remount that keeps the locked flags.
-    auto r = k.mount_setattr(sys::fd_path(mounted.get()), MOUNT_ATTR_RDONLY, 0, true);
-    if (r || r.error().err != ENOSYS) return r;
-    unsigned long keep = TRY(k.mount_flags(sys::fd_path(mounted.get()))) & kLockedFlags;
-    return k.mount("", sys::fd_path(mounted.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, "");
+    return make_readonly(k, sys::fd_path(mounted.get()), true);
   });
 }
 
@@ -441,15 +446,8 @@ Result<void> finalize_rootfs(sys::Kernel& k, const RootfsContext& ctx) {
     TRY(mask_paths(k, s.linux->masked_paths));
     TRY(readonly_paths(k, s.linux->readonly_paths));
   }
-  if (s.root.readonly) {
-    // The root mount alone (the mounts on it keep their own flags), as above.
-    auto r = k.mount_setattr("/", MOUNT_ATTR_RDONLY, 0, false);
-    if (!r && r.error().err != ENOSYS) return r;
-    if (!r) {
-      unsigned long keep = TRY(k.mount_flags("/")) & kLockedFlags;
-      TRY(k.mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY | keep, ""));
-    }
-  }
+  // The root mount alone: the mounts on it keep their own flags.
+  if (s.root.readonly) TRY(make_readonly(k, "/", false));
   return {};
 }
 

@@ -170,6 +170,19 @@ bool NetnsThread::applies(const oci::Linux& l) {
          !l.find_namespace(NsType::Time);
 }
 
+namespace {
+// pthread_create with every signal blocked in the new thread: signals stay the main thread's to
+// take (its signalfd must see SIGCHLD; a thread that did not block it would take it, ignored).
+int create_signals_blocked(pthread_t* t, const pthread_attr_t* attr, void* (*fn)(void*), void* arg) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(t, attr, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return err;
+}
+}  // namespace
+
 Result<void> NetnsThread::start(Deliver deliver, void* arg, int cpu) {
   deliver_ = deliver;
   arg_ = arg;
@@ -194,12 +207,8 @@ Result<void> NetnsThread::start(Deliver deliver, void* arg, int cpu) {
   pthread_attr_setinheritsched(&rt, PTHREAD_EXPLICIT_SCHED);
   pthread_attr_setschedpolicy(&rt, SCHED_FIFO);
   pthread_attr_setschedparam(&rt, &lowest);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int err = pthread_create(&thread_, &rt, &NetnsThread::run, this);
-  if (err == EPERM) err = pthread_create(&thread_, &attr, &NetnsThread::run, this);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  int err = create_signals_blocked(&thread_, &rt, &NetnsThread::run, this);
+  if (err == EPERM) err = create_signals_blocked(&thread_, &attr, &NetnsThread::run, this);
   pthread_attr_destroy(&rt);
   pthread_attr_destroy(&attr);
   if (err) return std::unexpected(Error{err, "start the network namespace thread", {}, {}, {}});
@@ -241,11 +250,7 @@ bool NetnsThread::join() {
 
 HeldNamespace::HeldNamespace(UniqueFd fd) : fd_(std::move(fd)) {
   if (!fd_) return;
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int err = pthread_create(&thread_, nullptr, &HeldNamespace::run, this);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  int err = create_signals_blocked(&thread_, nullptr, &HeldNamespace::run, this);
   if (err) fd_.reset();  // held by nobody then: torn down by the init's exit, as without a hold
   running_ = err == 0;
 }
