@@ -38,6 +38,10 @@ struct CreateOptions {
   // Called by a back end once the state's pid, start time and cgroup are known, while the init
   // still sets up: the runtime writes the state file then, off the path to Ready.
   std::function<void(const state::State&)> state_known;
+  // Saves the state (the staged file renamed into place). A back end whose init can say when it
+  // needs nothing more from the runtime calls it then, before Ready, and commits at once
+  // (Created::committed); otherwise the runtime calls it after create().
+  std::function<Result<void>()> save_state;
   // What start_early() began for this create, if anything.
   std::shared_ptr<EarlyWork> early;
   // `run`: the init is to be started as soon as it is committed (Created::start_at_commit). A
@@ -65,6 +69,9 @@ struct Created {
   // start() is still to be called.
   bool start_at_commit = false;
   bool started = false;
+  // The state was saved and the commit sent during create() (CreateOptions::save_state):
+  // commit() has nothing left to send.
+  bool committed = false;
   // The init's mount namespace (CreateOptions::hold_mount_ns), when the back end has one and
   // could open it.
   UniqueFd mount_ns;

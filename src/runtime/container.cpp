@@ -68,9 +68,9 @@ const explain::Narration kLoadSpec{
     "the name of its field and nothing needs undoing."};
 const explain::Narration kSaveState{
     "state", "",
-    "The container exists now. Its state (init pid and that process's start time, bundle, cgroup) is written to "
-    "<id>.json under --root, atomically (a temporary file renamed into place), where every later command finds it. "
-    "Then the init is told it may outlive this command."};
+    "The container exists now: its init needs nothing more from the runtime. Its state (init pid and that "
+    "process's start time, bundle, cgroup) is written to <id>.json under --root, atomically (a temporary file "
+    "renamed into place), where every later command finds it. Then the init is told it may outlive this command."};
 const explain::Narration kStatus{
     "status", "",
     "A container's status is never stored, because a process can die at any moment without telling anyone. It is "
@@ -252,21 +252,32 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   // The namespace back end says when the state is known, while the init still sets up: the file
   // is written then, and only renamed into place once the container exists.
   bool staged = false;
+  bool state_saved = false;
   opts.state_known = [&](const state::State& known) { staged = store_.stage(known).has_value(); };
+  // The namespace back end saves it when the init asks (ask-commit), before Ready; the VM back
+  // end's init cannot, and it is saved once create() returns.
+  auto save_state = [&]() -> Result<void> {
+    explain::Step state_step(kSaveState);
+    TRY(staged ? store_.commit(st.id) : store_.save(st));
+    if (explain::on()) {
+      std::string file = store_.state_path(st.id);
+      explain::call("PARENT", "rename(\"" + file + ".tmp\", \"" + file + "\")");
+    }
+    state_step.done();
+    state_saved = true;
+    return {};
+  };
+  opts.save_state = save_state;
   Created c = TRY(backend.create(opts, spec, st));
   opts.state_known = nullptr;
+  opts.save_state = nullptr;
   made = true;
-  explain::Step state_step(kSaveState);
-  TRY(staged ? store_.commit(st.id) : store_.save(st));
-  if (explain::on()) {
-    std::string file = store_.state_path(st.id);
-    explain::call("PARENT", "rename(\"" + file + ".tmp\", \"" + file + "\")");
-    if (!pid_file.empty()) explain::call("PARENT", "write(\"" + pid_file + "\", \"" + std::to_string(c.pid) + "\")");
-    explain::call("PARENT", "send(<sync socket>, Go): the state is saved");
+  if (!state_saved) TRY(save_state());
+  if (!pid_file.empty()) {
+    if (explain::on()) explain::call("PARENT", "write(\"" + pid_file + "\", \"" + std::to_string(c.pid) + "\")");
+    TRY(write_pid_file(pid_file, c.pid));
   }
-  if (!pid_file.empty()) TRY(write_pid_file(pid_file, c.pid));
   TRY(backend.commit(c));
-  state_step.done();
   cleanup.armed = false;
   if (saved) *saved = std::move(st);
   return c;

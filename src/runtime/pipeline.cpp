@@ -154,6 +154,15 @@ Result<void> stage_pivot_root(InitContext& c) {
   return linux_fs::enter_rootfs(*c.k, c.rootfs);
 }
 
+// The runtime saves the state while the child finishes: neither waits for the other at Ready.
+const explain::Narration kAskCommit{
+    "ask-commit", "",
+    "The root is in place and the runtime has done its part, so the child tells it to save the container's state "
+    "and commit now. The child goes on meanwhile (hostname, sysctls, masks, its process's attributes) and reads "
+    "the commit only after it reports Ready; should a later step fail, the runtime undoes it all, state included."};
+
+Result<void> stage_ask_commit(InitContext& c) { return c.ask_commit ? c.ask_commit() : Result<void>{}; }
+
 Result<void> stage_hostname(InitContext& c) { return linux_process::set_hostname(*c.k, *c.spec); }
 
 Result<void> stage_sysctl(InitContext& c) { return linux_process::set_sysctl(*c.k, lin(c).sysctl); }
@@ -265,7 +274,7 @@ constexpr std::array<InitStage, A + B> then(const std::array<InitStage, A>& firs
 // the stage is for, in plain words) lives in the module of the mechanism it narrates. Up to
 // cgroup-wait the child works while the runtime makes the cgroup's directories, and up to
 // cgroup-enter while it writes the limits and opens the files the child moves itself in with.
-constexpr auto kInitStages = then(std::array<InitStage, 19>{{
+constexpr auto kInitStages = then(std::array<InitStage, 20>{{
                                       {&ns_n::kJoinNamespaces, stage_join_namespaces},
                                       {&proc_n::kSession, stage_session},
                                       {&proc_n::kKeyring, stage_keyring},
@@ -282,6 +291,7 @@ constexpr auto kInitStages = then(std::array<InitStage, 19>{{
                                       {&hooks::narration::kCreateContainerHooks, stage_create_container_hooks},
                                       {&proc_n::kCwdCreate, stage_cwd_create},
                                       {&fs_n::kPivotRoot, stage_pivot_root},
+                                      {&kAskCommit, stage_ask_commit},
                                       {&proc_n::kHostname, stage_hostname},
                                       {&proc_n::kSysctl, stage_sysctl},
                                       {&fs_n::kFinalizeRootfs, stage_finalize_rootfs},
@@ -543,6 +553,7 @@ namespace {
     (void)TRY(await_go());
     return {};
   };
+  ctx.ask_commit = [sync]() { return send_message(sync, Message{Msg::SaveState, {}}); };
 
   std::unique_ptr<sys::Kernel> narrating;
   if (explain::on()) narrate_over_sync(ctx, narrating);
@@ -562,9 +573,10 @@ namespace {
   // open it for writing without waiting, and our read() blocks until start's byte is there.
   int go_fd = ctx.fifo_fd.release();
   if (auto r = send_message(ctx.sync_fd, Message{Msg::Ready, {}}); !r) ::_exit(1);
-  // The runtime now saves state.json. Until it says so, its death must take us with it:
-  // nothing could ever start or delete a container that has no state. EOF instead of the
-  // commit means it died. (Before this, a dead runtime shows as EOF at Go, or EPIPE at Ready.)
+  // The runtime saved state.json when we asked (ask-commit) and sent the commit then: as a rule
+  // it is here already. Until it is, the runtime's death must take us with it: nothing could
+  // ever start or delete a container that has no state. EOF instead of the commit means it
+  // died. (Before this, a dead runtime shows as EOF at Go, or EPIPE at Ready.)
   auto committed = recv_message(ctx.sync_fd);
   if (!committed || committed->type != Msg::Go) ::_exit(1);
   ::close(ctx.sync_fd);
@@ -1090,6 +1102,12 @@ class NamespaceBackend final : public Backend {
           placement.release();  // a hook gets the runtime's CPUs, not the one it keeps to
           TRY(run_runtime_hooks(spec, opts, pid));
           TRY(send_message(sync, Message{Msg::Go, {}}));
+        } else if (m->type == Msg::SaveState && opts.save_state) {
+          // ask-commit: the state saved and the commit sent while the child finishes; it reads
+          // the commit after Ready. (A send that fails leaves it to commit(); the child's error
+          // or EOF comes next.)
+          TRY(opts.save_state());
+          out.committed = send_commit(sync, opts.start_at_commit).has_value();
         }
       }
     };
@@ -1194,11 +1212,12 @@ class NamespaceBackend final : public Backend {
     return out;
   }
 
-  Result<void> commit(Created& c) override {
-    if (!c.sync) return {};
+  // The commit: the state is saved, and from now on the init outlives the runtime. With START
+  // (`run`) it starts the init as well.
+  static Result<void> send_commit(int sync, bool start) {
     Message go{Msg::Go, {}};
     std::optional<explain::Step> step;
-    if (c.start_at_commit) {
+    if (start) {
       // The same as start, without a fifo: the init was made without one (the status is running
       // once the state is saved), and this Go tells it to go on.
       step.emplace(kStart);
@@ -1206,12 +1225,20 @@ class NamespaceBackend final : public Backend {
       if (explain::on())
         explain::call("PARENT", "send(<sync socket>, Go + start): run starts the init with the message that tells "
                                 "it the state is saved; it has no exec fifo to wait on");
+    } else if (explain::on()) {
+      explain::call("PARENT", "send(<sync socket>, Go): the state is saved");
     }
-    auto r = send_message(c.sync.get(), go);
-    c.sync.reset();
-    if (!r) return make_error("container init exited before it was committed");
-    c.started = c.start_at_commit;
+    if (!send_message(sync, go)) return make_error("container init exited before it was committed");
     if (step) step->done();
+    return {};
+  }
+
+  Result<void> commit(Created& c) override {
+    if (!c.sync) return {};
+    auto r = c.committed ? Result<void>{} : send_commit(c.sync.get(), c.start_at_commit);
+    c.sync.reset();
+    TRY(std::move(r));
+    c.started = c.start_at_commit;
     // The mount our binary runs from: its last fd closed now that the child is past its own
     // mounts (it closed its copy with its other fds first thing). Dissolving the mount waits for
     // an expedited RCU grace period; closed while the child set up, it made the child's own

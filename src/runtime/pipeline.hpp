@@ -54,6 +54,10 @@ struct InitContext {
   std::function<Result<void>()> await_cgroup;
   std::function<Result<void>()> enter_cgroup;
   std::function<Result<void>()> await_runtime_hooks;
+  // Once the root is in place (after pivot_root) the child needs nothing more from the runtime:
+  // it asks it to save the state and commit now (Msg::SaveState), and finishes its stages
+  // meanwhile; the commit's Go is read after Ready. Unset (the unit tests): nothing is asked.
+  std::function<Result<void>()> ask_commit;
   // The runtime makes the network namespace (linux_ns::NetnsThread): the child does not unshare
   // it, and enters it when await_netns is first called (before a sysfs mount, at the latest
   // before the cgroup wait).

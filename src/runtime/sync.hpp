@@ -42,6 +42,8 @@ enum class Msg : uint32_t {
   NetNamespace,     // parent -> child: the new network namespace's fd (SCM_RIGHTS), or the error (err, op)
   CgroupMade,       // parent -> child: the cgroup's directories are made (value 1), or there is none (value 0)
   CgroupJoined,     // parent -> child: every JoinCgroup sent; value2 1: pin yourself again (a cpuset join unpins)
+  SaveState,        // child -> parent: past pivot_root, it needs nothing more from the runtime: save the
+                    // state and send the commit's Go now (read by the child after Ready)
 };
 
 // The longest error.msg (or error.path) a message carries; longer is cut.

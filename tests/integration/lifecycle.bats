@@ -100,6 +100,30 @@ teardown() { teardown_container_env; }
   [ "$(state_field c2 status)" = running ]
 }
 
+@test "the state is saved while the init finishes its set-up, before its program runs" {
+  # The container sees the state root: its program says whether its own state file is there.
+  cfg '.mounts += [{"destination": "/nsroot", "type": "bind", "source": $root, "options": ["rbind", "ro"]}]' --arg root "$ROOT"
+  set_args /bin/sh -c 'test -e /nsroot/c1.json && echo saved || echo missing'
+  run rt run --bundle "$BUNDLE" c1
+  [ "$status" -eq 0 ]
+  [ "$output" = saved ]
+  # The init asks for the commit once its root is in place (ask-commit) and goes on: the runtime
+  # saves the state before the init's last stages (masks, capabilities) are done, not after Ready.
+  run rt -E run --bundle "$BUNDLE" c2
+  [ "$status" -eq 0 ]
+  local saved caps
+  saved=$(grep -n '^\[PARENT\] state ' <<<"$output" | head -1 | cut -d: -f1)
+  caps=$(grep -n '^\[CHILD\] capabilities ' <<<"$output" | head -1 | cut -d: -f1)
+  [ -n "$saved" ] && [ -n "$caps" ] && [ "$saved" -lt "$caps" ]
+  grep -q '^\[CHILD\] ask-commit ' <<<"$output"
+  # A failure after that point undoes the saved state too (no command to run: refused at create).
+  set_args no-such-command
+  run rt create --bundle "$BUNDLE" c3
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'"no-such-command": executable file not found'* ]]
+  no_leftovers c3
+}
+
 @test "state prints the OCI state document" {
   set_sleeper
   rt create --bundle "$BUNDLE" c1
