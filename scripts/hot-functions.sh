@@ -12,8 +12,9 @@
 # hits is the list: the container init's functions first (its set-up is the longest chain of
 # `run`), then the C library's string functions, the runtime's own, and what the other verbs
 # add. Functions whose first instruction uprobes cannot step out of line here (the EVEX and
-# AVX-512 string functions, clone and thread start) are not probed: the string ones are listed
-# whole, after the init's. Root; needs tracefs with uprobes. Names that a later build no longer
+# AVX-512 string functions: the probed process crashed) are not probed, nor clone and thread
+# start (left out while that crash was looked for): the string ones are listed whole, after the
+# init's; the others stay in the default order. Root; needs tracefs with uprobes. Names that a later build no longer
 # has are ignored by the linker, and new functions land after the listed ones: rerun this
 # after changes to the create path and commit the list.
 set -euo pipefail
@@ -68,7 +69,7 @@ for l in subprocess.run(['readelf', '-lW', binary], capture_output=True, text=Tr
     p = l.split()
     if p and p[0] == 'LOAD' and 'E' in p[6:-1]:
         loads.append((int(p[2], 16), int(p[5], 16), int(p[1], 16)))  # vaddr, memsz, offset
-skip = re.compile(r'clone|start_thread|pthread_create|_Fork|spawn|evex|avx512|NetnsThread')
+skip = re.compile(r'clone|start_thread|pthread_create|_Fork|spawn|evex|avx512')
 seen = set()
 with open(probes_out, 'w') as probes, open(names_out, 'w') as names:
     for l in subprocess.run(['nm', '-S', '--defined-only', binary], capture_output=True, text=True, check=True).stdout.splitlines():
