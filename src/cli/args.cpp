@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <string_view>
 
 namespace ns::cli {
 
@@ -65,8 +66,21 @@ Result<Parsed> parse(const Command& cmd, int argc, char** argv, int first, const
   opterr = 0;
   std::string where = cmd.name ? std::string(" for ") + cmd.name : "";
   for (;;) {
-    int c = ::getopt_long(n, args.data(), shorts.c_str(), longs.data(), nullptr);
+    int long_index = -1;
+    int c = ::getopt_long(n, args.data(), shorts.c_str(), longs.data(), &long_index);
     if (c == -1) break;
+    // getopt_long takes any unambiguous abbreviation (--ro for --root); runc takes none, and the
+    // entry point's verb finder (global_options.h) must read the same command line as we do.
+    if (long_index >= 0 && c != '?' && c != ':') {
+      const char* name = longs[static_cast<size_t>(long_index)].name;
+      // The option's own word: the one before the value when the value was a word of its own.
+      int at = optarg && optind - 1 < n && optarg == args[optind - 1] && optind >= 2 ? optind - 2 : optind - 1;
+      std::string_view word = at >= 0 && at < n && args[at] ? args[at] : "";
+      std::string_view full = word.substr(0, word.find('='));
+      if (full.size() < 2 || full.substr(2) != name)
+        return make_error("unknown flag " + std::string(full) + where + " (did you mean --" + name + "? see " + program +
+                          " --help)");
+    }
     if (c == 'h') {
       std::string text = help(cmd, program);
       std::fwrite(text.data(), 1, text.size(), stdout);
@@ -94,6 +108,25 @@ Result<Parsed> parse(const Command& cmd, int argc, char** argv, int first, const
   }
   for (int i = optind; i < n; ++i) out.positionals.emplace_back(args[i]);
   return out;
+}
+
+Result<void> same_options(const Command& cmd, const struct ns_global_option* table) {
+  size_t n = 0;
+  for (const ns_global_option* t = table; t->name; ++t) {
+    if (std::string_view(t->name) == "help") continue;
+    ++n;
+    Arg want = t->arg == NS_GLOBAL_NO_VALUE ? Arg::None : t->arg == NS_GLOBAL_VALUE ? Arg::Required : Arg::Optional;
+    bool found = false;
+    for (auto& o : cmd.options)
+      if (std::string_view(o.long_name) == t->name) {
+        if (o.short_name != t->short_name || o.arg != want)
+          return make_error(std::string("option --") + t->name + ": the verb finder's table reads it differently");
+        found = true;
+      }
+    if (!found) return make_error(std::string("option --") + t->name + ": in the verb finder's table only");
+  }
+  if (n != cmd.options.size()) return make_error("an option is missing from the verb finder's table");
+  return {};
 }
 
 std::function<Result<void>(const char*)> flag(bool& target) {

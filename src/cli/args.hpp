@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/global_options.h"
 #include "common/error.hpp"
 
 namespace ns::cli {
@@ -47,6 +48,11 @@ struct Parsed {
 // Parses ARGV[FIRST..ARGC) against CMD. PROGRAM prefixes the usage line ("ns-runtime create").
 Result<Parsed> parse(const Command& cmd, int argc, char** argv, int first, const std::string& program);
 std::string help(const Command& cmd, const std::string& program);
+
+// Whether CMD's options are exactly those of TABLE (cli/global_options.h; its "help" is the one
+// parse() adds): the same names, short letters and kinds of value. An error names the first
+// difference.
+Result<void> same_options(const Command& cmd, const struct ns_global_option* table);
 
 // Setters for Option::set.
 std::function<Result<void>(const char*)> flag(bool& target);

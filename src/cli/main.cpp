@@ -15,11 +15,12 @@
 
 #include "common/file.hpp"
 #include "cli/args.hpp"
+#include "cli/global_options.h"
 #include "cli/nsrun_main.hpp"
+#include "linux/process/passed_fds.hpp"
 #include "common/log.hpp"
 #include "common/units.hpp"
 #include "hooks/hooks.hpp"
-#include "linux/process/placement.hpp"
 #include "linux/security/exe_guard.hpp"
 #include "oci/default_spec.hpp"
 #include "explain/explain.hpp"
@@ -147,7 +148,7 @@ Result<ns::oci::Process> exec_process(ns::runtime::Runtime& rt, const std::strin
 
 }  // namespace
 
-int run_cli(int argc, char** argv);
+int run_cli(int argc, char** argv, int host_mount_ns);
 
 // Whether the verb is create, run or exec (exe_guard_entry.c, which makes the same decision at
 // the entry point).
@@ -191,13 +192,13 @@ int main(int argc, char** argv) {
   ns::linux_security::adopt_exe_tree();
   int host_mount_ns = ns::linux_security::adopt_host_mount_ns();
   ns::hooks::set_runtime_mount_ns(host_mount_ns);
-  int code = nsrun ? nsrun_main(argc, argv, host_mount_ns) : run_cli(argc, argv);
+  int code = nsrun ? nsrun_main(argc, argv, host_mount_ns) : run_cli(argc, argv, host_mount_ns);
   ns::explain::timeline();
   ns::log::flush();
   return code;
 }
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char** argv, int host_mount_ns) {
   namespace cli = ns::cli;
   using cli::Arg;
   // Global options, before the verb.
@@ -251,16 +252,22 @@ int run_cli(int argc, char** argv) {
       "  spec      write a default config.json into the bundle directory\n"
       "  vm-pool   keep VM mode's microVMs booted ahead: start [--size N], stop, status\n"
       "\n`ns-runtime COMMAND --help` describes each one.\n"};
-  auto g = cli::parse(global, argc, argv, 1, "ns-runtime");
+  // The verb is where the entry point found it (cli/global_options.h): the global options are
+  // read up to there and no further.
+  if (auto same = cli::same_options(global, ns_global_options); !same) return fail(same.error());
+  const int verb_at = ns_verb_index(argc, argv);
+  auto g = cli::parse(global, verb_at < 0 ? argc : verb_at, argv, 1, "ns-runtime");
   if (!g) return fail(g.error());
   if (g->help) return 0;
+  if (verb_at < 0 || !g->positionals.empty())  // cli::parse refuses what ns_verb_index cannot read
+    return fail(ns::Error{0, {}, {}, "the global options cannot be read: see ns-runtime --help", {}});
   if (version) {
     print(std::string("ns-runtime version ") + NS_VERSION + "\nspec: " + ns::oci::kOciVersion + "\n");
     return 0;
   }
-  if (g->positionals.empty()) return fail(ns::Error{0, {}, {}, "a command is required: see ns-runtime --help", {}});
-  const std::string verb = g->positionals[0];
-  int first = argc - static_cast<int>(g->positionals.size()) + 1;  // argv index after the verb
+  if (verb_at >= argc) return fail(ns::Error{0, {}, {}, "a command is required: see ns-runtime --help", {}});
+  const std::string verb = argv[verb_at];
+  int first = verb_at + 1;  // argv index after the verb
 
   // Every verb's options and arguments.
   ns::runtime::CreateOptions copts;
@@ -387,13 +394,31 @@ int run_cli(int argc, char** argv) {
   if (verb == "kill" && pos.size() > 1) signal = pos[1];
   std::vector<std::string> extra(pos.size() > 1 ? pos.begin() + 1 : pos.end(), pos.end());
 
+  // The fds the container is handed (3 .. 3+N-1), claimed before we open anything of our own
+  // (linux_process::PassedFds): socket activation's when LISTEN_PID is ours, then --preserve-fds.
+  if (verb == "create" || verb == "run" || verb == "exec") {
+    int listen = 0;
+    if (verb != "exec") {
+      auto n = ns::linux_process::listen_fds_for(std::getenv("LISTEN_FDS"), std::getenv("LISTEN_PID"), ::getpid());
+      if (!n) return fail(n.error());
+      listen = *n;
+    }
+    int preserve = verb == "exec" ? eopts.preserve_fds : copts.preserve_fds;
+    if (preserve < 0) return fail(ns::Error{0, {}, {}, "--preserve-fds " + std::to_string(preserve) + ": must not be negative", {}});
+    if (preserve > INT32_MAX - listen) return fail(ns::Error{0, {}, {}, "--preserve-fds: too many fds", {}});
+    const int runtime_fds[] = {host_mount_ns, ns::linux_security::exe_tree_fd()};
+    auto passed = ns::linux_process::PassedFds::claim(listen + preserve, runtime_fds);
+    if (!passed) return fail(passed.error());
+    auto shared = std::make_shared<const ns::linux_process::PassedFds>(std::move(*passed));
+    copts.listen_fds = listen;
+    copts.passed_fds = shared;
+    eopts.passed_fds = shared;
+  }
   if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
   if (root.empty()) root = ns::state::default_root();
   if (auto r = ns::explain::enable(explain_mode, verb); !r) return fail(r.error());
   if (systemd_cgroup) return fail(ns::Error{0, {}, {}, "systemd cgroup manager: systemd not running", {}});
   ns::runtime::Runtime rt({root, systemd_cgroup});
-  // create's workers run at a raised priority (linux_process::CpuPlacement): from here on already.
-  if ((verb == "create" || verb == "run") && ::geteuid() == 0) ns::linux_process::CpuPlacement::boost_early();
 
   if (verb == "create") {
     auto r = rt.create(copts, pid_file);

@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "linux/process/passed_fds.hpp"
 #include "oci/spec.hpp"
 #include "state/state.hpp"
 
@@ -29,6 +30,9 @@ struct CreateOptions {
   std::string bundle;          // absolute
   std::string console_socket;  // may be empty
   int preserve_fds = 0;
+  int listen_fds = 0;  // LISTEN_FDS, when LISTEN_PID is ours (linux_process::listen_fds_for)
+  // 3 .. 3+listen_fds+preserve_fds-1, claimed before the runtime opened anything (null: none).
+  std::shared_ptr<const linux_process::PassedFds> passed_fds;
   bool no_pivot = false;
   bool no_new_keyring = false;
   bool systemd_cgroup = false;
@@ -56,6 +60,7 @@ struct ExecOptions {
   std::string console_socket;
   std::string pid_file;
   int preserve_fds = 0;
+  std::shared_ptr<const linux_process::PassedFds> passed_fds;  // as CreateOptions::passed_fds
   bool detach = false;
 };
 

@@ -187,11 +187,34 @@ Backend& Runtime::backend_for(const state::State& st) {
   return st.backend == "vm" ? vm_backend(g_.root) : ns_backend_;
 }
 
+namespace {
+// -E: which fds the container is handed, and why no other fd of ours can be among them.
+std::string passed_fds_note(const CreateOptions& opts) {
+  const char* listen = std::getenv("LISTEN_FDS");
+  std::string s = "fds passed to the container: ";
+  int n = opts.passed_fds ? opts.passed_fds->count() : 0;
+  if (n == 0) {
+    s += "none (0-2 only)";
+  } else {
+    s += "3.." + std::to_string(2 + n) + " (" + std::to_string(opts.listen_fds) + " for LISTEN_FDS, " +
+         std::to_string(opts.preserve_fds) + " for --preserve-fds); " +
+         std::to_string(opts.passed_fds->passed().size()) +
+         " were open in the caller, and the holes were claimed by placeholders before the runtime opened anything, "
+         "so none of its own fds (cgroup files, the state lock, a namespace) can take their numbers and be passed";
+  }
+  if (listen && *listen && opts.listen_fds == 0)
+    s += "; LISTEN_FDS is ignored: LISTEN_PID does not name this process, and socket-activation fds are only for the "
+         "process LISTEN_PID names (as sd_listen_fds reads them)";
+  return s;
+}
+}  // namespace
+
 Result<Created> Runtime::create_container(CreateOptions& opts, const std::string& pid_file, state::State* saved,
                                           bool start_now) {
   TRY(state::validate_id(opts.id));
   opts.bundle = TRY(absolute(opts.bundle));
   explain::Step load_step(kLoadSpec);
+  if (explain::on()) explain::note("PARENT", passed_fds_note(opts));
   oci::Spec spec = TRY(oci::load_spec(opts.bundle));
 
   std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : join_path(opts.bundle, spec.root.path);
@@ -217,7 +240,6 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   Backend& backend = vm ? vm_backend(g_.root) : ns_backend_;
   load_step.done();
   opts.early = TRY(backend.start_early(spec));
-  linux_process::CpuPlacement::end_early_boost();  // unless the back end took it over
   opts.start_at_commit = start_now;
 
   UniqueFd lock = TRY(store_.claim(opts.id));

@@ -71,13 +71,13 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
 }
 
 // The process that becomes the exec'd program. Never returns.
-[[noreturn]] void exec_final(InitContext& ctx, int preserve_fds) {
+[[noreturn]] void exec_final(InitContext& ctx, const linux_process::PassedFds& passed) {
   if (auto r = run_exec_stages(ctx); !r) fail_child(ctx.sync_fd, r.error(), "exec");
   const oci::Process& p = *ctx.spec->process;
   std::vector<std::string> env = linux_process::build_env(p, 0);
   auto exe = linux_process::find_executable(p.args[0], env);
   if (!exe) fail_child(ctx.sync_fd, exe.error(), "exec");
-  if (auto r = linux_process::prepare_fds(preserve_fds); !r) fail_child(ctx.sync_fd, r.error(), "fds");
+  if (auto r = passed.prepare_for_exec(); !r) fail_child(ctx.sync_fd, r.error(), "fds");
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -89,12 +89,12 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
 
 // The intermediate: joins cgroup and namespaces, forks the final process. Never returns.
 [[noreturn]] void exec_intermediate(InitContext& ctx, std::vector<NsToJoin>& nss,
-                                    const std::vector<std::string>& cgroup_procs, int preserve_fds) {
+                                    const std::vector<std::string>& cgroup_procs, const linux_process::PassedFds& passed) {
   log::set_role(log::Role::Child);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // nothing in the container may open us (CVE-2019-5736)
   std::vector<int> keep = {ctx.sync_fd, log::fd()};
   for (auto& n : nss) keep.push_back(n.fd.get());
-  linux_process::close_fds_from(3 + preserve_fds, keep);
+  linux_process::close_fds_from(3 + passed.count(), keep);
 
   std::unique_ptr<sys::Kernel> narrating;
   if (explain::on()) narrate_over_sync(ctx, narrating);
@@ -123,7 +123,7 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
   reported(linux_ns::narration::kJoinContainer, start, true);
   pid_t pid = ::fork();
   if (pid < 0) fail_child(ctx.sync_fd, sys_error("fork").error(), "namespaces");
-  if (pid == 0) exec_final(ctx, preserve_fds);
+  if (pid == 0) exec_final(ctx, passed);
   (void)send_message(ctx.sync_fd, Message{Msg::Pid, {}, pid});
   ::_exit(0);
 }
@@ -137,6 +137,11 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
     return make_error("cannot allocate tty if ns-runtime will detach without setting console socket");
   if (!process.terminal && !opts.console_socket.empty())
     return make_error("cannot use console socket if ns-runtime will not allocate tty");
+  static const linux_process::PassedFds kNone;
+  const linux_process::PassedFds& passed = opts.passed_fds ? *opts.passed_fds : kNone;
+  if (passed.count() != opts.preserve_fds)
+    return make_error("the fds to pass (" + std::to_string(opts.preserve_fds) +
+                      ") were not claimed before the runtime opened its own");
 
   auto nss = TRY(namespaces_of(st.pid));
   std::vector<std::string> cgroup_procs;
@@ -169,7 +174,7 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
   if (mid < 0) return sys_error("fork");
   if (mid == 0) {
     parent_end.reset();
-    exec_intermediate(ctx, nss, cgroup_procs, opts.preserve_fds);
+    exec_intermediate(ctx, nss, cgroup_procs, passed);
   }
   child_end.reset();
   nss.clear();

@@ -131,16 +131,15 @@ Result<void> stage_runtime_hooks(InitContext& c) {
   return c.await_runtime_hooks ? c.await_runtime_hooks() : Result<void>{};
 }
 
-// The runtime's CPUs and priority, which the container's process and every hook inherit, back
-// from the ones we set up with (linux_process::CpuPlacement).
+// The runtime's CPUs, which the container's process and every hook inherit, back from the
+// one we set up on (linux_process::CpuPlacement).
 void give_back_placement(const InitContext& c) {
   if (c.affinity) linux_process::CpuPlacement::restore(0, *c.affinity);
-  if (c.nice) linux_process::CpuPlacement::restore_nice(*c.nice);
 }
 
 Result<void> stage_create_container_hooks(InitContext& c) {
   if (c.spec->hooks.create_container.empty()) return {};
-  give_back_placement(c);  // a hook gets the runtime's CPUs and priority
+  give_back_placement(c);  // a hook gets the runtime's CPUs
   return hooks::run_hooks(c.spec->hooks.create_container, hook_state(c, "creating"), "createContainer");
 }
 
@@ -457,10 +456,10 @@ namespace {
 
 // The child after clone. Runs the stages, reports Ready, blocks on the exec fifo until
 // `start`, then execs the user process. Never returns.
-[[noreturn]] void init_main(InitContext& ctx, int listen_fds, int preserve_fds, bool await_maps) {
+[[noreturn]] void init_main(InitContext& ctx, const linux_process::PassedFds& passed, int listen_fds, bool await_maps) {
   log::set_role(log::Role::Child);
   hooks::set_runtime_mount_ns(-1);  // our hooks run in the container's mount namespace
-  linux_process::close_fds_from(3 + preserve_fds + listen_fds, {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
+  linux_process::close_fds_from(3 + passed.count(), {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
   auto fail = [&](Error e) {
     (void)send_message(ctx.sync_fd, Message{Msg::Error, std::move(e)});
     ::_exit(1);
@@ -563,7 +562,7 @@ namespace {
   std::vector<std::string> env = linux_process::build_env(p, listen_fds);
   auto exe = linux_process::find_executable(p.args[0], env);
   if (!exe) fail(with_stage(exe.error(), "exec").error());
-  if (auto r = linux_process::prepare_fds(preserve_fds + listen_fds); !r) fail(with_stage(r.error(), "fds").error());
+  if (auto r = passed.prepare_for_exec(); !r) fail(with_stage(r.error(), "fds").error());
 
   sigset_t none;
   sigemptyset(&none);
@@ -904,7 +903,6 @@ class NamespaceBackend final : public Backend {
     // config.json places the process itself (execCPUAffinity).
     early->attrs = TRY(linux_process::parse_attributes(*spec.process, spec.linux ? &*spec.linux : nullptr));
     if (early->attrs.cpus_initial.empty() && early->attrs.cpus_final.empty()) early->placement.plan();
-    if (::geteuid() == 0) early->placement.boost();
     if (early->by_runtime) {
       // The cgroup paths from /sys/fs/cgroup's fd: they then never wait on sysfs's lock, which
       // the thread's namespace holds while it adds its devices to sysfs (see anchor_paths).
@@ -1046,9 +1044,12 @@ class NamespaceBackend final : public Backend {
       ctx.affinity = placement.original();
       ctx.own_cpu = placement.runtime_cpu();
     }
-    ctx.nice = placement.original_nice();  // the child inherits our raised priority, and gives it back
-    int listen_fds = 0;
-    if (const char* lf = std::getenv("LISTEN_FDS"); lf && *lf) listen_fds = std::atoi(lf);
+    // The fds the caller passes, claimed by the command line before anything was opened.
+    static const linux_process::PassedFds kNone;
+    const linux_process::PassedFds& passed = opts.passed_fds ? *opts.passed_fds : kNone;
+    if (passed.count() != opts.listen_fds + opts.preserve_fds)
+      return make_error("the fds to pass (" + std::to_string(opts.listen_fds + opts.preserve_fds) +
+                        ") were not claimed before the runtime opened its own");
     const bool new_userns = l.has_new_namespace(oci::NsType::User);
 
     // 5. clone: the child is born in its new pid (and user) namespace, and on cgroup v2 in its
@@ -1068,7 +1069,7 @@ class NamespaceBackend final : public Backend {
     pid_t pid = TRY(clone_child(linux_ns::clone_flags(l), cgroup_dir ? cgroup_dir.get() : -1, &born_in_cgroup));
     if (pid == 0) {
       parent_end.reset();
-      init_main(ctx, listen_fds, opts.preserve_fds, new_userns);
+      init_main(ctx, passed, opts.listen_fds, new_userns);
     }
     // The child was born on our CPU and is waiting for it: we go to the network namespace
     // thread's for the cgroup work (linux_process::CpuPlacement), first of all.

@@ -69,9 +69,6 @@ struct InitContext {
   // where it is.
   std::optional<cpu_set_t> affinity;
   int own_cpu = -1;
-  // The runtime's nice value, when it raised its priority for create (the child inherited that):
-  // given back with the CPUs.
-  std::optional<int> nice;
 };
 
 // A stage: what it is for (its narration, owned by the mechanism's module) and what it does.

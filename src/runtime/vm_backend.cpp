@@ -37,6 +37,8 @@ class VmBackend final : public Backend {
     explain::Step machine_step(vm::narration::kMachine);
     if (::geteuid() != 0)
       return make_error("VM mode needs root: the share's mount namespace, virtiofsd and QEMU's devices are root's");
+    if (opts.preserve_fds > 0) return make_error("VM mode: --preserve-fds cannot pass host fds into a VM");
+    if (opts.listen_fds > 0) return make_error("VM mode: LISTEN_FDS (socket activation) cannot pass host fds into a VM");
     vm::MonitorPlan plan;
     plan.id = opts.id;
     plan.dir = store_.vm_dir(opts.id);

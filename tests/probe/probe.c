@@ -6,8 +6,9 @@
  *   ns-probe sleep N       sleep N seconds (a long-lived init for tests)
  *   ns-probe keyring       the session keyring's description ("keyring;uid;gid;perm;name")
  *   ns-probe grab-exe PID  the CVE-2019-5736 move: hold /proc/PID/exe (O_PATH), then keep trying
- *                          to reopen it for writing while it is busy (ETXTBSY), up to 10 s;
- *                          prints "exe writable" (nothing is written) or "exe refused: ERR"
+ *                          to reopen it for writing while it is busy (ETXTBSY), up to 10 s, and
+ *                          append a byte; prints "exe writable" (the byte was written) or
+ *                          "exe refused: ERR"
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -166,11 +167,17 @@ int main(int argc, char** argv) {
     char again[64];
     snprintf(again, sizeof again, "/proc/self/fd/%d", held);
     for (int i = 0; i < 200; i++) {
-      int w = open(again, O_WRONLY);
+      int w = open(again, O_WRONLY | O_APPEND);
       if (w >= 0) {
-        printf("exe writable\n");
+        // A sealed copy (memfd) opens, but takes no byte: try one, at the end.
+        if (write(w, "", 1) == 1) {
+          printf("exe writable\n");
+          close(w);
+          return 0;
+        }
+        printf("exe refused: %s (write)\n", strerror(errno));
         close(w);
-        return 0;
+        return 1;
       }
       if (errno != ETXTBSY) {
         printf("exe refused: %s\n", strerror(errno));

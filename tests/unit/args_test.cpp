@@ -109,5 +109,61 @@ TEST(Args, HelpComesFromTheTable) {
   EXPECT_EQ(printed, h);
 }
 
+
+// No abbreviations (getopt_long's default): runc takes none, and the entry point's verb finder
+// would read `--ro DIR create` as an unknown option where getopt_long reads --root.
+TEST(Args, AbbreviationsAreRefused) {
+  for (auto* word : {"--bund=/b", "--bund", "--pres"}) {
+    Fixture f;
+    Argv a{"prog", word, "/b", "c1"};
+    auto r = parse(f.cmd, a.argc(), a.argv(), 1, "prog run");
+    ASSERT_FALSE(r) << word;
+    EXPECT_NE(r.error().to_string().find("unknown flag"), std::string::npos) << r.error().to_string();
+  }
+  Fixture f;
+  Argv a{"prog", "--preserve-fds", "2", "--bundle", "/b", "c1"};  // the whole names still work
+  ASSERT_TRUE(parse(f.cmd, a.argc(), a.argv(), 1, "prog run"));
+  EXPECT_EQ(f.fds, 2);
+  EXPECT_EQ(f.bundle, "/b");
+}
+
+TEST(VerbFinder, ReadsTheGlobalOptionsAsMainDoes) {
+  auto at = [](std::initializer_list<const char*> w) {
+    Argv a(w);
+    return ns_verb_index(a.argc(), a.argv());
+  };
+  EXPECT_EQ(at({"ns-runtime", "run", "c1"}), 1);
+  EXPECT_EQ(at({"ns-runtime", "--root", "/r", "--log", "/l", "--log-format", "json", "exec", "c1"}), 7);
+  EXPECT_EQ(at({"ns-runtime", "--root=/r", "--debug", "-E", "create", "c1"}), 4);
+  EXPECT_EQ(at({"ns-runtime", "--vm-accel", "auto", "exec", "c1"}), 3);  // the value is not the verb
+  EXPECT_EQ(at({"ns-runtime", "--vm-accel", "exec", "run"}), 3);        // nor is "exec" as a value
+  EXPECT_EQ(at({"ns-runtime", "--explain", "run"}), 2);                 // optional values only with '='
+  EXPECT_EQ(at({"ns-runtime", "--explain=json", "-Ejson", "-vE", "run"}), 4);
+  EXPECT_EQ(at({"ns-runtime", "--", "run"}), 2);
+  EXPECT_EQ(at({"ns-runtime", "--debug"}), 2);  // no verb: argc
+  // What cannot be read: unknown options, abbreviations, a value where none is taken, none where one is.
+  for (auto* bad : {"--r", "--ro", "--log-f", "--bogus", "--debug=1", "-x", "-vx"})
+    EXPECT_EQ(at({"ns-runtime", bad, "json", "exec", "c1"}), -1) << bad;
+  EXPECT_EQ(at({"ns-runtime", "-Ex", "json", "exec"}), 2);  // -E's value is "x": json is the verb
+  EXPECT_EQ(at({"ns-runtime", "--root"}), -1);
+}
+
+TEST(VerbFinder, MainsTableIsTheFindersTable) {
+  bool b = false;
+  std::string v;
+  Command same{nullptr, "", "", {}};
+  for (const ns_global_option* t = ns_global_options; t->name; ++t) {
+    if (std::string(t->name) == "help") continue;
+    Arg arg = t->arg == NS_GLOBAL_NO_VALUE ? Arg::None : t->arg == NS_GLOBAL_VALUE ? Arg::Required : Arg::Optional;
+    same.options.push_back({t->short_name, t->name, arg, "", "", arg == Arg::None ? flag(b) : value(v)});
+  }
+  EXPECT_TRUE(same_options(same, ns_global_options));
+  Command more = same;
+  more.options.push_back({0, "vm-memory", Arg::Required, "MB", "", value(v)});
+  EXPECT_FALSE(same_options(more, ns_global_options));
+  Command other = same;
+  other.options[0].arg = Arg::None;
+  EXPECT_FALSE(same_options(other, ns_global_options));
+}
 }  // namespace
 }  // namespace ns::cli

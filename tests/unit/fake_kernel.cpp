@@ -87,6 +87,10 @@ Result<struct stat> FakeKernel::stat(const std::string& path) {
   struct stat st{};
   bool is_file = std::find(files.begin(), files.end(), path) != files.end();
   st.st_mode = is_file ? (S_IFREG | 0644) : (S_IFDIR | 0755);
+  if (auto dev = char_devices.find(path); dev != char_devices.end()) {
+    st.st_mode = S_IFCHR | 0666;
+    st.st_rdev = dev->second;
+  }
   return st;
 }
 Result<void> FakeKernel::write_file(const std::string& path, const std::string& content) {

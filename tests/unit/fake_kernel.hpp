@@ -3,6 +3,8 @@
 // with an errno.
 #pragma once
 
+#include <sys/sysmacros.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -19,6 +21,8 @@ class FakeKernel : public sys::Kernel {
   // Paths that exist as regular files (for stat/fstat); everything else is a directory.
   std::vector<std::string> files;
   std::map<std::string, std::string> file_contents;
+  // Paths that are character devices (for stat/fstat), with their numbers.
+  std::map<std::string, dev_t> char_devices{{"/dev/null", makedev(1, 3)}};
 
   Result<void> mount(const std::string& source, const std::string& target, const std::string& fstype,
                      unsigned long flags, const std::string& data) override;

@@ -108,6 +108,27 @@ TEST_F(PipelineTest, StagesRunInTheDesignedOrder) {
   }
 }
 
+// maskedPaths bind the container's /dev/null, which the image (or a bind-mounted /dev) may have
+// made anything: it must be the null device, or nothing is masked and create fails.
+TEST_F(PipelineTest, MaskedFilesAreBoundOnlyToTheRealNullDevice) {
+  for (auto [what, dev] : {std::pair{"char device 1:5", makedev(1, 5)}, std::pair{"a directory", dev_t{0}}}) {
+    test::FakeKernel fk;
+    fk.files.push_back("/proc/kcore");
+    fk.char_devices.clear();
+    if (dev) fk.char_devices["/dev/null"] = dev;
+    auto r = linux_fs::mask_paths(fk, {"/proc/kcore"});
+    ASSERT_FALSE(r) << what;
+    EXPECT_NE(r.error().to_string().find(std::string("/dev/null is not the null device (char 1:3) but ") + what),
+              std::string::npos)
+        << r.error().to_string();
+    EXPECT_LT(fk.find("mount:"), 0) << fk.dump();
+  }
+  test::FakeKernel fk;
+  fk.files.push_back("/proc/kcore");
+  ASSERT_TRUE(linux_fs::mask_paths(fk, {"/proc/kcore"}));
+  EXPECT_GE(fk.find("mount:/proc/kcore src=/dev/null"), 0) << fk.dump();
+}
+
 TEST_F(PipelineTest, ReadOnlyPathsAndRootWithoutMountSetattrAreRemounts) {
   // A kernel before 5.12: the read-only path's bind and the root are remounted instead, keeping
   // the flags a remount may not drop (the fake reports none).

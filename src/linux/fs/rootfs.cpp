@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/file.hpp"
@@ -36,9 +38,12 @@ const explain::Narration kPivotRoot{
     "change how this process looks paths up but leave the host's root mounted and reachable."};
 const explain::Narration kFinalizeRootfs{
     "finalize-rootfs", "linux.maskedPaths, linux.readonlyPaths, root.readonly",
-    "Some files under /proc and /sys describe or control the whole host. Masked paths get /dev/null or an empty "
-    "read-only tmpfs mounted over them; read-only paths are bound onto themselves and remounted read-only. Last, "
-    "with root.readonly, the rootfs itself becomes read-only: once nothing more needs mounting."};
+    "Some files under /proc and /sys describe or control the whole host. Masked paths get the container's "
+    "/dev/null or an empty read-only tmpfs mounted over them; /dev/null is opened without following a symlink and "
+    "checked to be the null device (char 1:3) first, because the image or a bind-mounted /dev may put anything "
+    "under that name (a symlink into /proc/sys would turn a masked file into a host sysctl). Read-only paths are "
+    "bound onto themselves and remounted read-only. Last, with root.readonly, the rootfs itself becomes read-only: "
+    "once nothing more needs mounting."};
 }  // namespace narration
 namespace {
 
@@ -412,11 +417,35 @@ static Result<void> for_each_existing(sys::Kernel& k, const std::vector<std::str
   return {};
 }
 
+// The container's /dev/null, which masked files are bound to, opened without following a
+// symlink and checked to be the null device (char 1:3): a /dev from the image or a bind mount may
+// hold anything under that name, and a masked path bound to a symlink into /proc/sys would be a
+// writable host sysctl (the CVE-2025-31133 class).
+static Result<UniqueFd> open_null_device(sys::Kernel& k, int root) {
+  auto fd = k.open_in_root(root, "/dev/null", O_PATH | O_NOFOLLOW);
+  if (!fd) {
+    Error e = fd.error();
+    e.msg = "maskedPaths: the container's /dev/null cannot be opened";
+    return std::unexpected(e);
+  }
+  auto st = TRY(k.fstat(fd->get()));
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+    return make_error(std::string("maskedPaths: the container's /dev/null is not the null device (char 1:3) but ") +
+                      (S_ISLNK(st.st_mode)   ? "a symlink"
+                       : S_ISCHR(st.st_mode) ? "char device " + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev))
+                       : S_ISDIR(st.st_mode) ? "a directory"
+                                             : "a file") +
+                      ": masked files would be bound to it");
+  return fd;
+}
+
 Result<void> mask_paths(sys::Kernel& k, const std::vector<std::string>& paths) {
-  return for_each_existing(k, paths, [&](int, const std::string&, int fd) -> Result<void> {
+  UniqueFd null_dev;
+  return for_each_existing(k, paths, [&](int root, const std::string&, int fd) -> Result<void> {
     auto st = TRY(k.fstat(fd));
     if (S_ISDIR(st.st_mode)) return k.mount("tmpfs", sys::fd_path(fd), "tmpfs", MS_RDONLY, "");
-    return k.mount("/dev/null", sys::fd_path(fd), "", MS_BIND, "");
+    if (!null_dev) null_dev = TRY(open_null_device(k, root));
+    return k.mount(sys::fd_path(null_dev.get()), sys::fd_path(fd), "", MS_BIND, "");
   });
 }
 

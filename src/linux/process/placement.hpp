@@ -10,19 +10,13 @@
 // runtime had back: the runtime when create is done or before it runs a hook, the child before
 // a createContainer hook and at the start of its process stages (before a seccomp filter could
 // forbid the call), so the container's process and every hook inherit them. Not used when
-// config.json sets execCPUAffinity.
-//
-// The same goes for priority: as root, create's workers run 10 nice levels above the runtime's
-// own (the child inherits it), so that the kernel's leftovers of earlier containers (a network
-// namespace torn down by a worker, cgroups going offline) take their CPU time after the container
-// is up rather than in the middle of its set-up; the runtime's nice value comes back at the same
-// points as its CPUs.
+// config.json sets execCPUAffinity. The runtime never changes its priority: the container's
+// process and every hook run at the nice value of the runtime's caller.
 #pragma once
 
 #include <sched.h>
 #include <sys/types.h>
 
-#include <optional>
 
 namespace ns::linux_process {
 
@@ -48,18 +42,6 @@ class CpuPlacement {
   // The runtime's CPUs back.
   void release();
 
-  // Raises the caller's priority (nice 10 lower, as far as allowed); the value before, which
-  // release() gives back and the child restores, is original_nice() (nullopt: not raised).
-  void boost();
-  // The same, before the command has even read config.json (create and run, as root): the
-  // first boost() of the command takes it over, and gives it back like its own.
-  static void boost_early();
-  // An early boost no boost() took over (a back end without placement): given back now.
-  static void end_early_boost();
-  [[nodiscard]] std::optional<int> original_nice() const { return nice_; }
-  // The caller's nice value back to NICE.
-  static void restore_nice(int nice);
-
   // Pins task PID (0: the caller) to CPU; false if the kernel refused (a cpuset without it).
   static bool pin(pid_t pid, int cpu);
   // Gives task PID (0: the caller) the CPUS back, within its cpuset; every CPU of its cpuset
@@ -71,8 +53,6 @@ class CpuPlacement {
   int side_ = -1;
   int here_ = -1;
   bool runtime_pinned_ = false;
-  std::optional<int> nice_;
-  bool boosted_ = false;
 };
 
 }  // namespace ns::linux_process

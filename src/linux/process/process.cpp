@@ -146,20 +146,6 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
   return make_error("exec: \"" + name + "\": executable file not found in $PATH");
 }
 
-Result<void> prepare_fds(int keep) {
-  unsigned first_closed = 3U + static_cast<unsigned>(keep);
-  if (::syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    // Kernels before 5.11: walk /proc/self/fd.
-    for (int fd = static_cast<int>(first_closed); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-  for (int fd = 3; fd < static_cast<int>(first_closed); ++fd) {
-    int flags = ::fcntl(fd, F_GETFD);
-    if (flags < 0) continue;  // a hole: nothing was passed there
-    if (::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) return sys_error("fcntl F_SETFD", std::to_string(fd));
-  }
-  return {};
-}
-
 void close_fds_from(int first, std::vector<int> keep) {
   forget_path_anchor();  // closed below with the rest
   std::sort(keep.begin(), keep.end());

@@ -26,10 +26,6 @@ Result<void> switch_user(sys::Kernel& k, const oci::User& user);
 //   exec: "nope": executable file not found in $PATH
 Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env);
 
-// Marks every fd >= 3 + keep close-on-exec and clears it on 3 .. 3+keep-1, so only stdio and
-// the preserved fds reach the container.
-Result<void> prepare_fds(int keep);
-
 // Closes every fd >= FIRST except those in KEEP (the sync socket, the log): what the runtime
 // process happened to hold (state-dir locks, sockets of the caller) never reaches the child's
 // later stages, let alone the container.

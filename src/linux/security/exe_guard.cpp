@@ -6,6 +6,8 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -46,7 +48,7 @@ std::vector<char*> environment_with(std::vector<std::string>& ours) {
   for (char** e = environ; *e; ++e) {
     std::string_view v(*e);
     if (v.starts_with(NS_EXE_PATH_ENV "=") || v.starts_with(NS_HOST_MNTNS_ENV "=") || v.starts_with(NS_CPUS_ENV "=") ||
-        v.starts_with(NS_EXE_TREE_ENV "=") || v.starts_with(NS_NICE_ENV "="))
+        v.starts_with(NS_EXE_TREE_ENV "="))
       continue;
     env.push_back(*e);
   }
@@ -94,6 +96,8 @@ void adopt_exe_tree() {
   g_exe_tree = fd;
 }
 
+int exe_tree_fd() { return g_exe_tree; }
+
 void drop_exe_tree() {
   if (g_exe_tree < 0) return;
   ::close(g_exe_tree);
@@ -107,11 +111,54 @@ std::string runtime_exe_path() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+namespace {
+
+constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+// Whether the file we run is a sealed copy (the memfd below): nobody can change it.
+bool running_sealed_copy() {
+  UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  int seals = self ? ::fcntl(self.get(), F_GET_SEALS) : -1;
+  return seals >= 0 && (static_cast<unsigned>(seals) & kSeals) == kSeals;
+}
+
+// Whether a process with our uid (a rootless container's root), or anyone else, may write the
+// binary: then a rootless container could change it.
+bool writable_by_us(const struct stat& st) {
+  return st.st_uid == ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+         ::faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) == 0;
+}
+
+// Without root there is no mount to clone: the binary is copied into a memfd, sealed against any
+// change (F_SEAL_WRITE and the rest), and re-executed from there (as runc does).
+Result<void> reexecute_sealed_copy(char** argv, std::vector<std::string>& ours, const std::string& self) {
+  UniqueFd src(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (!src) return sys_error("open", "/proc/self/exe");
+  struct stat st{};
+  if (::fstat(src.get(), &st) < 0) return sys_error("fstat", self);
+  constexpr unsigned kExec = 0x0010U;  // MFD_EXEC (Linux 6.3): say so, or the kernel warns
+  UniqueFd mem(static_cast<int>(::syscall(SYS_memfd_create, "ns-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING | kExec)));
+  if (!mem && errno == EINVAL)
+    mem = UniqueFd(static_cast<int>(::syscall(SYS_memfd_create, "ns-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+  if (!mem) return sys_error("memfd_create (a sealed copy of the runtime binary)");
+  for (off_t off = 0; off < st.st_size;) {
+    ssize_t n = ::sendfile(mem.get(), src.get(), &off, static_cast<size_t>(st.st_size - off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error("copy the runtime binary into a memfd", self);
+  }
+  if (::fcntl(mem.get(), F_ADD_SEALS, kSeals) < 0) return sys_error("seal the copy of the runtime binary", self);
+  auto env = environment_with(ours);
+  ::syscall(SYS_execveat, mem.get(), "", argv, env.data(), AT_EMPTY_PATH);
+  return sys_error("re-execute through the sealed copy of", self + " (a host with vm.memfd_noexec=2 refuses it)");
+}
+
+}  // namespace
+
 Result<void> protect_runtime_binary(char** argv) {
+  if (running_sealed_copy()) return {};  // the rootless re-execution lands here
   struct statvfs fs{};
   if (::statvfs("/proc/self/exe", &fs) < 0) return sys_error("statvfs", "/proc/self/exe");
   if (fs.f_flag & ST_RDONLY) return {};  // already read-only: nothing to do (and the re-exec lands here)
-  if (::geteuid() != 0) return {};
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) return sys_error("readlink", "/proc/self/exe");
@@ -119,6 +166,12 @@ Result<void> protect_runtime_binary(char** argv) {
   if (self.ends_with(" (deleted)"))
     return make_error("the ns-runtime binary " + self + " was replaced while running: run the new one");
   std::vector<std::string> ours{std::string(NS_EXE_PATH_ENV "=") + self};
+  if (::geteuid() != 0) {
+    struct stat st{};
+    if (::stat("/proc/self/exe", &st) < 0) return sys_error("stat", self);
+    if (!writable_by_us(st)) return {};  // the container's ids cannot write it: nothing to do
+    return reexecute_sealed_copy(argv, ours, self);
+  }
 
   // A read-only clone of the binary's mount that belongs to no mount namespace, executed through
   // its fd (Linux 5.12).

@@ -15,8 +15,10 @@
 // mount_setattr) get the older way: a private mount namespace of our own where the binary is
 // bound read-only onto itself, re-executed through that path. (The static binary's entry point
 // makes the same decision and re-execution before the C library starts: exe_guard_entry.c.)
-// Nothing is done when the binary already sits on a read-only mount, or when we are not root (a
-// rootless container cannot write a root-owned binary, and could not clone a mount anyway).
+// Nothing is done when the binary already sits on a read-only mount. Without root (rootless)
+// there is no mount to clone, and a binary the user may write (their own build) could be written
+// by the container's root, which is that user: it is copied into a memfd sealed against every
+// change and re-executed from there (a binary the user cannot write needs nothing).
 #pragma once
 
 #include "common/error.hpp"
@@ -43,6 +45,8 @@ void adopt_cpu_affinity();
 // and closes it with its other fds.)
 void adopt_exe_tree();
 void drop_exe_tree();
+// The adopted fd (-1: none or dropped): the runtime's, never one to pass to a container.
+int exe_tree_fd();
 // Where the runtime binary lives on the host (the adopted path, else /proc/self/exe's target).
 std::string runtime_exe_path();
 

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
+#include "cli/global_options.h"
 #include "common/freestanding.h"
 #include "linux/security/exe_guard_env.h"
 
@@ -23,38 +24,22 @@
 #define ST_RDONLY_FLAG 1  // statfs f_flags: the mount is read-only (ST_RDONLY)
 #define MAX_ENV 4096
 
-#define PRIO_PROCESS_ID 0  // <sys/resource.h>'s PRIO_PROCESS
-
-// ns-runtime's verb: the first word that is not a global flag or the value of one ("" when none).
-static const char* ns_verb(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (ns_eq(a, "--root") || ns_eq(a, "--log") || ns_eq(a, "--log-format")) {
-      ++i;
-      continue;
-    }
-    if (a[0] != '-') return a;
-  }
-  return "";
-}
-
-// Whether the verb starts a container (create or run).
-static int ns_starts_container(int argc, char** argv) {
-  const char* v = ns_verb(argc, argv);
-  return ns_eq(v, "create") || ns_eq(v, "run");
-}
-
 // Whether ns-runtime's command line puts a process of ours into a container (create, run or
-// exec). main() asks the same function.
+// exec), found by the same verb finder main() uses (cli/global_options.h). A command line whose
+// global options cannot be read counts as one that does: main() will refuse it, but the guard
+// must not depend on that. main() asks this same function.
 int ns_enters_container(int argc, char** argv) {
-  return ns_starts_container(argc, argv) || ns_eq(ns_verb(argc, argv), "exec");
+  int i = ns_verb_index(argc, argv);
+  if (i < 0) return 1;
+  if (i >= argc) return 0;
+  const char* v = argv[i];
+  return ns_eq(v, "create") || ns_eq(v, "run") || ns_eq(v, "exec");
 }
 
 // What the re-execution changed before it failed, given back: the CPUs (PINNED: cpus_len
-// bytes of CPUS) and the nice value (NICE_BEFORE, 100 when untouched).
-static void ns_undo_early(int pinned, long cpus_len, const unsigned char* cpus, long nice_before) {
+// bytes of CPUS).
+static void ns_undo_early(int pinned, long cpus_len, const unsigned char* cpus) {
   if (pinned) SYS(SYS_sched_setaffinity, 0, cpus_len, cpus, 0, 0);
-  if (nice_before != 100) SYS(SYS_setpriority, PRIO_PROCESS_ID, 0, nice_before, 0, 0);
 }
 
 void ns_exe_guard_early(long* sp) {
@@ -74,12 +59,11 @@ void ns_exe_guard_early(long* sp) {
   if (n > 10 && ns_eq(self + n - 10, " (deleted)")) return;  // main() says so
 
   // The environment again, without any of our own variables the caller passed, then with ours.
-  char* newenv[MAX_ENV + 5];  // + path, nice, CPUs, the tree's fd or the host mount namespace's, NULL
+  char* newenv[MAX_ENV + 4];  // + path, CPUs, the tree's fd or the host mount namespace's, NULL
   int k = 0;
   for (char** e = envp; *e; ++e) {
     if (ns_starts_with(*e, NS_HOST_MNTNS_ENV "=") || ns_starts_with(*e, NS_EXE_PATH_ENV "=") ||
-        ns_starts_with(*e, NS_CPUS_ENV "=") || ns_starts_with(*e, NS_EXE_TREE_ENV "=") ||
-        ns_starts_with(*e, NS_NICE_ENV "="))
+        ns_starts_with(*e, NS_CPUS_ENV "=") || ns_starts_with(*e, NS_EXE_TREE_ENV "="))
       continue;
     if (k == MAX_ENV) return;
     newenv[k++] = *e;
@@ -93,30 +77,6 @@ void ns_exe_guard_early(long* sp) {
     return;
   newenv[k++] = path_var;
   newenv[k] = 0;
-
-  // create and run set up at a raised priority (linux_process::CpuPlacement): from the
-  // re-execution on, glibc's start-up included. getpriority's raw form returns 20 - nice.
-  char nice_var[sizeof NS_NICE_ENV + 8];
-  long nice_before = 100;
-  if (ns_starts_container(argc, argv)) {
-    long raw = SYS(SYS_getpriority, PRIO_PROCESS_ID, 0, 0, 0, 0);
-    if (raw > 0) {
-      long nice = 20 - raw, raised = nice - 10 < -20 ? -20 : nice - 10;
-      char digits[8];
-      int d = sizeof digits - 1;
-      digits[d] = 0;
-      long v = nice < 0 ? -nice : nice;
-      do digits[--d] = (char)('0' + v % 10), v /= 10; while (v > 0 && d > 1);
-      if (nice < 0) digits[--d] = '-';
-      p = nice_var;
-      if (ns_append(&p, nice_var + sizeof nice_var, NS_NICE_ENV "=") && ns_append(&p, nice_var + sizeof nice_var, digits + d) &&
-          SYS(SYS_setpriority, PRIO_PROCESS_ID, 0, raised, 0, 0) == 0) {
-        nice_before = nice;
-        newenv[k++] = nice_var;
-        newenv[k] = 0;
-      }
-    }
-  }
 
   // Exec moves a task to the idlest CPU (the scheduler's exec balancing), and our caller's exec
   // has just done that: a second move would wake another CPU for nothing (tens of microseconds
@@ -183,7 +143,7 @@ void ns_exe_guard_early(long* sp) {
   long host = opened < 0 ? -1 : SYS(SYS_fcntl, opened, F_DUPFD, NS_HOST_MNTNS_MIN_FD, 0, 0);
   if (opened >= 0) SYS(SYS_close, opened, 0, 0, 0, 0);
   if (host < 0) {
-    ns_undo_early(pinned, cpus_len, cpus, nice_before);
+    ns_undo_early(pinned, cpus_len, cpus);
     return;
   }
   char digits[12];
@@ -194,7 +154,7 @@ void ns_exe_guard_early(long* sp) {
   p = var;
   if (!ns_append(&p, var + sizeof var, NS_HOST_MNTNS_ENV "=") || !ns_append(&p, var + sizeof var, digits + d)) {
     SYS(SYS_close, host, 0, 0, 0, 0);
-    ns_undo_early(pinned, cpus_len, cpus, nice_before);
+    ns_undo_early(pinned, cpus_len, cpus);
     return;
   }
   newenv[k++] = var;
@@ -209,6 +169,6 @@ void ns_exe_guard_early(long* sp) {
   }
   // Still here: main() tries again and reports the error. The fd must not reach a container.
   SYS(SYS_close, host, 0, 0, 0, 0);
-  ns_undo_early(pinned, cpus_len, cpus, nice_before);
+  ns_undo_early(pinned, cpus_len, cpus);
 }
 

@@ -26,6 +26,3 @@
 // (linux_security::drop_exe_tree). Moved as high as the host mount namespace's fd.
 #define NS_EXE_TREE_ENV "_NS_RUNTIME_EXE_TREE"
 
-// create and run: the re-execution already runs 10 nice levels up (see
-// linux_process::CpuPlacement::boost_early); the nice value before, for main() to give back.
-#define NS_NICE_ENV "_NS_RUNTIME_NICE"

@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# Attacks on the runtime, each performed for real: what the caller, the image, the config or the
+# state directory can do to get out of the container, and the defence that stops it
+# (docs/security.md lists them, attack class by attack class).
+
+load helpers
+
+setup() {
+  setup_container_env
+  SECRET="host-secret-$$-$RANDOM"
+  echo "$SECRET" > "$BATS_TEST_TMPDIR/host-file"
+}
+teardown() { teardown_container_env; }
+
+# --- 1. No fd of the runtime reaches the container -------------------------------------------
+
+# only_fd3: the caller's side of each test: fd 3 open, nothing else above stdio (bats holds some).
+only_fd3='exec 3</dev/null; for f in 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do eval "exec $f>&-"; done'
+
+# reads_through_fds: a container command that reads the host file through every fd it got
+# (/proc/self/fd/N/.. climbs from an fd of a host directory up to the host's /).
+reads_through_fds() {
+  echo "/bin/ns-probe fds env; for i in 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -e /proc/self/fd/\$i ] && cat /proc/self/fd/\$i/../../../../../../../../..$BATS_TEST_TMPDIR/host-file; done 2>/dev/null; true"
+}
+
+@test "fds: --preserve-fds beyond what the caller opened passes the caller's fds, never the runtime's" {
+  set_args /bin/sh -c "$(reads_through_fds)"
+  run bash -c "$only_fd3; '$NS_RUNTIME' --root '$ROOT' run --rm --preserve-fds 12 --bundle '$BUNDLE' c1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"$SECRET"* ]]
+  [ "${lines[0]}" = "fds: 0 1 2 3" ]   # 0-2 and the caller's 3
+  no_leftovers c1
+}
+
+@test "fds: LISTEN_FDS without LISTEN_PID (or another process's) passes nothing" {
+  set_args /bin/sh -c "$(reads_through_fds)"
+  for pid in "" 1; do
+    run bash -c "$only_fd3; export LISTEN_FDS=12; [ -n '$pid' ] && export LISTEN_PID=$pid; exec '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "fds: 0 1 2" ]
+    [[ "$output" != *"env: LISTEN_"* ]]
+  done
+}
+
+@test "fds: LISTEN_FDS for us passes that many, no more, and the runtime's own never" {
+  set_args /bin/sh -c "$(reads_through_fds)"
+  run bash -c "$only_fd3; export LISTEN_FDS=12 LISTEN_PID=\$\$; exec '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"$SECRET"* ]]
+  [ "${lines[0]}" = "fds: 0 1 2 3" ]
+  [[ "$output" == *"env: LISTEN_FDS=12"* ]]
+  [[ "$output" == *"env: LISTEN_PID=1"* ]]
+}
+
+@test "fds: exec --preserve-fds beyond what the caller opened passes no fd of the runtime's" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  run bash -c "$only_fd3; '$NS_RUNTIME' --root '$ROOT' exec --preserve-fds 12 c1 /bin/sh -c '$(reads_through_fds)'"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"$SECRET"* ]]
+  [ "${lines[0]}" = "fds: 0 1 2 3" ]
+}
+
+@test "fds: a negative count (--preserve-fds, LISTEN_FDS) is refused, not a container with stdio closed" {
+  set_sleeper
+  run rt run -d --preserve-fds -5 --bundle "$BUNDLE" c1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--preserve-fds -5: must not be negative"* ]]
+  no_leftovers c1
+  run bash -c "export LISTEN_FDS=-5 LISTEN_PID=\$\$; exec '$NS_RUNTIME' --root '$ROOT' run -d --bundle '$BUNDLE' c1"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'LISTEN_FDS="-5"'*"not a count of fds"* ]]
+  no_leftovers c1
+  rt run -d --bundle "$BUNDLE" c2
+  run rt exec --preserve-fds -5 c2 /bin/true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--preserve-fds -5: must not be negative"* ]]
+}
+
+# --- 2. The CVE-2019-5736 guard cannot be skipped by the shape of the command line -----------
+
+# grab_exe RT [GLOBAL...]: creates c1 with RT and the global options, has a process in it hold
+# /proc/1/exe (the runtime, until start) and write it once nothing runs it; prints the result.
+grab_exe() {
+  local bin=$1
+  shift
+  set_sleeper
+  "$bin" "$@" create --bundle "$BUNDLE" c1 >/dev/null 2>&1
+  "$bin" "$@" exec -d --cap CAP_SYS_PTRACE c1 /bin/ns-probe grab-exe 1 >"$BATS_TEST_TMPDIR/grab" 2>&1
+  sleep 0.3
+  "$bin" "$@" start c1
+  for i in $(seq 150); do [ -s "$BATS_TEST_TMPDIR/grab" ] && break; sleep 0.1; done
+  grep "^exe " "$BATS_TEST_TMPDIR/grab"
+  "$bin" "$@" delete --force c1 >/dev/null 2>&1 || true
+}
+
+@test "exe guard: no global option, value or abbreviation makes the verb finder skip the re-execution" {
+  local bin="$BATS_TEST_TMPDIR/ns-runtime"
+  cp "$NS_RUNTIME" "$bin"
+  # Each of these once skipped the guard: a value that looks like a verb, abbreviations.
+  for globals in "--vm-accel auto --root $ROOT" "--log-format json --root $ROOT" "--root=$ROOT --log-format=text"; do
+    # shellcheck disable=SC2086
+    run grab_exe "$bin" $globals
+    echo "$globals: $output"
+    [ "$output" = "exe refused: Read-only file system" ]
+    cmp "$NS_RUNTIME" "$bin"
+  done
+  # Abbreviations are refused outright (runc takes none), before anything is made
+  for abbrev in "--r $ROOT" "--ro $ROOT" "--log-f json --root $ROOT"; do
+    # shellcheck disable=SC2086
+    run "$bin" $abbrev create --bundle "$BUNDLE" c9
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"unknown flag --"* ]]
+    no_leftovers c9
+  done
+}
+
+@test "exe guard: a rootless container's root cannot write the user's own runtime binary" {
+  # CVE-2019-5736 as the container plays it: /evil is "#!/proc/self/exe", so the runtime's own
+  # exec of it makes the kernel run the runtime binary again, inside the container. That process
+  # is the container's root's (the user's): a process of the container holds its /proc/PID/exe
+  # and writes it once it is gone. The user owns the binary (their own build): only a sealed
+  # copy keeps it out of reach. The re-executed runtime is kept alive by a full stderr.
+  local user=ns-rootless-test
+  id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+  DIR=$(mktemp -d /tmp/ns-sec.XXXXXX)
+  chmod 755 "$DIR"
+  cp "$NS_RUNTIME" "$DIR/ns-runtime"
+  cp -a "$NS_BUNDLE/rootfs" "$DIR/rootfs"
+  printf '#!/proc/self/exe\n' > "$DIR/rootfs/evil"
+  chmod 755 "$DIR/rootfs/evil"
+  mkdir -p "$DIR/bundle" "$DIR/run"
+  mkfifo "$DIR/run/full"
+  chown -R "$user": "$DIR/ns-runtime" "$DIR/bundle" "$DIR/run"
+  as_user() { su -s /bin/sh "$user" -c "XDG_RUNTIME_DIR='$DIR/run'; export XDG_RUNTIME_DIR; $1" </dev/null; }
+  as_user "cd '$DIR/bundle' && '$DIR/ns-runtime' spec --rootless"
+  jq --arg r "$DIR/rootfs" '.root.path = $r | .process.terminal = false | .process.args = ["/bin/ns-probe", "sleep", "3600"]' \
+    "$DIR/bundle/config.json" > "$DIR/config.new" && chown "$user": "$DIR/config.new" && mv "$DIR/config.new" "$DIR/bundle/config.json"
+  as_user "'$DIR/ns-runtime' run -d --bundle '$DIR/bundle' r1" >/dev/null 2>&1
+  exec 7<>"$DIR/run/full"
+  dd if=/dev/zero bs=4096 count=16 of="$DIR/run/full" 2>/dev/null   # 64 KB: the pipe is full
+  as_user "'$DIR/ns-runtime' exec r1 /evil 2>'$DIR/run/full'" &
+  local host_pid="" i
+  for i in $(seq 50); do host_pid=$(pgrep -f "^/proc/self/exe /evil" || true); [ -n "$host_pid" ] && break; sleep 0.1; done
+  [ -n "$host_pid" ]
+  local pid_in=$(awk '/^NSpid/ {print $NF}' "/proc/$host_pid/status")
+  as_user "'$DIR/ns-runtime' exec -d r1 /bin/ns-probe grab-exe $pid_in > '$DIR/run/grab' 2>&1"
+  sleep 0.5
+  kill -9 "$host_pid"
+  for i in $(seq 100); do grep -q "^exe " "$DIR/run/grab" && break; sleep 0.1; done
+  exec 7>&-
+  run grep "^exe " "$DIR/run/grab"
+  echo "$output"
+  as_user "'$DIR/ns-runtime' delete --force r1" >/dev/null 2>&1 || true
+  wait
+  local same=0
+  cmp "$NS_RUNTIME" "$DIR/ns-runtime" || same=1
+  rm -rf "$DIR"
+  [ "$output" = "exe refused: Operation not permitted (write)" ]   # it opens, but takes no byte
+  [ "$same" = 0 ]
+}
+
+# --- 3. maskedPaths bind the null device, not whatever /dev/null is ---------------------------
+
+@test "masked paths: a /dev whose null is a symlink into /proc/sys is refused, not bound over /proc/keys" {
+  # /dev bound from a directory of the attacker's: its null leads to a sysctl file. Bound over a
+  # masked file, the sysctl would be readable (and, for a writable one, writable) in its place.
+  mkdir -p "$BATS_TEST_TMPDIR/dev"
+  ln -s /proc/sys/kernel/ostype "$BATS_TEST_TMPDIR/dev/null"
+  cfg '.mounts = [.mounts[] | if .destination == "/dev" then {destination: "/dev", type: "bind", source: $d, options: ["rbind"]} else . end]' \
+    --arg d "$BATS_TEST_TMPDIR/dev"
+  set_args /bin/sh -c 'cat /proc/keys; echo end'
+  run rt run --rm --bundle "$BUNDLE" c1
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" != *Linux* ]]
+  [[ "$output" == *"maskedPaths: the container's /dev/null is not the null device (char 1:3) but a symlink"* ]]
+  no_leftovers c1
+  # a real null device there is fine
+  rm "$BATS_TEST_TMPDIR/dev/null"
+  mknod -m 666 "$BATS_TEST_TMPDIR/dev/null" c 1 3
+  run rt run --rm --bundle "$BUNDLE" c2
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = end ]
+}
