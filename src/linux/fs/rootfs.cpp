@@ -38,12 +38,10 @@ const explain::Narration kPivotRoot{
     "change how this process looks paths up but leave the host's root mounted and reachable."};
 const explain::Narration kFinalizeRootfs{
     "finalize-rootfs", "linux.maskedPaths, linux.readonlyPaths, root.readonly",
-    "Some files under /proc and /sys describe or control the whole host. Masked paths get the container's "
-    "/dev/null or an empty read-only tmpfs mounted over them; /dev/null is opened without following a symlink and "
-    "checked to be the null device (char 1:3) first, because the image or a bind-mounted /dev may put anything "
-    "under that name (a symlink into /proc/sys would turn a masked file into a host sysctl). Read-only paths are "
-    "bound onto themselves and remounted read-only. Last, with root.readonly, the rootfs itself becomes read-only: "
-    "once nothing more needs mounting."};
+    "Files under /proc and /sys that control the whole host get /dev/null or an empty read-only tmpfs over "
+    "them (masked) or become read-only binds. /dev/null is checked to be the null device (char 1:3), never "
+    "followed as a symlink: an image may put a link into /proc/sys there. Last, with root.readonly, the rootfs "
+    "itself becomes read-only."};
 }  // namespace narration
 namespace {
 
