@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -188,6 +189,32 @@ Backend& Runtime::backend_for(const state::State& st) {
 }
 
 namespace {
+// delete --force of a container whose state.json is unreadable: the init the lock file names
+// (pid and start time, so a recycled pid is never hit) is killed through a pidfd, and waited for.
+// Its cgroup, as the init itself shows it (never as the unreadable state says), goes after it.
+Result<void> kill_recorded_init(const std::string& id, pid_t pid, unsigned long long start) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd || state::process_start_time(pid) != start) return {};  // gone already
+  std::string cgroup;
+  if (auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup"))
+    for (auto& line : split(*text, '\n')) {
+      auto second = line.find(':', line.find(':') + 1);
+      if (second != std::string::npos && line.size() > second + 2) cgroup = line.substr(second + 1);
+    }
+  if (explain::on()) explain::call("PARENT", "pidfd_send_signal(pidfd_open(" + std::to_string(pid) + "), SIGKILL)");
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) < 0 && errno != ESRCH)
+    return sys_error("kill", std::to_string(pid));
+  struct pollfd pfd{pidfd.get(), POLLIN, 0};
+  if (::poll(&pfd, 1, 10'000) <= 0) return make_error("container init " + std::to_string(pid) + " did not exit after SIGKILL");
+  // Removed only where it is empty now (rmdir says EBUSY otherwise), and only a cgroup named for
+  // the container (its last component holds the id): the init's own, not a shared one.
+  if (!cgroup.empty() && path_basename(cgroup).find(id) != std::string::npos) {
+    sys::Kernel& k = sys::real_kernel();
+    if (auto layout = linux_cgroup::detect_layout(k)) (void)linux_cgroup::Cgroup(*layout, cgroup).destroy(k);
+  }
+  return {};
+}
+
 // -E: which fds the container is handed, and why no other fd of ours can be among them.
 std::string passed_fds_note(const CreateOptions& opts) {
   const char* listen = std::getenv("LISTEN_FDS");
@@ -275,7 +302,10 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   // is written then, and only renamed into place once the container exists.
   bool staged = false;
   bool state_saved = false;
-  opts.state_known = [&](const state::State& known) { staged = store_.stage(known).has_value(); };
+  opts.state_known = [&](const state::State& known) {
+    staged = store_.stage(known).has_value();
+    (void)store_.record_init(lock.get(), known.pid, known.pid_start);
+  };
   // The namespace back end saves it when the init asks (ask-commit), before Ready; the VM back
   // end's init cannot, and it is saved once create() returns.
   auto save_state = [&]() -> Result<void> {
@@ -294,6 +324,7 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   opts.state_known = nullptr;
   opts.save_state = nullptr;
   made = true;
+  if (!staged) (void)store_.record_init(lock.get(), st.pid, st.pid_start);
   if (!state_saved) TRY(save_state());
   if (!pid_file.empty()) {
     if (explain::on()) explain::call("PARENT", "write(\"" + pid_file + "\", \"" + std::to_string(c.pid) + "\")");
@@ -407,8 +438,13 @@ Result<void> Runtime::remove(const std::string& id, bool force, const state::Sta
   if (known) return remove_locked(*known, force, init_reaped);
   auto loaded = store_.load(id);
   if (!loaded) {
-    // A runtime killed half-way through create leaves its lock file without a state file.
-    if (force) return store_.remove(id, true);
+    // A runtime killed half-way through create leaves its lock file without a state file; a
+    // state file may be corrupt. The lock file names the init (Store::record_init): killed.
+    if (force) {
+      log::warn("delete --force " + id + ": " + loaded.error().to_string() + "; the init its lock file names is killed");
+      if (auto init = store_.recorded_init(id)) TRY(kill_recorded_init(id, init->first, init->second));
+      return store_.remove(id, true);
+    }
     return std::unexpected(loaded.error());
   }
   return remove_locked(*loaded, force, false);

@@ -1263,6 +1263,20 @@ class NamespaceBackend final : public Backend {
     return r;
   }
 
+  // Before the processes of the state's cgroup are signalled: while the init lives, it must be in
+  // that cgroup, or the state names someone else's (a planted cgroupPath of the host's services).
+  static Result<void> cgroup_is_the_inits(const state::State& st) {
+    if (st.cgroup_path.empty() || state::process_start_time(st.pid) != st.pid_start) return {};
+    auto text = read_file("/proc/" + std::to_string(st.pid) + "/cgroup");
+    if (!text) return {};  // gone meanwhile
+    for (auto& line : split(*text, '\n')) {
+      auto second = line.find(':', line.find(':') + 1);
+      if (second != std::string::npos && line.substr(second + 1) == st.cgroup_path) return {};
+    }
+    return make_error("container \"" + st.id + "\": its init (pid " + std::to_string(st.pid) + ") is not in cgroup " +
+                      st.cgroup_path + ", which its state names: the cgroup's processes are not signalled");
+  }
+
   Result<void> signal(const state::State& st, int sig, bool all) {
     if (explain::on()) {
       const char* abbrev = ::sigabbrev_np(sig);
@@ -1271,6 +1285,7 @@ class NamespaceBackend final : public Backend {
                                   : "pidfd_send_signal(pidfd_open(" + std::to_string(st.pid) + "), " + name + ")");
     }
     if (all && !st.cgroup_path.empty()) {
+      TRY(cgroup_is_the_inits(st));
       for (pid_t p : TRY(pids(st)))
         if (::kill(p, sig) < 0 && errno != ESRCH) return sys_error("kill", std::to_string(p));
       return {};
@@ -1340,6 +1355,7 @@ class NamespaceBackend final : public Backend {
     sys::Kernel& k = n.k;
     explain::Step kill_step(kKillLeftovers);
     bool alive = !init_reaped && state::process_start_time(st.pid) == st.pid_start;
+    if (alive) TRY(cgroup_is_the_inits(st));
     if (alive) (void)signal(st, SIGKILL, false);
     std::optional<linux_cgroup::Cgroup> cg;
     if (!st.cgroup_path.empty()) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/file.hpp"
@@ -101,10 +102,60 @@ std::optional<unsigned long long> process_start_time(pid_t pid) {
   return std::strtoull(fields[19].c_str(), nullptr, 10);
 }
 
+namespace {
+
+// A clean absolute path: "/" then names, no empty, "." or ".." component, no control character.
+bool clean_absolute(const std::string& p) {
+  if (p.size() < 2 || p[0] != '/' || p.back() == '/') return false;
+  for (auto& part : split(std::string_view(p).substr(1), '/'))
+    if (part.empty() || part == "." || part == ".." ||
+        std::any_of(part.begin(), part.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+      return false;
+  return true;
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
+}
+
+}  // namespace
+
+Result<void> check_state(const State& s, const std::string& id) {
+  auto bad = [&](const std::string& what) {
+    return make_error("container \"" + id + "\": state.json is corrupt or was tampered with: " + what);
+  };
+  if (s.id != id) return bad("it names another container, \"" + s.id + "\"");
+  if (s.pid < 2) return bad("pid " + std::to_string(s.pid) + " cannot be a container's init");
+  if (s.backend != "namespaces" && s.backend != "vm") return bad("unknown back end \"" + s.backend + "\"");
+  if (!s.cgroup_path.empty() && !clean_absolute(s.cgroup_path))
+    return bad("cgroup path \"" + s.cgroup_path + "\" is not a clean path below the root cgroup");
+  std::vector<std::string> mounts;
+  if (!s.cgroup_layout.is_null()) {
+    if (!s.cgroup_layout.is_array()) return bad("cgroupLayout is not a list");
+    for (auto& h : s.cgroup_layout) {
+      std::string m = h.is_object() && h.contains("mountpoint") && h["mountpoint"].is_string() ? h["mountpoint"].get<std::string>() : "";
+      if (!clean_absolute(m) || !(m == "/sys/fs/cgroup" || under(m, "/sys/fs/cgroup")))
+        return bad("cgroup mount point \"" + m + "\" is not under /sys/fs/cgroup");
+      mounts.push_back(m);
+    }
+  }
+  if (!s.freezer.empty()) {
+    bool ok = false;
+    for (const char* file : {"/freezer.state", "/cgroup.freeze"}) {
+      if (!s.freezer.ends_with(file)) continue;
+      std::string dir = s.freezer.substr(0, s.freezer.size() - std::string_view(file).size());
+      if (mounts.empty()) ok = ok || (clean_absolute(dir) && under(dir, "/sys/fs/cgroup") && dir.ends_with(s.cgroup_path));
+      for (auto& m : mounts) ok = ok || dir == m + s.cgroup_path;
+    }
+    if (!ok || s.cgroup_path.empty()) return bad("freezer \"" + s.freezer + "\" is not the container's cgroup's");
+  }
+  return {};
+}
+
 Result<UniqueFd> Store::claim(const std::string& id) {
   TRY(mkdir_p(root_, 0711));
   std::string path = lock_path(id);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
     if (errno == EEXIST) return make_error("container with id exists: " + id);
     return sys_error("create", path);
@@ -140,7 +191,24 @@ Result<State> Store::load(const std::string& id) const {
   }
   json j = json::parse(*text, nullptr, false);
   if (j.is_discarded()) return make_error("container \"" + id + "\": state.json is corrupt");
-  return from_json(j);
+  State s = TRY(from_json(j));
+  TRY(check_state(s, id));
+  return s;
+}
+
+Result<void> Store::record_init(int lock, pid_t pid, unsigned long long start) const {
+  std::string line = std::to_string(pid) + " " + std::to_string(start) + "\n";
+  if (::pwrite(lock, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) return sys_error("write", "the lock file");
+  return {};
+}
+
+std::optional<std::pair<pid_t, unsigned long long>> Store::recorded_init(const std::string& id) const {
+  auto text = read_file(lock_path(id));
+  if (!text) return std::nullopt;
+  long long pid = 0;
+  unsigned long long start = 0;
+  if (std::sscanf(text->c_str(), "%lld %llu", &pid, &start) != 2 || pid < 2 || pid > INT32_MAX) return std::nullopt;
+  return std::pair{static_cast<pid_t>(pid), start};
 }
 
 Result<void> Store::save(const State& s) const {

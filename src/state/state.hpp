@@ -50,6 +50,11 @@ nlohmann::json oci_state(const State& s, Status status);
 // "abc-1.2_x" ok; "", ".", "..", "a/b" not.
 Result<void> validate_id(const std::string& id);
 
+// A state read for ID is trusted no further than this: it names ID itself, an init pid above 1, a
+// known back end, a clean cgroup path (not the root cgroup, nothing that climbs out), mount points
+// under /sys/fs/cgroup and a freezer file of that cgroup. Store::load checks every state it reads.
+Result<void> check_state(const State& s, const std::string& id);
+
 // The default state root: /run/nano-sandbox as root; $XDG_RUNTIME_DIR/nano-sandbox otherwise
 // (an empty XDG_RUNTIME_DIR counts as unset, then /tmp/nano-sandbox-<uid>).
 std::string default_root();
@@ -73,6 +78,11 @@ class Store {
   // deleted while this waited for the lock).
   Result<UniqueFd> lock(const std::string& id) const;
   Result<State> load(const std::string& id) const;
+  // The init's pid and start time, written into the lock file (LOCK, from claim) as soon as they
+  // are known: delete --force finds the init through it when state.json is unreadable.
+  Result<void> record_init(int lock, pid_t pid, unsigned long long start) const;
+  // What record_init wrote for ID (nullopt: nothing, or not a pid and start time).
+  [[nodiscard]] std::optional<std::pair<pid_t, unsigned long long>> recorded_init(const std::string& id) const;
   Result<void> save(const State& s) const;
   // save in two steps: <id>.json.tmp written now (while the init still sets up), renamed to
   // <id>.json by commit once the container exists.

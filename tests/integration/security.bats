@@ -189,3 +189,101 @@ grab_exe() {
   [ "$status" -eq 0 ]
   [ "$output" = end ]
 }
+
+# --- 7. state.json is trusted no further than what it names -----------------------------------
+
+# tamper ID JQ: edits the container's state file
+tamper() {
+  jq "$2" "$ROOT/$1.json" > "$ROOT/$1.json.new" && mv "$ROOT/$1.json.new" "$ROOT/$1.json"
+}
+
+@test "state: an id in state.json other than the one asked for is refused, nothing outside the root is unlinked" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  echo victim > "$BATS_TEST_TMPDIR/victim.json"
+  echo victim > "$BATS_TEST_TMPDIR/victim.lock"
+  tamper c1 '.id = "../victim"'
+  for v in state kill ps exec pause delete; do
+    run rt "$v" c1
+    [ "$status" -ne 0 ]
+    [[ "$output" == *'state.json is corrupt or was tampered with: it names another container, "../victim"'* ]]
+  done
+  # --force still deletes c1 (its init found through the lock file), and only c1
+  run rt delete --force c1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"tampered with"*"the init its lock file names is killed"* ]]
+  [ -f "$BATS_TEST_TMPDIR/victim.json" ] && [ -f "$BATS_TEST_TMPDIR/victim.lock" ]
+  no_leftovers c1
+  ! pgrep -f "ns-probe sleep 3600" || false
+}
+
+@test "state: delete --force of a container whose state.json is corrupt kills its init and leaves nothing" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  local pid
+  pid=$(jq .pid "$ROOT/c1.json")
+  echo '{"broken' > "$ROOT/c1.json"
+  run rt delete --force c1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ -z "$(ps -o stat= -p "$pid" | grep -v Z)" ]   # gone (or a zombie waiting for its reaper)
+  no_leftovers c1
+}
+
+@test "state: a planted cgroup path makes kill --all and delete --force signal no host process" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  local path orig victim_cg="ns-victim-$$"
+  orig=$(jq -r .cgroupPath "$ROOT/c1.json")
+  # A host process in a cgroup of its own, in every hierarchy the container has
+  sleep 1000 &
+  local victim=$!
+  for m in $(jq -r '.cgroupLayout[].mountpoint' "$ROOT/c1.json"); do
+    [ -d "$m$orig" ] || continue
+    mkdir -p "$m/$victim_cg"
+    if [ -f "$m/cpuset.cpus" ]; then
+      cat "$m/cpuset.cpus" > "$m/$victim_cg/cpuset.cpus"
+      cat "$m/cpuset.mems" > "$m/$victim_cg/cpuset.mems"
+    fi
+    echo "$victim" > "$m/$victim_cg/cgroup.procs"
+  done
+  tamper c1 ".cgroupPath = \"/$victim_cg\" | .freezer |= sub(\"$orig\"; \"/$victim_cg\")"
+  run rt kill --all c1 KILL
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"is not in cgroup /$victim_cg, which its state names"* ]]
+  run rt delete --force c1
+  [ "$status" -ne 0 ]
+  kill -0 "$victim"   # alive
+  # and paths that climb out, or the root cgroup, are refused outright
+  for bad in '"/"' '"/../x"' '"/a/../../x"' '"relative"'; do
+    tamper c1 ".cgroupPath = $bad"
+    run rt kill --all c1 KILL
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"is not a clean path below the root cgroup"* ]]
+  done
+  kill "$victim"
+  wait "$victim" || true
+  tamper c1 ".cgroupPath = \"$orig\" | .freezer |= sub(\"/$victim_cg\"; \"$orig\")"
+  rt delete --force c1
+  local d
+  for d in $(find /sys/fs/cgroup -maxdepth 2 -type d -name "$victim_cg"); do rmdir "$d"; done
+}
+
+@test "state: an init pid of 0, -1 or 1 is refused before anything is signalled" {
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c1
+  local pid
+  pid=$(jq .pid "$ROOT/c1.json")
+  for bad in 0 -1 1; do
+    tamper c1 ".pid = $bad"
+    run rt kill c1 CONT
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"pid $bad cannot be a container's init"* ]]
+  done
+  tamper c1 ".pid = $pid"
+  rt delete --force c1
+  no_leftovers c1
+}
