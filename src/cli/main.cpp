@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.hpp"
 #include "common/file.hpp"
 #include "cli/args.hpp"
 #include "cli/global_options.h"
@@ -77,7 +78,7 @@ Result<nlohmann::json> update_resources(const std::string& file, const std::map<
     } else {
       text = TRY(ns::read_file(file));
     }
-    j = nlohmann::json::parse(text, nullptr, false);
+    j = ns::parse_json(text);
     if (j.is_discarded() || !j.is_object()) return ns::make_error("--resources: invalid JSON in " + file);
   }
   struct Target {
@@ -112,7 +113,7 @@ Result<ns::oci::Process> exec_process(ns::runtime::Runtime& rt, const std::strin
                                       bool nnp) {
   if (!file.empty()) {
     std::string text = TRY(ns::read_file(file));
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = ns::parse_json(text);
     if (j.is_discarded()) return ns::make_error("--process " + file + ": invalid JSON");
     return ns::oci::parse_process_json(j);
   }
@@ -371,7 +372,11 @@ int run_cli(int argc, char** argv, int host_mount_ns) {
     if (pos.size() != 1 || (pos[0] != "start" && pos[0] != "stop" && pos[0] != "status"))
       return fail(ns::Error{0, {}, {}, "vm-pool needs one of start, stop, status (see ns-runtime vm-pool --help)", {}});
     if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
-    if (root.empty()) root = ns::state::default_root();
+    if (root.empty()) {
+      auto r = ns::state::default_root();
+      if (!r) return fail(r.error());
+      root = *r;
+    }
     if (pos[0] == "start") {
       if (auto r = ns::vm::pool_start({root, pool_size, vm_accel}); !r) return fail(r.error());
     } else if (pos[0] == "stop") {
@@ -415,7 +420,11 @@ int run_cli(int argc, char** argv, int host_mount_ns) {
     eopts.passed_fds = shared;
   }
   if (auto r = ns::log::init(log_path, log_format == "json", debug); !r) return fail(r.error());
-  if (root.empty()) root = ns::state::default_root();
+  if (root.empty() && verb != "spec" && verb != "features") {
+    auto r = ns::state::default_root();
+    if (!r) return fail(r.error());
+    root = *r;
+  }
   if (auto r = ns::explain::enable(explain_mode, verb); !r) return fail(r.error());
   if (systemd_cgroup) return fail(ns::Error{0, {}, {}, "systemd cgroup manager: systemd not running", {}});
   ns::runtime::Runtime rt({root, systemd_cgroup});

@@ -51,8 +51,9 @@ struct Common {
                     }});
   }
   ns::Result<void> apply(const std::string& command) {
-    if (state.empty()) state = ns::nsrun::default_state_dir();
-    if (root.empty()) root = ns::state::default_root();
+    if (state.empty()) state = TRY(ns::nsrun::default_state_dir());
+    TRY(ns::check_private_dir(state, "nsrun's state directory"));
+    if (root.empty()) root = TRY(ns::state::default_root());
     return ns::explain::enable(explain, "nsrun " + command);
   }
 };

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -92,7 +93,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
 
 Result<void> write_staged_file(const std::string& path, std::string_view content, mode_t mode) {
   std::string tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return sys_error("open", tmp);
   if (auto r = write_all(fd.get(), content, tmp); !r) {
     ::unlink(tmp.c_str());
@@ -120,6 +121,38 @@ Result<void> mkdir_p(const std::string& path, mode_t mode) {
     if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir", cur);
   }
   return {};
+}
+
+Result<void> check_private_dir(const std::string& path, const char* what) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return {};
+    return sys_error("stat", path);
+  }
+  std::string where = std::string(what) + " " + path;
+  if (S_ISLNK(st.st_mode)) return make_error(where + " is a symlink: refused (it could lead anywhere)");
+  if (!S_ISDIR(st.st_mode)) return make_error(where + " is not a directory");
+  if (st.st_uid != ::geteuid())
+    return make_error(where + " belongs to uid " + std::to_string(st.st_uid) + ", not to us (uid " +
+                      std::to_string(::geteuid()) + "): refused, its owner could plant state in it");
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return make_error(where + " is writable by others (mode " + ([&] {
+                        char m[8];
+                        std::snprintf(m, sizeof m, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+                        return std::string(m);
+                      })() + "): refused, they could plant state in it");
+  return {};
+}
+
+Result<std::string> private_runtime_dir(const std::string& leaf, const char* flag) {
+  if (::geteuid() == 0) return "/run/" + leaf;
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  if (xdg && *xdg) return join_path(xdg, leaf);
+  std::string user_run = "/run/user/" + std::to_string(::geteuid());
+  struct stat st{};
+  if (::lstat(user_run.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid()) return join_path(user_run, leaf);
+  return make_error(std::string("no private place for state: XDG_RUNTIME_DIR is not set and ") + user_run +
+                    " is not yours; set XDG_RUNTIME_DIR or pass " + flag + " DIR");
 }
 
 static Result<void> remove_at(int dirfd, const char* name, dev_t dev) {

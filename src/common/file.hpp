@@ -45,6 +45,15 @@ Result<void> write_staged_file(const std::string& path, std::string_view content
 Result<void> commit_staged_file(const std::string& path);
 // mkdir -p; existing directories are fine.
 Result<void> mkdir_p(const std::string& path, mode_t mode = 0755);
+// A directory that state lives in, which later commands act on (hooks run from it, pids are
+// signalled): it must be ours alone. Missing is fine (the caller makes it, mode 0700 or 0711);
+// otherwise a real directory (not a symlink), owned by the effective uid and writable by nobody
+// else. WHAT names it in the error ("the state root").
+Result<void> check_private_dir(const std::string& path, const char* what);
+// Where a command's state lives by default: /run/LEAF as root; $XDG_RUNTIME_DIR/LEAF otherwise,
+// or /run/user/UID/LEAF when that directory is the user's. Never a shared place such as /tmp,
+// where another user could have made it first. FLAG names the option that chooses another.
+Result<std::string> private_runtime_dir(const std::string& leaf, const char* flag);
 // rm -rf of a directory tree we own (state dirs); does not cross mount points.
 Result<void> remove_tree(const std::string& path);
 

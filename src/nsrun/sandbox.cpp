@@ -1,3 +1,4 @@
+#include "common/json.hpp"
 #include "nsrun/sandbox.hpp"
 
 #include <dirent.h>
@@ -141,12 +142,7 @@ bool creator_alive(const json& meta) {
 
 }  // namespace
 
-std::string default_state_dir() {
-  if (::geteuid() == 0) return "/run/nsrun";
-  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  if (xdg && *xdg) return std::string(xdg) + "/nsrun";
-  return "/tmp/nsrun-" + std::to_string(::geteuid());
-}
+Result<std::string> default_state_dir() { return private_runtime_dir("nsrun", "--state"); }
 
 json default_seccomp() {
   json names = {"acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module",
@@ -239,7 +235,7 @@ std::vector<std::string> Sandboxes::names() const {
 json Sandboxes::meta(const std::string& name) const {
   auto text = read_file(join_path(dir(name), "sandbox.json"));
   if (!text) return json();
-  json m = json::parse(*text, nullptr, false);
+  json m = parse_json(*text);
   return m.is_object() ? m : json();
 }
 
@@ -387,7 +383,7 @@ Result<std::string> Sandboxes::ls() {
     if (auto st = rt_.store().load(n)) status = state::status_name(rt_.store().status(*st));
     if (!meta.value("complete", false)) status = creator_alive(meta) ? "attached" : "incomplete";
     std::string ip;
-    if (auto cni = read_file(join_path(dir(n), "cni.json"))) ip = result_ip(json::parse(*cni, nullptr, false));
+    if (auto cni = read_file(join_path(dir(n), "cni.json"))) ip = result_ip(parse_json(*cni));
     std::string ports;
     for (auto& p : ports_of(meta))
       ports += (ports.empty() ? "" : ",") + std::to_string(p.host_port) + "->" + std::to_string(p.container_port) +
@@ -453,7 +449,7 @@ Result<void> Sandboxes::rm(const std::string& name, bool force) {
   if (meta.is_object() && meta.value("net", "") == "bridge" && path_exists(netns)) {
     Network net = network_of(meta);
     json cached;
-    if (auto c = read_file(join_path(d, "cni.json"))) cached = json::parse(*c, nullptr, false);
+    if (auto c = read_file(join_path(d, "cni.json"))) cached = parse_json(*c);
     if (cached.is_discarded()) cached = json();
     first = cni_del(net, name, netns, cached, ports_of(meta));
     if (auto r = remove_netns(net, netns); !r && first) first = r;

@@ -59,6 +59,6 @@ class Sandboxes {
 };
 
 // Default directories: nsrun's state (/run/nsrun as root) and the runtime's root.
-std::string default_state_dir();
+Result<std::string> default_state_dir();
 
 }  // namespace ns::nsrun

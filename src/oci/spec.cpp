@@ -1,3 +1,4 @@
+#include "common/json.hpp"
 #include "oci/spec.hpp"
 
 #include <sys/resource.h>
@@ -238,6 +239,8 @@ std::vector<std::string> known_rlimits() {
 }
 
 Result<Spec> parse_spec(const std::string& text) {
+  if (json_nested_too_deep(text))
+    return make_error("config.json: values nested more than " + std::to_string(kJsonMaxDepth) + " levels deep");
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     // Re-parse with exceptions only to get the position and reason into the message.

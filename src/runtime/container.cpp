@@ -89,15 +89,25 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   auto abs_dir = absolute(path_dirname(path));
   if (!abs_dir) return std::unexpected(abs_dir.error());
   std::string target = *abs_dir + "/" + path_basename(path);
-  // tmp + rename in the same directory: a reader never sees an empty pid file.
-  std::string tmp = *abs_dir + "/." + path_basename(path) + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return sys_error("open pid file", tmp);
+  // tmp + rename in the same directory: a reader never sees an empty pid file. The temporary
+  // file has a name nobody can guess, made exclusively (mkostemp: O_EXCL), so a symlink planted
+  // at a predictable name cannot send the write elsewhere.
+  std::string tmp = *abs_dir + "/." + path_basename(path) + ".XXXXXX";
+  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (!fd) return sys_error("create pid file", tmp);
   std::string content = std::to_string(pid);
-  if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
-    return sys_error("write pid file", tmp);
+  if (::fchmod(fd.get(), 0644) < 0 ||
+      ::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return sys_error("write pid file", tmp, e);
+  }
   fd.reset();
-  if (::rename(tmp.c_str(), target.c_str()) < 0) return sys_error("rename pid file", target);
+  if (::rename(tmp.c_str(), target.c_str()) < 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return sys_error("rename pid file", target, e);
+  }
   return {};
 }
 

@@ -75,6 +75,11 @@ static void start(int argc, char** argv) {
     root = NS_ROOT_DEFAULT;
   }
   if (!*root || (log && !*log)) return;
+  // The root must be ours alone, as main() checks (check_private_dir): else main() refuses it.
+  struct stat rs;
+  if (SYS(SYS_newfstatat, AT_FDCWD, root, &rs, AT_SYMLINK_NOFOLLOW, 0) < 0 || !S_ISDIR(rs.st_mode) ||
+      rs.st_uid != (unsigned)SYS(SYS_geteuid, 0, 0, 0, 0, 0) || (rs.st_mode & (S_IWGRP | S_IWOTH)))
+    return;
 
   char lock[PATH_CAP], fifo[PATH_CAP];
   char *at = lock, *fat = fifo;

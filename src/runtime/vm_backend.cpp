@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "common/json.hpp"
 #include "common/file.hpp"
 #include "common/log.hpp"
 #include "explain/explain.hpp"
@@ -54,7 +55,7 @@ class VmBackend final : public Backend {
     if (!resources) return with_stage(resources.error(), "cgroup");
     long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
     plan.machine.size = vm::size_machine(*resources, cpus > 0 ? static_cast<int>(cpus) : 1);
-    auto config = nlohmann::json::parse(TRY(read_file(opts.bundle + "/config.json")), nullptr, false);
+    auto config = parse_json(TRY(read_file(opts.bundle + "/config.json")));
     if (config.is_discarded()) return make_error("config.json: not valid JSON");
     plan.guest = TRY(vm::plan_guest(config, opts.bundle, st.rootfs));
     plan.terminal = spec.process->terminal;

@@ -5,12 +5,11 @@
 // root's default --root (state.cpp's default_root; others get $XDG_RUNTIME_DIR/nano-sandbox).
 #define NS_ROOT_DEFAULT "/run/nano-sandbox"
 // A container id's characters: letters, digits, _ + - . (state.cpp's validate_id, and the entry
-// point's `start`, which also refuses "", ".", ".." and ids over 1024 bytes).
+// point's `start`, which also refuses "", ".", ".." and ids over NS_ID_MAX bytes).
 static inline int ns_id_char_ok(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
          c == '-' || c == '.';
 }
-#define NS_ID_MAX 1024
 
 // A container's files lie side by side in <root>, each named <id> + a suffix of its own (an id
 // has no '/'; two suffixes where neither ends the other cannot name the same file twice):
@@ -29,3 +28,6 @@ static inline int ns_id_char_ok(char c) {
 #define NS_VM_DIR_SUFFIX ".vm"
 #define NS_EXEC_FIFO_MODE 0600
 #define NS_EXEC_FIFO_MORE 01000
+// The longest id: its longest file name, <id>.json.tmp, must fit in a directory entry (255 bytes).
+// A longer one could claim its lock file and then fail to write its state.
+#define NS_ID_MAX (255 - (int)sizeof NS_STATE_SUFFIX ".tmp" + 1)

@@ -1,3 +1,4 @@
+#include "common/json.hpp"
 #include "state/state.hpp"
 
 #include <dirent.h>
@@ -78,16 +79,13 @@ Result<void> validate_id(const std::string& id) {
   if (id == "." || id == "..") return make_error("invalid container id format: " + id);
   for (char c : id)
     if (!ns_id_char_ok(c)) return make_error("invalid container id format: " + id);
-  if (id.size() > NS_ID_MAX) return make_error("invalid container id format: id too long");
+  if (id.size() > static_cast<size_t>(NS_ID_MAX))
+    return make_error("invalid container id format: id too long (" + std::to_string(id.size()) + " bytes, at most " +
+                      std::to_string(NS_ID_MAX) + ")");
   return {};
 }
 
-std::string default_root() {
-  if (::geteuid() == 0) return NS_ROOT_DEFAULT;
-  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  if (xdg && *xdg) return std::string(xdg) + "/nano-sandbox";
-  return "/tmp/nano-sandbox-" + std::to_string(::geteuid());
-}
+Result<std::string> default_root() { return private_runtime_dir("nano-sandbox", "--root"); }
 
 std::optional<unsigned long long> process_start_time(pid_t pid) {
   if (pid <= 0) return std::nullopt;
@@ -153,7 +151,9 @@ Result<void> check_state(const State& s, const std::string& id) {
 }
 
 Result<UniqueFd> Store::claim(const std::string& id) {
+  TRY(check_private_dir(root_, "the state root"));
   TRY(mkdir_p(root_, 0711));
+  TRY(check_private_dir(root_, "the state root"));  // made by someone else meanwhile?
   std::string path = lock_path(id);
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
@@ -166,6 +166,7 @@ Result<UniqueFd> Store::claim(const std::string& id) {
 
 Result<UniqueFd> Store::lock(const std::string& id) const {
   TRY(validate_id(id));
+  TRY(check_private_dir(root_, "the state root"));
   std::string path = lock_path(id);
   for (;;) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -184,12 +185,13 @@ Result<UniqueFd> Store::lock(const std::string& id) const {
 
 Result<State> Store::load(const std::string& id) const {
   TRY(validate_id(id));
+  TRY(check_private_dir(root_, "the state root"));
   auto text = read_file(state_path(id));
   if (!text) {
     if (text.error().err == ENOENT) return make_error("container \"" + id + "\" does not exist");
     return std::unexpected(text.error());
   }
-  json j = json::parse(*text, nullptr, false);
+  json j = parse_json(*text);
   if (j.is_discarded()) return make_error("container \"" + id + "\": state.json is corrupt");
   State s = TRY(from_json(j));
   TRY(check_state(s, id));
@@ -235,6 +237,7 @@ Result<void> Store::remove(const std::string& id, bool vm_dir) const {
 
 Result<std::vector<std::string>> Store::list() const {
   std::vector<std::string> ids;
+  TRY(check_private_dir(root_, "the state root"));
   DIR* d = ::opendir(root_.c_str());
   if (!d) {
     if (errno == ENOENT) return ids;

@@ -56,8 +56,9 @@ Result<void> validate_id(const std::string& id);
 Result<void> check_state(const State& s, const std::string& id);
 
 // The default state root: /run/nano-sandbox as root; $XDG_RUNTIME_DIR/nano-sandbox otherwise
-// (an empty XDG_RUNTIME_DIR counts as unset, then /tmp/nano-sandbox-<uid>).
-std::string default_root();
+// (an empty XDG_RUNTIME_DIR counts as unset, then /run/user/<uid>/nano-sandbox when that is the
+// user's; never a shared directory: an error says to set XDG_RUNTIME_DIR or --root).
+Result<std::string> default_root();
 
 // Start time of PID from /proc/PID/stat; nullopt when gone or a zombie.
 std::optional<unsigned long long> process_start_time(pid_t pid);
@@ -72,6 +73,7 @@ class Store {
   // VM mode's directory (sockets, logs); the VM back end makes it.
   [[nodiscard]] std::string vm_dir(const std::string& id) const { return root_ + "/" + id + NS_VM_DIR_SUFFIX; }
 
+  // Every operation first checks the root (check_private_dir): ours alone, or refused.
   // Claims ID: <root>/<id>.lock made exclusively ("container with id exists: ID"), locked.
   Result<UniqueFd> claim(const std::string& id);
   // Opens and locks <root>/<id>.lock: "container \"ID\" does not exist" when missing (or

@@ -1,3 +1,4 @@
+#include "common/json.hpp"
 #include "vm/agent.hpp"
 
 #include <dirent.h>
@@ -280,7 +281,7 @@ class Agent {
         }
         break;
       case Frame::Signal: {
-        auto j = nlohmann::json::parse(m.payload, nullptr, false);
+        auto j = parse_json(m.payload);
         if (!j.is_object()) break;
         int sig = j.value("signal", SIGTERM);
         if (m.stream == 0) (void)rt_.kill(id_, sig, j.value("all", false));
@@ -288,7 +289,7 @@ class Agent {
         break;
       }
       case Frame::Resize: {
-        auto j = nlohmann::json::parse(m.payload, nullptr, false);
+        auto j = parse_json(m.payload);
         if (!proc || !proc->tty || !j.is_object()) break;
         struct winsize ws{};
         ws.ws_row = j.value("rows", static_cast<unsigned short>(24));
@@ -298,7 +299,7 @@ class Agent {
       }
       case Frame::Exec: exec(m.stream, m.payload); break;
       case Frame::Update: {
-        auto j = nlohmann::json::parse(m.payload, nullptr, false);
+        auto j = parse_json(m.payload);
         auto r = j.is_object() ? rt_.update(id_, j) : Result<void>(make_error("Update: not a JSON object"));
         send(r ? Frame::Ok : Frame::Error, m.stream, r ? "" : r.error().to_string());
         break;
@@ -313,7 +314,7 @@ class Agent {
       send(Frame::Error, stream, why);
     };
     if (stream == 0 || procs_.contains(stream)) return fail("stream " + std::to_string(stream) + " is taken");
-    auto j = nlohmann::json::parse(payload, nullptr, false);
+    auto j = parse_json(payload);
     if (!j.is_object() || !j.contains("process")) return fail("Exec without a process");
     auto process = oci::parse_process_json(j["process"]);
     if (!process) return fail(process.error().to_string());
@@ -447,7 +448,7 @@ void agent_main() {
   auto config = reader.read(g_port);
   if (!config) die("agent channel: " + config.error().to_string());
   if (config->type != Frame::Config) die(std::string("agent channel: expected Config, got ") + frame_name(config->type));
-  auto j = nlohmann::json::parse(config->payload, nullptr, false);
+  auto j = parse_json(config->payload);
   if (!j.is_object() || !j.contains("spec")) die("agent channel: Config is not a JSON object with a spec");
   std::string id = j.value("id", "container");
   check(mkdir_p(kBundle), "bundle");

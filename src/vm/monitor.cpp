@@ -1,3 +1,4 @@
+#include "common/json.hpp"
 #include "vm/monitor.hpp"
 
 #include <fcntl.h>
@@ -255,7 +256,7 @@ class Monitor {
   // An Explain frame of the agent's: on to the runtime over the sync channel, the stage's start
   // moved from the guest's clock to ours (as long ago as it was there).
   void relay_guest_narration(const std::string& payload) {
-    auto ev = nlohmann::json::parse(payload, nullptr, false);
+    auto ev = parse_json(payload);
     if (!ev.is_object() || sync_ < 0) return;
     std::string kind = ev.value("kind", ""), role = ev.value("role", "GUEST");
     runtime::Message m{kind == "stage" ? runtime::Msg::ExplainStage : kind == "note" ? runtime::Msg::ExplainNote

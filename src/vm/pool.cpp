@@ -1,3 +1,4 @@
+#include "common/json.hpp"
 #include "vm/pool.hpp"
 
 #include <fcntl.h>
@@ -47,7 +48,7 @@ Result<std::optional<std::pair<nlohmann::json, UniqueFd>>> ask(const std::string
   TRY(write_frame(c->get(), Frame::Config, 0, req.dump()));
   UniqueFd fd;  // the answer is one frame, and an fd may come with it
   auto m = TRY(recv_frame_with_fd(c->get(), &fd));
-  auto j = nlohmann::json::parse(m.payload, nullptr, false);
+  auto j = parse_json(m.payload);
   if (!j.is_object()) return make_error("the VM pool answered something that is not JSON");
   return std::pair{std::move(j), std::move(fd)};
 }
@@ -196,7 +197,7 @@ class Daemon {
     FrameReader r;
     auto m = r.read(c.get());
     if (!m) return;
-    auto req = nlohmann::json::parse(m->payload, nullptr, false);
+    auto req = parse_json(m->payload);
     std::string op = req.is_object() ? req.value("op", "") : "";
     auto answer = [&](const nlohmann::json& j, int fd = -1) {
       (void)send_frame_with_fd(c.get(), Frame::Ok, 0, j.dump(), fd);

@@ -1,3 +1,4 @@
+#include "common/json.hpp"
 #include "vm/qmp.hpp"
 
 #include <poll.h>
@@ -16,7 +17,7 @@ namespace {
 Result<nlohmann::json> next_reply(int fd, std::string& buf) {
   for (;;) {
     for (size_t nl; (nl = buf.find('\n')) != std::string::npos;) {
-      auto j = nlohmann::json::parse(buf.substr(0, nl), nullptr, false);
+      auto j = parse_json(buf.substr(0, nl));
       buf.erase(0, nl + 1);
       if (j.is_object() && !j.contains("event")) return j;
     }

@@ -287,3 +287,108 @@ tamper() {
   rt delete --force c1
   no_leftovers c1
 }
+
+# --- 4. The state root is the caller's alone ------------------------------------------------
+
+@test "state root: a rootless runtime never falls back to a shared /tmp directory another user made" {
+  local user=ns-rootless-test uid
+  id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+  uid=$(id -u "$user")
+  # Another user (root here) plants a state with a poststop hook where the old fallback looked
+  local planted="/tmp/nano-sandbox-$uid" marker="$BATS_TEST_TMPDIR/hook-ran"
+  rm -rf "$planted"
+  mkdir -m 777 "$planted"
+  echo '{"ociVersion":"1.2.0","id":"p1","pid":999999,"pidStart":1,"bundle":"/","rootfs":"/","created":"x","owner":0,"annotations":{},"cgroupPath":"","backend":"namespaces","hooks":{"poststop":[{"path":"/bin/sh","args":["sh","-c","touch '"$marker"'"]}]}}' > "$planted/p1.json"
+  : > "$planted/p1.lock"
+  chmod 666 "$planted/p1.json" "$planted/p1.lock"
+  run su -s /bin/sh "$user" -c "unset XDG_RUNTIME_DIR; '$NS_RUNTIME' delete --force p1" </dev/null
+  echo "$output"
+  rm -rf "$planted"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"no private place for state: XDG_RUNTIME_DIR is not set"* ]]
+  [ ! -e "$marker" ]
+}
+
+@test "state root: one owned by another user, writable by others, or a symlink is refused by every verb" {
+  set_sleeper
+  local r="$BATS_TEST_TMPDIR/root2"
+  mkdir -m 700 "$r"
+  chown 12345 "$r"
+  run "$NS_RUNTIME" --root "$r" list
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"the state root $r belongs to uid 12345, not to us (uid 0)"* ]]
+  chown 0 "$r"
+  chmod 1777 "$r"
+  for verb in "list" "state c1" "delete --force c1" "run -d --bundle $BUNDLE c1" "start c1"; do
+    # shellcheck disable=SC2086
+    run "$NS_RUNTIME" --root "$r" $verb
+    echo "$verb: $output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"the state root $r is writable by others (mode 1777)"* ]]
+  done
+  [ -z "$(ls -A "$r")" ]
+  chmod 700 "$r"
+  ln -s "$r" "$BATS_TEST_TMPDIR/link"
+  run "$NS_RUNTIME" --root "$BATS_TEST_TMPDIR/link" list
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"is a symlink: refused"* ]]
+  # nsrun's own state directory likewise
+  chmod 777 "$r"
+  run "${NS_BUILD_DIR:-$(dirname "$NS_RUNTIME")}/nsrun" --state "$r" ls
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"nsrun's state directory $r is writable by others"* ]]
+}
+
+# --- 11. Robustness under hostile input -----------------------------------------------------
+
+@test "robustness: an id too long for the state's file names is refused up front, and the longest one works" {
+  set_args /bin/true
+  local long
+  long=$(printf 'a%.0s' $(seq 247))
+  run rt run --rm --bundle "$BUNDLE" "$long"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"id too long (247 bytes, at most 246)"* ]]
+  [ -z "$(ls -A "$ROOT" 2>/dev/null)" ]
+  long=$(printf 'b%.0s' $(seq 246))
+  rt run --rm --bundle "$BUNDLE" "$long"
+  [ -z "$(ls -A "$ROOT")" ]
+}
+
+@test "robustness: JSON nested 200,000 deep is refused, not a crash (config.json, process.json, state.json)" {
+  # deep_json PREFIX SUFFIX FILE: PREFIX, then 200,000 nested arrays, then SUFFIX
+  deep_json() {
+    { printf '%s' "$1"; head -c 200000 /dev/zero | tr '\0' '['; head -c 200000 /dev/zero | tr '\0' ']'; printf '%s' "$2"; } > "$3"
+  }
+  deep_json '{"deep": ' ", $(jq -c . "$BUNDLE/config.json" | tail -c +2)" "$BATS_TEST_TMPDIR/config.json"
+  cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/config.good"
+  mv "$BATS_TEST_TMPDIR/config.json" "$BUNDLE/config.json"
+  run rt create --bundle "$BUNDLE" c1
+  echo "${output:0:300}"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: values nested more than 512 levels deep"* ]]
+  no_leftovers c1
+  cp "$BATS_TEST_TMPDIR/config.good" "$BUNDLE/config.json"
+  set_sleeper
+  rt run -d --bundle "$BUNDLE" c2
+  deep_json '{"args": ' '}' "$BATS_TEST_TMPDIR/process.json"
+  run rt exec --process "$BATS_TEST_TMPDIR/process.json" c2
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"invalid JSON"* ]]
+  cp "$ROOT/c2.json" "$BATS_TEST_TMPDIR/c2.json"
+  deep_json '{"x": ' '}' "$ROOT/c2.json"
+  run rt state c2
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"state.json is corrupt"* ]]
+  cp "$BATS_TEST_TMPDIR/c2.json" "$ROOT/c2.json"
+}
+
+@test "robustness: a symlink planted where the pid file's temporary file used to go redirects nothing" {
+  set_sleeper
+  mkdir -p "$BATS_TEST_TMPDIR/pids"
+  echo untouched > "$BATS_TEST_TMPDIR/victim"
+  ln -s "$BATS_TEST_TMPDIR/victim" "$BATS_TEST_TMPDIR/pids/.pid.tmp"
+  rt create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pids/pid" c1
+  [ "$(cat "$BATS_TEST_TMPDIR/victim")" = untouched ]
+  [ "$(cat "$BATS_TEST_TMPDIR/pids/pid")" = "$(state_field c1 pid)" ]
+  [ "$(ls -A "$BATS_TEST_TMPDIR/pids" | sort | tr '\n' ' ')" = ".pid.tmp pid " ]
+}

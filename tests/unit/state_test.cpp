@@ -9,11 +9,55 @@
 #include <thread>
 
 #include "common/file.hpp"
+#include "common/json.hpp"
 #include "runtime/container.hpp"
 #include "state/state.hpp"
 
 namespace ns::state {
 namespace {
+
+// A state is trusted no further than check_state lets it: each field an attacker who can write
+// the state directory would plant.
+TEST(State, CheckStateRefusesWhatNamesAnythingButTheContainer) {
+  State good;
+  good.id = "c1";
+  good.pid = 4242;
+  good.cgroup_path = "/nano-sandbox/c1";
+  good.cgroup_layout = nlohmann::json::parse(R"([{"mountpoint": "/sys/fs/cgroup/freezer"}, {"mountpoint": "/sys/fs/cgroup/unified"}])");
+  good.freezer = "/sys/fs/cgroup/freezer/nano-sandbox/c1/freezer.state";
+  ASSERT_TRUE(check_state(good, "c1"));
+  auto refused = [&](auto change, const std::string& why) {
+    State s = good;
+    change(s);
+    auto r = check_state(s, "c1");
+    ASSERT_FALSE(r) << why;
+    EXPECT_NE(r.error().to_string().find(why), std::string::npos) << r.error().to_string();
+  };
+  refused([](State& s) { s.id = "../x"; }, "it names another container");
+  for (pid_t p : {0, -1, 1}) refused([p](State& s) { s.pid = p; }, "cannot be a container's init");
+  refused([](State& s) { s.backend = "x"; }, "unknown back end");
+  for (const char* p : {"/", "/a/../../x", "relative", "/a//b", "/a/./b", "/a/"})
+    refused([p](State& s) { s.cgroup_path = p; }, "is not a clean path");
+  refused([](State& s) { s.cgroup_layout[0]["mountpoint"] = "/proc"; }, "is not under /sys/fs/cgroup");
+  refused([](State& s) { s.cgroup_layout[0]["mountpoint"] = "/sys/fs/cgroup/../../etc"; }, "is not under /sys/fs/cgroup");
+  refused([](State& s) { s.freezer = "/sys/fs/cgroup/freezer/system.slice/freezer.state"; }, "is not the container's cgroup's");
+  refused([](State& s) { s.freezer = "/etc/passwd"; }, "is not the container's cgroup's");
+}
+
+TEST(Json, NestingDeeperThanTheLimitIsRefusedBeforeParsing) {
+  std::string deep(200000, '[');
+  deep += std::string(200000, ']');
+  EXPECT_TRUE(json_nested_too_deep(deep));
+  EXPECT_TRUE(parse_json(deep).is_discarded());
+  std::string ok(kJsonMaxDepth, '[');
+  ok += std::string(kJsonMaxDepth, ']');
+  EXPECT_FALSE(json_nested_too_deep(ok));
+  EXPECT_FALSE(parse_json(ok).is_discarded());
+  // brackets inside strings do not count, escaped quotes do not end them
+  std::string in_string = "[\"" + std::string(1000, '[') + "\\\"\"]";
+  EXPECT_FALSE(json_nested_too_deep(in_string));
+  EXPECT_EQ(parse_json(in_string).size(), 1u);
+}
 
 TEST(State, Ids) {
   EXPECT_TRUE(validate_id("abc-1.2_x+y"));
