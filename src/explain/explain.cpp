@@ -183,6 +183,11 @@ class ExplainingKernel final : public sys::Kernel {
     say("write(" + q(p) + ", " + q(c) + ")");
     return k_.write_file(p, c);
   }
+  Result<void> write_procfs(const std::string& rel, const std::string& c) override {
+    say("openat2(<procfs root, verified>, " + q(rel) + ", RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV); write(" +
+        q(c) + ")");
+    return k_.write_procfs(rel, c);
+  }
   Result<void> write_each(const std::string& p, const std::vector<std::string>& values) override {
     for (auto& v : values) say("write(" + q(p) + ", " + q(v) + ")");
     return k_.write_each(p, values);

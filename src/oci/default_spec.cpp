@@ -61,7 +61,9 @@ json default_spec(bool rootless, uid_t uid, gid_t gid) {
   if (!rootless) return spec;
 
   // Rootless: a user namespace maps the caller to root; no new network namespace (it could not
-  // be connected anywhere), /sys is bound from the host, no cgroup mount and no resources.
+  // be connected anywhere), /sys is bound from the host, no cgroup mount and no resources. The
+  // bind of /sys is read-only all the way down ("rro"): "ro" on a recursive bind is one remount
+  // of the top mount, and /sys/fs/cgroup under it would stay writable (the CVE-2023-25809 class).
   auto& l = spec["linux"];
   l.erase("resources");
   l["uidMappings"] = {{{"containerID", 0}, {"hostID", uid}, {"size", 1}}};
@@ -75,7 +77,7 @@ json default_spec(bool rootless, uid_t uid, gid_t gid) {
       mounts.push_back({{"destination", "/sys"},
                         {"type", "none"},
                         {"source", "/sys"},
-                        {"options", {"rbind", "nosuid", "noexec", "nodev", "ro"}}});
+                        {"options", {"rbind", "nosuid", "noexec", "nodev", "ro", "rro"}}});
     } else if (m["destination"] == "/dev/pts") {
       m["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
       mounts.push_back(m);

@@ -2,6 +2,7 @@
 #include "oci/spec.hpp"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <set>
 
@@ -394,16 +395,30 @@ Result<void> validate_spec(const Spec& s) {
     if (!ok.contains(l.rootfs_propagation))
       return field_error("linux.rootfsPropagation", "invalid value \"" + l.rootfs_propagation + "\"");
   }
+  // Only sysctls that belong to a namespace the container has of its own (as runc allows them):
+  // any other is the host's, for every process on it.
   for (auto& [key, value] : l.sysctl) {
     (void)value;
-    if (key.starts_with("net.") && !l.has_new_namespace(NsType::Network) && !l.find_namespace(NsType::Network))
-      return field_error("linux.sysctl", "sysctl \"" + key + "\" is not allowed in the host network namespace");
-    if ((key.starts_with("kernel.msg") || key.starts_with("kernel.sem") || key.starts_with("kernel.shm") ||
-         key.starts_with("fs.mqueue.")) &&
-        !l.find_namespace(NsType::Ipc))
-      return field_error("linux.sysctl", "sysctl \"" + key + "\" is not allowed in the host IPC namespace");
-    if ((key == "kernel.hostname" || key == "kernel.domainname") && !l.find_namespace(NsType::Uts))
-      return field_error("linux.sysctl", "sysctl \"" + key + "\" is not allowed in the host UTS namespace");
+    static const std::set<std::string> ipc = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                              "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+    auto own = [&](NsType t, const char* name) -> Result<void> {
+      const Namespace* n = l.find_namespace(t);
+      if (!n) return field_error("linux.sysctl", "sysctl \"" + key + "\" is not allowed in the host " + name + " namespace");
+      // Joined by path: not the host's own (the runtime's) either.
+      struct stat theirs{}, ours{};
+      std::string mine = std::string("/proc/self/ns/") + (t == NsType::Network ? "net" : t == NsType::Ipc ? "ipc" : "uts");
+      if (!n->path.empty() && ::stat(n->path.c_str(), &theirs) == 0 && ::stat(mine.c_str(), &ours) == 0 &&
+          theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
+        return field_error("linux.sysctl", "sysctl \"" + key + "\": the " + name + " namespace at " + n->path +
+                                               " is the host's own");
+      return {};
+    };
+    if (key.starts_with("net.")) TRY(own(NsType::Network, "network"));
+    else if (ipc.contains(key) || key.starts_with("fs.mqueue.")) TRY(own(NsType::Ipc, "IPC"));
+    else if (key == "kernel.hostname" || key == "kernel.domainname") TRY(own(NsType::Uts, "UTS"));
+    else
+      return field_error("linux.sysctl", "sysctl \"" + key + "\" belongs to no namespace a container can have: "
+                                             "it would change the host (not allowed)");
   }
   for (auto& d : l.devices)
     if (d.path.empty() || d.path[0] != '/')

@@ -263,6 +263,11 @@ Result<Created> Runtime::create_container(CreateOptions& opts, const std::string
   if (!spec.process->terminal && !opts.console_socket.empty())
     return make_error("cannot use console socket if ns-runtime will not allocate tty");
   if (opts.preserve_fds < 0) return make_error("--preserve-fds must not be negative");
+  // Without a mount namespace of its own, the container's root would be made in the caller's:
+  // pivot_root there swaps the host's root (runc refuses such a config too).
+  if (!(spec.linux && spec.linux->find_namespace(oci::NsType::Mount)))
+    return make_error("config.json: linux.namespaces has no \"mount\" namespace: a container needs one (its rootfs is set up "
+                      "in it; without it the runtime would change the caller's mounts)");
   if (::geteuid() != 0 && !(spec.linux && spec.linux->find_namespace(oci::NsType::User)))
     return make_error("rootless container requires a user namespace: without root, config.json needs "
                       "linux.namespaces \"user\" with uidMappings and gidMappings (ns-runtime spec --rootless writes them)");

@@ -464,12 +464,17 @@ namespace {
     (void)send_message(ctx.sync_fd, Message{Msg::Error, std::move(e)});
     ::_exit(1);
   };
+  // Nothing of the runtime's host view stays reachable through /proc/<our pid>: not its working
+  // directory (the caller's, a host path), and, as root, not our memory or exe either from the
+  // first instruction on (a process of a pid namespace we join could look before our maps are
+  // written). Without root we stay dumpable until the maps are written: a runtime without root
+  // may write them only into /proc/PID files it owns, and a non-dumpable process's belong to root.
+  (void)::chdir("/");
+  if (::geteuid() == 0) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Our pid as the host sees it: /proc here is still the host's procfs.
   char self[32] = {0};
   if (::readlink("/proc/self", self, sizeof self - 1) > 0) ctx.host_pid = std::atoi(self);
-  // In a new user namespace, wait until the runtime has written our id maps. (Dumpable until
-  // then: a runtime without root may write the maps of a user namespace only into /proc/PID
-  // files that it owns, and a non-dumpable process's files belong to root.)
+  // In a new user namespace, wait until the runtime has written our id maps.
   if (await_maps) {
     auto go = recv_message(ctx.sync_fd);
     if (!go || go->type != Msg::Go) ::_exit(1);

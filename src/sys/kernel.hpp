@@ -50,6 +50,13 @@ class Kernel {
   virtual Result<struct stat> fstat(int fd) = 0;
   virtual Result<struct stat> stat(const std::string& path) = 0;
   virtual Result<void> write_file(const std::string& path, const std::string& content) = 0;
+  // CONTENT into /proc/REL (REL: "sys/net/ipv4/ip_forward", "<pid>/attr/exec"), through a procfs
+  // the kernel vouches for: /proc must be the root of a procfs mount (PROC_SUPER_MAGIC, inode 1),
+  // and REL is looked up beneath it without following a symlink or crossing into another mount
+  // (openat2 RESOLVE_BENEATH | NO_SYMLINKS | NO_XDEV). The container's mount table is its
+  // config's and its image's: a bind over /proc/sys, or a /proc that is not procfs, would send a
+  // sysctl or an LSM label elsewhere (the CVE-2025-52881 class).
+  virtual Result<void> write_procfs(const std::string& rel, const std::string& content) = 0;
   // Each of VALUES written to PATH by a write() of its own, through one open: a file that takes
   // one entry per write (a v1 cgroup's devices.allow). An error names the value it failed on.
   virtual Result<void> write_each(const std::string& path, const std::vector<std::string>& values) {

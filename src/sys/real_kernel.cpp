@@ -10,7 +10,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -134,6 +136,26 @@ class RealKernel final : public Kernel {
     auto at = anchored(path);
     if (::fstatat(at.dir, at.rel, &st, 0) < 0) return sys_error("stat", path);
     return st;
+  }
+  Result<void> write_procfs(const std::string& rel, const std::string& content) override {
+    UniqueFd proc(::open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!proc) return sys_error("open", "/proc");
+    struct statfs fs{};
+    struct stat st{};
+    if (::fstatfs(proc.get(), &fs) < 0 || ::fstat(proc.get(), &st) < 0) return sys_error("stat", "/proc");
+    if (fs.f_type != PROC_SUPER_MAGIC || st.st_ino != 1)
+      return make_error("/proc is not the root of a procfs mount: refused to write /proc/" + rel + " through it");
+    struct open_how how{};
+    how.flags = O_WRONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+    long fd = -1;
+    do fd = ::syscall(SYS_openat2, proc.get(), rel.c_str(), &how, sizeof how);
+    while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+    if (fd < 0) return sys_error("open", "/proc/" + rel);
+    UniqueFd f(static_cast<int>(fd));
+    ssize_t n = ::write(f.get(), content.data(), content.size());
+    if (n != static_cast<ssize_t>(content.size())) return sys_error("write", "/proc/" + rel);
+    return {};
   }
   Result<void> write_file(const std::string& path, const std::string& content) override {
     return ns::write_file(path, content);

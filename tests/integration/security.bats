@@ -392,3 +392,115 @@ tamper() {
   [ "$(cat "$BATS_TEST_TMPDIR/pids/pid")" = "$(state_field c1 pid)" ]
   [ "$(ls -A "$BATS_TEST_TMPDIR/pids" | sort | tr '\n' ' ')" = ".pid.tmp pid " ]
 }
+
+# --- 5. Rootless: /sys, /sys/fs/cgroup included, is read-only -------------------------------
+
+@test "rootless spec: every mount under /sys is read-only in the container, /sys/fs/cgroup's included" {
+  local user=ns-rootless-test
+  id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+  DIR=$(mktemp -d /tmp/ns-sec.XXXXXX)
+  chmod 755 "$DIR"
+  cp -a "$NS_BUNDLE/rootfs" "$DIR/rootfs"
+  mkdir -p "$DIR/bundle" "$DIR/run"
+  chown -R "$user": "$DIR/bundle" "$DIR/run"
+  as_user() { su -s /bin/sh "$user" -c "XDG_RUNTIME_DIR='$DIR/run'; export XDG_RUNTIME_DIR; $1" </dev/null; }
+  as_user "cd '$DIR/bundle' && '$NS_RUNTIME' spec --rootless"
+  jq --arg r "$DIR/rootfs" '.root.path = $r | .process.terminal = false |
+      .process.args = ["/bin/sh", "-c", "awk '"'"'$5 ~ /^\\/sys/ {print $5, substr($6, 1, 2)}'"'"' /proc/self/mountinfo"]' \
+    "$DIR/bundle/config.json" > "$DIR/config.new" && chown "$user": "$DIR/config.new" && mv "$DIR/config.new" "$DIR/bundle/config.json"
+  run as_user "'$NS_RUNTIME' run --rm --bundle '$DIR/bundle' r1 2>/dev/null"
+  rm -rf "$DIR"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"/sys/fs/cgroup"* ]]   # the host's cgroup mounts are there, under the bind
+  ! grep -v " ro$" <<<"$output" || false
+}
+
+# --- 6. Sysctls: only a namespace's own, written through a procfs the runtime verified ---------
+
+@test "sysctl: a host-wide one is refused, and the host keeps its value" {
+  local before
+  before=$(cat /proc/sys/vm/swappiness)
+  cfg '.linux.sysctl = {"vm.swappiness": "7"}'
+  run rt create --bundle "$BUNDLE" c1
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'sysctl "vm.swappiness" belongs to no namespace a container can have'* ]]
+  [ "$(cat /proc/sys/vm/swappiness)" = "$before" ]
+  no_leftovers c1
+}
+
+@test "sysctl: a net one in the host's own network namespace, joined by path, is refused" {
+  cfg '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{"type": "network", "path": "/proc/self/ns/net"}]
+       | .linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+  run rt create --bundle "$BUNDLE" c1
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'the network namespace at /proc/self/ns/net is the host'"'"'s own'* ]]
+  no_leftovers c1
+}
+
+@test "sysctl: a mount over /proc/sys is not written through: the write must reach procfs itself" {
+  cfg '.mounts += [{"destination": "/proc/sys/net", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}]
+       | .linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+  run rt create --bundle "$BUNDLE" c1
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"/proc/sys/net/ipv4/ip_forward is not procfs's own file (something is mounted over it"* ]]
+  no_leftovers c1
+  # the plain case still works
+  setup_container_env
+  cfg '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+  set_args /bin/cat /proc/sys/net/ipv4/ip_forward
+  run rt run --rm --bundle "$BUNDLE" c2
+  [ "$status" -eq 0 ]
+  [ "$output" = 1 ]
+}
+
+# --- 8. proc and sysfs are mounted where they are named ---------------------------------------
+
+@test "rootfs: /proc (or /sys) as a symlink in the image is refused, not followed" {
+  cp -a "$NS_BUNDLE/rootfs" "$BATS_TEST_TMPDIR/rootfs"
+  for d in proc sys; do
+    rm -rf "$BATS_TEST_TMPDIR/rootfs/$d"
+    mkdir -p "$BATS_TEST_TMPDIR/rootfs/elsewhere-$d"
+    ln -s "/elsewhere-$d" "$BATS_TEST_TMPDIR/rootfs/$d"
+    cfg '.root.path = $r' --arg r "$BATS_TEST_TMPDIR/rootfs"
+    run rt create --bundle "$BUNDLE" c1
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"/$d is a symlink in the rootfs: refused"* ]]
+    no_leftovers c1
+    rm "$BATS_TEST_TMPDIR/rootfs/$d"
+    mkdir "$BATS_TEST_TMPDIR/rootfs/$d"
+  done
+}
+
+# --- 9. The init shows nothing of the runtime's host view -------------------------------------
+
+@test "init: from the first moment the runtime can see it, its working directory is no host directory of the caller's" {
+  local out="$BATS_TEST_TMPDIR/cwd" script="$BATS_TEST_TMPDIR/hook.sh"
+  # createRuntime runs while the init waits, before its root is set up: the earliest look
+  printf '%s\n' "pid=\$(sed 's/.*\"pid\": *\\([0-9]*\\).*/\\1/'); readlink /proc/\$pid/cwd > $out" > "$script"
+  cfg '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", $s]}]' --arg s "$script"
+  set_args /bin/true
+  mkdir -p "$BATS_TEST_TMPDIR/caller-dir"
+  (cd "$BATS_TEST_TMPDIR/caller-dir" && "$NS_RUNTIME" --root "$ROOT" run --rm --bundle "$BUNDLE" c1)
+  cat "$out"
+  [ "$(cat "$out")" = / ]
+}
+
+# --- 10. No mount namespace, no container --------------------------------------------------
+
+@test "namespaces: a config without a mount namespace is refused; the caller's root is untouched" {
+  # (linux_ns_itype of the runtime-tools suite: pivot_root would run in the caller's namespace)
+  local before
+  before=$(stat -c %i /)
+  cfg '.linux.namespaces = [.linux.namespaces[] | select(.type != "mount")]'
+  run rt run --rm --bundle "$BUNDLE" c1
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'linux.namespaces has no "mount" namespace: a container needs one'* ]]
+  [ "$(stat -c %i /)" = "$before" ]
+  no_leftovers c1
+}

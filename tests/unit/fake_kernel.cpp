@@ -87,11 +87,15 @@ Result<struct stat> FakeKernel::stat(const std::string& path) {
   struct stat st{};
   bool is_file = std::find(files.begin(), files.end(), path) != files.end();
   st.st_mode = is_file ? (S_IFREG | 0644) : (S_IFDIR | 0755);
+  if (std::find(symlinks.begin(), symlinks.end(), path) != symlinks.end()) st.st_mode = S_IFLNK | 0777;
   if (auto dev = char_devices.find(path); dev != char_devices.end()) {
     st.st_mode = S_IFCHR | 0666;
     st.st_rdev = dev->second;
   }
   return st;
+}
+Result<void> FakeKernel::write_procfs(const std::string& rel, const std::string& content) {
+  return record("write:/proc/" + rel + " " + content);
 }
 Result<void> FakeKernel::write_file(const std::string& path, const std::string& content) {
   return record("write:" + path + " " + content);

@@ -21,6 +21,8 @@ class FakeKernel : public sys::Kernel {
   // Paths that exist as regular files (for stat/fstat); everything else is a directory.
   std::vector<std::string> files;
   std::map<std::string, std::string> file_contents;
+  // Paths that are symlinks (for stat/fstat).
+  std::vector<std::string> symlinks;
   // Paths that are character devices (for stat/fstat), with their numbers.
   std::map<std::string, dev_t> char_devices{{"/dev/null", makedev(1, 3)}};
 
@@ -43,6 +45,7 @@ class FakeKernel : public sys::Kernel {
   Result<struct stat> fstat(int fd) override;
   Result<struct stat> stat(const std::string& path) override;
   Result<void> write_file(const std::string& path, const std::string& content) override;
+  Result<void> write_procfs(const std::string& rel, const std::string& content) override;
   Result<std::string> read_file(const std::string& path) override;
   Result<void> unlinkat(int dir_fd, const std::string& name, int flags) override;
   Result<void> sethostname(const std::string& name) override;

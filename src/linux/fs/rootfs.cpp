@@ -199,6 +199,28 @@ Result<void> mount_cgroup(sys::Kernel& k, const RootfsContext& ctx, int root_fd,
   return {};
 }
 
+// proc and sysfs must be at the path they are named by: the runtime and the masks find them
+// there (/proc/self/fd, /proc/sys, /sys/firmware), and a symlink in the image would put them
+// elsewhere, the masks following them (the CVE-2023-28642 class). Each component is looked at
+// without following it, in order, so the first symlink on the way is the one reported.
+static Result<void> no_symlink_on_the_way(sys::Kernel& k, int root_fd, const std::string& dest, const std::string& type) {
+  std::string prefix;
+  for (auto& part : split(dest, '/')) {
+    if (part.empty()) continue;
+    prefix += "/" + part;
+    auto fd = k.open_in_root(root_fd, prefix, O_PATH | O_NOFOLLOW);
+    if (!fd) {
+      if (fd.error().err == ENOENT) return {};  // made below, as a directory
+      return std::unexpected(fd.error());
+    }
+    auto st = TRY(k.fstat(fd->get()));
+    if (S_ISLNK(st.st_mode))
+      return make_error("mount " + type + " on " + dest + ": " + prefix + " is a symlink in the rootfs: refused (" + type +
+                        " must be at the path it is named by)");
+  }
+  return {};
+}
+
 Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, const oci::Mount& m) {
   MountOptions o = TRY(parse_mount_options(m.options));
   std::string dest = clean_dest(m.destination);
@@ -236,6 +258,7 @@ Result<void> mount_one(sys::Kernel& k, const RootfsContext& ctx, int root_fd, co
     return finish_mount(k, sys::fd_path(mounted.get()), dest, o);
   }
 
+  if (m.type == "proc" || m.type == "sysfs") TRY(no_symlink_on_the_way(k, root_fd, dest, m.type));
   auto target = TRY(mkdir_all_in_root(k, root_fd, dest, 0755));
   UniqueFd old_content;
   if (o.tmpcopyup) {

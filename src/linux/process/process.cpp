@@ -66,15 +66,17 @@ Result<void> set_hostname(sys::Kernel& k, const oci::Spec& spec) {
 
 Result<void> set_sysctl(sys::Kernel& k, const std::map<std::string, std::string>& sysctl) {
   for (auto& [key, value] : sysctl) {
-    std::string path = "/proc/sys/" + key;
-    for (size_t i = 10; i < path.size(); ++i)
-      if (path[i] == '.') path[i] = '/';
+    std::string rel = "sys/" + key;
+    for (size_t i = 4; i < rel.size(); ++i)
+      if (rel[i] == '.') rel[i] = '/';
     if (key.find("..") != std::string::npos || key.find('/') != std::string::npos)
       return make_error("sysctl \"" + key + "\": invalid name");
-    if (auto r = k.write_file(path, value); !r) {
+    if (auto r = k.write_procfs(rel, value); !r) {
       Error e = r.error();
       e.op = "write sysctl";
       e.path = key;
+      if (e.err == EXDEV || e.err == ELOOP)
+        e.msg = "/proc/" + rel + " is not procfs's own file (something is mounted over it, or a symlink leads elsewhere)";
       return std::unexpected(e);
     }
   }

@@ -46,11 +46,13 @@ Result<void> check_labels(const oci::Spec& spec) {
 Result<void> apply_labels(sys::Kernel& k, const oci::Process& p) {
   if (!p.apparmor_profile.empty()) {
     // The LSM-specific file of newer kernels, else the shared one AppArmor also reads.
-    std::string file = ::access("/proc/self/attr/apparmor/exec", F_OK) == 0 ? "/proc/self/attr/apparmor/exec"
-                                                                             : "/proc/self/attr/exec";
-    TRY(k.write_file(file, "exec " + p.apparmor_profile));
+    // Written through the verified procfs (Kernel::write_procfs), by pid: /proc/self is a symlink.
+    std::string self = std::to_string(::getpid());
+    std::string file = ::access("/proc/self/attr/apparmor/exec", F_OK) == 0 ? self + "/attr/apparmor/exec"
+                                                                             : self + "/attr/exec";
+    TRY(k.write_procfs(file, "exec " + p.apparmor_profile));
   }
-  if (!p.selinux_label.empty()) TRY(k.write_file("/proc/self/attr/exec", p.selinux_label));
+  if (!p.selinux_label.empty()) TRY(k.write_procfs(std::to_string(::getpid()) + "/attr/exec", p.selinux_label));
   return {};
 }
 
