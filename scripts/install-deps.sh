@@ -4,4 +4,4 @@
 set -eu
 exec "$(dirname "$0")/ensure-packages.sh" g++ cmake make binutils lld libc6-dev nlohmann-json3-dev libgtest-dev \
   libcap-dev libseccomp-dev busybox-static bats jq procps strace uidmap containernetworking-plugins iptables \
-  iproute2 curl
+  iproute2 curl clang-16 libclang-rt-16-dev

@@ -156,6 +156,8 @@ class Obj {
     if (!v.is_number_integer() && !v.is_number_unsigned()) {
       if (v.is_number_float()) {
         double d = v.get<double>();
+        // Out of long long's range the cast itself is undefined (fuzz-config found 1.9e62).
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return field_error(where, "value out of range");
         if (d != static_cast<double>(static_cast<long long>(d)))
           return field_error(where, "expected integer, got fraction");
         return to_int<Int>(json(static_cast<long long>(d)), where);

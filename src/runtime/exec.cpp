@@ -7,6 +7,7 @@
 // The intermediate reports the final pid and exits; attached, the runtime is a child subreaper
 // so the process becomes its child and its exit status can be waited for.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -52,17 +53,30 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
   for (auto [name, type] : order) {
     std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
     std::string ours = std::string("/proc/self/ns/") + name;
-    struct stat a{}, b{};
-    if (::stat(theirs.c_str(), &a) < 0) {
-      if (errno == ENOENT && std::string(name) == "time") continue;  // kernel without time ns
-      return sys_error("stat", theirs);
-    }
-    if (::stat(ours.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;
     UniqueFd fd(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return sys_error("open", theirs);
+    if (!fd) {
+      if (errno == ENOENT && std::string(name) == "time") continue;  // kernel without time ns
+      return sys_error("open", theirs);
+    }
+    struct stat a{}, b{};
+    if (::fstat(fd.get(), &a) < 0) return sys_error("stat", theirs);
+    if (::stat(ours.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;
     out.push_back({name, type, std::move(fd)});
   }
   return out;
+}
+
+// The init's namespaces, with the init pinned: a pidfd taken and the start time checked first,
+// the /proc/<pid>/ns files opened, then the pidfd asked whether the init exited meanwhile.
+// While it lives its pid cannot be another process's, so every file opened was its own; a pid
+// recycled between the state's check and the opens would otherwise hand us a stranger's.
+Result<std::vector<NsToJoin>> pinned_namespaces_of(const state::State& st) {
+  UniqueFd init(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
+  if (!init || state::process_start_time(st.pid) != st.pid_start) return make_error("container not running");
+  auto nss = TRY(pinned_namespaces_of(st));
+  struct pollfd pfd{init.get(), POLLIN, 0};
+  if (::poll(&pfd, 1, 0) != 0) return make_error("container not running");  // exited while we looked
+  return nss;
 }
 
 [[noreturn]] void fail_child(int sync_fd, Error e, const char* stage) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 
@@ -36,17 +37,36 @@ json to_json(const State& s) {
               {"hooks", s.hooks}, {"seccomp", s.seccomp}, {"cgroupLayout", s.cgroup_layout}};
 }
 
+namespace {
+// An integer field that fits T: nlohmann's get<T> converts a float with a plain cast, which is
+// undefined out of T's range (fuzz-state found pidStart 3.7e183), and truncates a wide integer.
+template <class T>
+T integer(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (v.is_number_unsigned()) {
+    auto u = v.get<unsigned long long>();
+    if (u <= static_cast<unsigned long long>(std::numeric_limits<T>::max())) return static_cast<T>(u);
+  } else if (v.is_number_integer()) {
+    auto n = v.get<long long>();
+    if (n >= static_cast<long long>(std::numeric_limits<T>::min()) &&
+        (n < 0 || static_cast<unsigned long long>(n) <= static_cast<unsigned long long>(std::numeric_limits<T>::max())))
+      return static_cast<T>(n);
+  }
+  throw json::type_error::create(302, std::string(key) + " is not an integer in range", &v);
+}
+}  // namespace
+
 Result<State> from_json(const json& j) {
   State s;
   try {
     s.oci_version = j.at("ociVersion").get<std::string>();
     s.id = j.at("id").get<std::string>();
-    s.pid = j.at("pid").get<pid_t>();
-    s.pid_start = j.at("pidStart").get<unsigned long long>();
+    s.pid = integer<pid_t>(j, "pid");
+    s.pid_start = integer<unsigned long long>(j, "pidStart");
     s.bundle = j.at("bundle").get<std::string>();
     s.rootfs = j.at("rootfs").get<std::string>();
     s.created = j.at("created").get<std::string>();
-    s.owner = j.at("owner").get<uid_t>();
+    s.owner = integer<uid_t>(j, "owner");
     s.annotations = j.at("annotations").get<std::map<std::string, std::string>>();
     s.cgroup_path = j.at("cgroupPath").get<std::string>();
     s.freezer = j.value("freezer", "");

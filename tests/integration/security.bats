@@ -23,33 +23,38 @@ reads_through_fds() {
   echo "/bin/ns-probe fds env; for i in 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -e /proc/self/fd/\$i ] && cat /proc/self/fd/\$i/../../../../../../../../..$BATS_TEST_TMPDIR/host-file; done 2>/dev/null; true"
 }
 
-@test "fds: --preserve-fds beyond what the caller opened passes the caller's fds, never the runtime's" {
-  set_args /bin/sh -c "$(reads_through_fds)"
-  run bash -c "$only_fd3; '$NS_RUNTIME' --root '$ROOT' run --rm --preserve-fds 12 --bundle '$BUNDLE' c1"
+# caller_runs SETUP ARGS...: ns-runtime ARGS, exec'd by a shell that has fd 3 open and nothing
+# else above stdio, after SETUP (exports; "" for none). It must succeed, and no host secret may
+# have been read through any fd.
+caller_runs() {
+  local setup=$1
+  shift
+  run bash -c "$only_fd3; $setup exec '$NS_RUNTIME' --root '$ROOT' $*"
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" != *"$SECRET"* ]]
+}
+
+@test "fds: --preserve-fds beyond what the caller opened passes the caller's fds, never the runtime's" {
+  set_args /bin/sh -c "$(reads_through_fds)"
+  caller_runs "" run --rm --preserve-fds 12 --bundle "'$BUNDLE'" c1
   [ "${lines[0]}" = "fds: 0 1 2 3" ]   # 0-2 and the caller's 3
   no_leftovers c1
 }
 
 @test "fds: LISTEN_FDS without LISTEN_PID (or another process's) passes nothing" {
   set_args /bin/sh -c "$(reads_through_fds)"
-  for pid in "" 1; do
-    run bash -c "$only_fd3; export LISTEN_FDS=12; [ -n '$pid' ] && export LISTEN_PID=$pid; exec '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
-    echo "$output"
-    [ "$status" -eq 0 ]
-    [ "${lines[0]}" = "fds: 0 1 2" ]
-    [[ "$output" != *"env: LISTEN_"* ]]
-  done
+  caller_runs "export LISTEN_FDS=12;" run --rm --bundle "'$BUNDLE'" c1
+  [ "${lines[0]}" = "fds: 0 1 2" ]
+  [[ "$output" != *"env: LISTEN_"* ]]
+  caller_runs "export LISTEN_FDS=12 LISTEN_PID=1;" run --rm --bundle "'$BUNDLE'" c1
+  [ "${lines[0]}" = "fds: 0 1 2" ]
+  [[ "$output" != *"env: LISTEN_"* ]]
 }
 
 @test "fds: LISTEN_FDS for us passes that many, no more, and the runtime's own never" {
   set_args /bin/sh -c "$(reads_through_fds)"
-  run bash -c "$only_fd3; export LISTEN_FDS=12 LISTEN_PID=\$\$; exec '$NS_RUNTIME' --root '$ROOT' run --rm --bundle '$BUNDLE' c1"
-  echo "$output"
-  [ "$status" -eq 0 ]
-  [[ "$output" != *"$SECRET"* ]]
+  caller_runs 'export LISTEN_FDS=12 LISTEN_PID=$$;' run --rm --bundle "'$BUNDLE'" c1
   [ "${lines[0]}" = "fds: 0 1 2 3" ]
   [[ "$output" == *"env: LISTEN_FDS=12"* ]]
   [[ "$output" == *"env: LISTEN_PID=1"* ]]
@@ -58,10 +63,7 @@ reads_through_fds() {
 @test "fds: exec --preserve-fds beyond what the caller opened passes no fd of the runtime's" {
   set_sleeper
   rt run -d --bundle "$BUNDLE" c1
-  run bash -c "$only_fd3; '$NS_RUNTIME' --root '$ROOT' exec --preserve-fds 12 c1 /bin/sh -c '$(reads_through_fds)'"
-  echo "$output"
-  [ "$status" -eq 0 ]
-  [[ "$output" != *"$SECRET"* ]]
+  caller_runs "" exec --preserve-fds 12 c1 /bin/sh -c "'$(reads_through_fds)'"
   [ "${lines[0]}" = "fds: 0 1 2 3" ]
 }
 

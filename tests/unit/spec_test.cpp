@@ -108,6 +108,16 @@ TEST(Spec, IntegersAreCheckedForRangeAndFractions) {
             "");
 }
 
+// Found by fuzz-config: a float beyond long long's range was cast before it was checked (undefined).
+TEST(Spec, AFloatFarOutOfRangeIsOutOfRangeNotACast) {
+  for (const char* v : {"1.88889e+62", "-1e300", "9.3e18"})
+    EXPECT_NE(error_of(std::string(R"({"ociVersion": "1", "root": {"path": "r"}, "process": {"args": ["a"], "user": {"uid": )") +
+                       v + "}}}")
+                  .find("process.user.uid: value out of range"),
+              std::string::npos)
+        << v;
+}
+
 TEST(Spec, RequiredFields) {
   EXPECT_NE(error_of(R"({"root": {"path": "r"}, "process": {"args": ["a"]}})").find("ociVersion: missing required"),
             std::string::npos);

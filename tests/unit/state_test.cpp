@@ -44,6 +44,23 @@ TEST(State, CheckStateRefusesWhatNamesAnythingButTheContainer) {
   refused([](State& s) { s.freezer = "/etc/passwd"; }, "is not the container's cgroup's");
 }
 
+// Found by fuzz-state: a float far out of range (or any float, or a wide integer) where an
+// integer goes was converted with a plain cast, undefined behaviour.
+TEST(State, IntegerFieldsMustBeIntegersInRange) {
+  auto base = nlohmann::json::parse(R"({"ociVersion":"1.2.0","id":"c1","pid":4242,"pidStart":7,"bundle":"/b",
+    "rootfs":"/b/r","created":"x","owner":0,"annotations":{},"cgroupPath":"","backend":"namespaces"})");
+  ASSERT_TRUE(from_json(base));
+  for (auto [key, value] : {std::pair{"pidStart", nlohmann::json(3.7e183)}, std::pair{"pid", nlohmann::json(1e30)},
+                            std::pair{"pid", nlohmann::json(4294967296LL)}, std::pair{"owner", nlohmann::json(-1)},
+                            std::pair{"pid", nlohmann::json(12.5)}}) {
+    auto j = base;
+    j[key] = value;
+    auto r = from_json(j);
+    ASSERT_FALSE(r) << key << "=" << value.dump();
+    EXPECT_NE(r.error().to_string().find("is not an integer in range"), std::string::npos) << r.error().to_string();
+  }
+}
+
 TEST(Json, NestingDeeperThanTheLimitIsRefusedBeforeParsing) {
   std::string deep(200000, '[');
   deep += std::string(200000, ']');
