@@ -248,7 +248,7 @@ Result<Spec> parse_spec(const std::string& text) {
     try {
       json discard = json::parse(text);
       (void)discard;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400 (fuzz-config)
       std::string what = e.what();
       auto pos = what.find("parse error");
       return make_error("config.json: invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));

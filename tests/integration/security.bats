@@ -384,6 +384,15 @@ tamper() {
   cp "$BATS_TEST_TMPDIR/c2.json" "$ROOT/c2.json"
 }
 
+@test "robustness: a number too large for a double in config.json is an error, not an abort" {
+  echo '{"ociVersion": 1e400}' > "$BUNDLE/config.json"
+  run rt create --bundle "$BUNDLE" c1
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"config.json: invalid JSON"*"number overflow"* ]]
+  no_leftovers c1
+}
+
 @test "robustness: a symlink planted where the pid file's temporary file used to go redirects nothing" {
   set_sleeper
   mkdir -p "$BATS_TEST_TMPDIR/pids"
