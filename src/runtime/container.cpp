@@ -5,7 +5,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -199,32 +198,6 @@ Backend& Runtime::backend_for(const state::State& st) {
 }
 
 namespace {
-// delete --force of a container whose state.json is unreadable: the init the lock file names
-// (pid and start time, so a recycled pid is never hit) is killed through a pidfd, and waited for.
-// Its cgroup, as the init itself shows it (never as the unreadable state says), goes after it.
-Result<void> kill_recorded_init(const std::string& id, pid_t pid, unsigned long long start) {
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd || state::process_start_time(pid) != start) return {};  // gone already
-  std::string cgroup;
-  if (auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup"))
-    for (auto& line : split(*text, '\n')) {
-      auto second = line.find(':', line.find(':') + 1);
-      if (second != std::string::npos && line.size() > second + 2) cgroup = line.substr(second + 1);
-    }
-  if (explain::on()) explain::call("PARENT", "pidfd_send_signal(pidfd_open(" + std::to_string(pid) + "), SIGKILL)");
-  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) < 0 && errno != ESRCH)
-    return sys_error("kill", std::to_string(pid));
-  struct pollfd pfd{pidfd.get(), POLLIN, 0};
-  if (::poll(&pfd, 1, 10'000) <= 0) return make_error("container init " + std::to_string(pid) + " did not exit after SIGKILL");
-  // Removed only where it is empty now (rmdir says EBUSY otherwise), and only a cgroup named for
-  // the container (its last component holds the id): the init's own, not a shared one.
-  if (!cgroup.empty() && path_basename(cgroup).find(id) != std::string::npos) {
-    sys::Kernel& k = sys::real_kernel();
-    if (auto layout = linux_cgroup::detect_layout(k)) (void)linux_cgroup::Cgroup(*layout, cgroup).destroy(k);
-  }
-  return {};
-}
-
 // -E: which fds the container is handed, and why no other fd of ours can be among them.
 std::string passed_fds_note(const CreateOptions& opts) {
   const char* listen = std::getenv("LISTEN_FDS");
@@ -457,7 +430,18 @@ Result<void> Runtime::remove(const std::string& id, bool force, const state::Sta
     // state file may be corrupt. The lock file names the init (Store::record_init): killed.
     if (force) {
       log::warn("delete --force " + id + ": " + loaded.error().to_string() + "; the init its lock file names is killed");
-      if (auto init = store_.recorded_init(id)) TRY(kill_recorded_init(id, init->first, init->second));
+      if (auto init = store_.recorded_init(id)) {
+        // What destroy needs, from the lock file (the init's pid and start time, so a recycled
+        // pid is never hit) and from the init itself (its cgroup, never the unreadable state's):
+        // only a cgroup named for the container (its last component holds the id), not a shared one.
+        state::State st;
+        st.id = id;
+        st.pid = init->first;
+        st.pid_start = init->second;
+        for (auto& path : linux_cgroup::cgroups_of(st.pid))
+          if (path_basename(path).find(id) != std::string::npos) st.cgroup_path = path;
+        TRY(ns_backend_.destroy(st, false));
+      }
       return store_.remove(id, true);
     }
     return std::unexpected(loaded.error());

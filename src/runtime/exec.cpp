@@ -73,7 +73,7 @@ Result<std::vector<NsToJoin>> namespaces_of(pid_t pid) {
 Result<std::vector<NsToJoin>> pinned_namespaces_of(const state::State& st) {
   UniqueFd init(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
   if (!init || state::process_start_time(st.pid) != st.pid_start) return make_error("container not running");
-  auto nss = TRY(pinned_namespaces_of(st));
+  auto nss = TRY(namespaces_of(st.pid));
   struct pollfd pfd{init.get(), POLLIN, 0};
   if (::poll(&pfd, 1, 0) != 0) return make_error("container not running");  // exited while we looked
   return nss;
@@ -151,13 +151,9 @@ Result<int> namespace_exec(const state::State& st, const ExecOptions& opts, cons
     return make_error("cannot allocate tty if ns-runtime will detach without setting console socket");
   if (!process.terminal && !opts.console_socket.empty())
     return make_error("cannot use console socket if ns-runtime will not allocate tty");
-  static const linux_process::PassedFds kNone;
-  const linux_process::PassedFds& passed = opts.passed_fds ? *opts.passed_fds : kNone;
-  if (passed.count() != opts.preserve_fds)
-    return make_error("the fds to pass (" + std::to_string(opts.preserve_fds) +
-                      ") were not claimed before the runtime opened its own");
+  const linux_process::PassedFds& passed = *TRY(linux_process::PassedFds::claimed(opts.passed_fds, opts.preserve_fds));
 
-  auto nss = TRY(namespaces_of(st.pid));
+  auto nss = TRY(pinned_namespaces_of(st));
   std::vector<std::string> cgroup_procs;
   if (!st.cgroup_path.empty()) {
     auto layout = TRY(linux_cgroup::recorded_layout(k, st.cgroup_layout));

@@ -1050,11 +1050,8 @@ class NamespaceBackend final : public Backend {
       ctx.own_cpu = placement.runtime_cpu();
     }
     // The fds the caller passes, claimed by the command line before anything was opened.
-    static const linux_process::PassedFds kNone;
-    const linux_process::PassedFds& passed = opts.passed_fds ? *opts.passed_fds : kNone;
-    if (passed.count() != opts.listen_fds + opts.preserve_fds)
-      return make_error("the fds to pass (" + std::to_string(opts.listen_fds + opts.preserve_fds) +
-                        ") were not claimed before the runtime opened its own");
+    const linux_process::PassedFds& passed =
+        *TRY(linux_process::PassedFds::claimed(opts.passed_fds, opts.listen_fds + opts.preserve_fds));
     const bool new_userns = l.has_new_namespace(oci::NsType::User);
 
     // 5. clone: the child is born in its new pid (and user) namespace, and on cgroup v2 in its
@@ -1272,12 +1269,8 @@ class NamespaceBackend final : public Backend {
   // that cgroup, or the state names someone else's (a planted cgroupPath of the host's services).
   static Result<void> cgroup_is_the_inits(const state::State& st) {
     if (st.cgroup_path.empty() || state::process_start_time(st.pid) != st.pid_start) return {};
-    auto text = read_file("/proc/" + std::to_string(st.pid) + "/cgroup");
-    if (!text) return {};  // gone meanwhile
-    for (auto& line : split(*text, '\n')) {
-      auto second = line.find(':', line.find(':') + 1);
-      if (second != std::string::npos && line.substr(second + 1) == st.cgroup_path) return {};
-    }
+    auto paths = linux_cgroup::cgroups_of(st.pid);
+    if (paths.empty() || std::find(paths.begin(), paths.end(), st.cgroup_path) != paths.end()) return {};  // gone, or in it
     return make_error("container \"" + st.id + "\": its init (pid " + std::to_string(st.pid) + ") is not in cgroup " +
                       st.cgroup_path + ", which its state names: the cgroup's processes are not signalled");
   }

@@ -158,6 +158,17 @@ Result<Layout> recorded_layout(sys::Kernel& k, const nlohmann::json& recorded) {
   return l;
 }
 
+std::vector<std::string> cgroups_of(pid_t pid) {
+  std::vector<std::string> out;
+  auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!text) return out;
+  for (auto& line : split(*text, '\n')) {  // "ID:CONTROLLERS:PATH"
+    auto second = line.find(':', line.find(':') + 1);
+    if (second != std::string::npos && second + 1 < line.size()) out.push_back(line.substr(second + 1));
+  }
+  return out;
+}
+
 Result<Layout> detect_layout(sys::Kernel& k) { return parse_layout(TRY(k.read_file("/proc/self/mountinfo"))); }
 
 Result<std::string> resolve_path(const std::string& cgroups_path, const std::string& id, bool systemd) {

@@ -38,6 +38,9 @@ struct Layout {
 // Parses mountinfo text (the content of /proc/self/mountinfo).
 Layout parse_layout(const std::string& mountinfo);
 Result<Layout> detect_layout(sys::Kernel& k);
+// The cgroup paths /proc/PID/cgroup lists for PID (one a hierarchy, as our cgroup namespace
+// sees them); empty when PID is gone.
+std::vector<std::string> cgroups_of(pid_t pid);
 // The layout as a container's state records it at create, so that later verbs need not read
 // mountinfo again (~0.1 ms each); recorded_layout falls back to detect_layout when the state
 // has no usable record (a state written before it did).

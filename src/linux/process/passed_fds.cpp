@@ -73,7 +73,13 @@ Result<PassedFds> PassedFds::claim(int count, std::span<const int> runtime_fds) 
   return out;
 }
 
-bool PassedFds::passes(int fd) const { return std::find(passed_.begin(), passed_.end(), fd) != passed_.end(); }
+Result<const PassedFds*> PassedFds::claimed(const std::shared_ptr<const PassedFds>& shared, int count) {
+  static const PassedFds kNone;
+  const PassedFds* p = shared ? shared.get() : &kNone;
+  if (p->count() != count)
+    return make_error("the fds to pass (" + std::to_string(count) + ") were not claimed before the runtime opened its own");
+  return p;
+}
 
 Result<void> PassedFds::prepare_for_exec() const {
   if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {

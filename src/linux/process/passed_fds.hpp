@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -33,10 +34,11 @@ class PassedFds {
   // entry point's, opened before anything could be claimed), which never pass. COUNT must not be
   // negative and the range must fit under the fd limit.
   static Result<PassedFds> claim(int count, std::span<const int> runtime_fds = {});
+  // The range a create or exec hands on, claimed for COUNT fds (SHARED null: nothing claimed, as
+  // for COUNT 0); an error when the count was not claimed before the runtime opened its own.
+  static Result<const PassedFds*> claimed(const std::shared_ptr<const PassedFds>& shared, int count);
 
   [[nodiscard]] int count() const { return count_; }
-  // Whether FD is one the caller passed (open when the range was claimed).
-  [[nodiscard]] bool passes(int fd) const;
   [[nodiscard]] const std::vector<int>& passed() const { return passed_; }
 
   // At exec, in the process that execs: the passed fds lose close-on-exec, every other fd from 3
