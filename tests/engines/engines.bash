@@ -60,10 +60,11 @@ freezer_state() {
   fi
 }
 
-# no_cgroup_named NAME: no cgroup directory of that name in any hierarchy.
+# no_cgroup_named NAME: no cgroup directory of exactly that name in any hierarchy (a substring
+# would match other tenants' cgroups, e.g. a hash that happens to contain "d1").
 no_cgroup_named() {
   local left
-  left=$(find /sys/fs/cgroup -maxdepth 4 -type d -name "*$1*" 2>/dev/null | head -3)
+  left=$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null | head -3)
   [ -z "$left" ] || { echo "cgroup left behind: $left" >&2; return 1; }
 }
 
