@@ -456,7 +456,8 @@ namespace {
 
 // The child after clone. Runs the stages, reports Ready, blocks on the exec fifo until
 // `start`, then execs the user process. Never returns.
-[[noreturn]] void init_main(InitContext& ctx, const linux_process::PassedFds& passed, int listen_fds, bool await_maps) {
+[[noreturn]] void init_main(InitContext& ctx, const linux_process::PassedFds& passed, int listen_fds, bool await_maps,
+                            bool runtime_root) {
   log::set_role(log::Role::Child);
   hooks::set_runtime_mount_ns(-1);  // our hooks run in the container's mount namespace
   linux_process::close_fds_from(3 + passed.count(), {ctx.sync_fd, ctx.fifo_fd.get(), log::fd()});
@@ -467,10 +468,12 @@ namespace {
   // Nothing of the runtime's host view stays reachable through /proc/<our pid>: not its working
   // directory (the caller's, a host path), and, as root, not our memory or exe either from the
   // first instruction on (a process of a pid namespace we join could look before our maps are
-  // written). Without root we stay dumpable until the maps are written: a runtime without root
-  // may write them only into /proc/PID files it owns, and a non-dumpable process's belong to root.
+  // written). A runtime without root keeps us dumpable until the maps are written: it may write
+  // them only into /proc/PID files it owns, and a non-dumpable process's belong to root. (Not
+  // our own euid decides: in a new user namespace it becomes 0 the moment uid_map is written,
+  // and going non-dumpable then made the runtime's next write, setgroups, fail with EACCES.)
   (void)::chdir("/");
-  if (::geteuid() == 0) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (runtime_root) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Our pid as the host sees it: /proc here is still the host's procfs.
   char self[32] = {0};
   if (::readlink("/proc/self", self, sizeof self - 1) > 0) ctx.host_pid = std::atoi(self);
@@ -1068,10 +1071,13 @@ class NamespaceBackend final : public Backend {
       explain::note("PARENT", "socketpair(AF_UNIX, SOCK_SEQPACKET): the sync channel; the exec fifo's fd goes along");
     }
     bool born_in_cgroup = false;
+    // Whether the runtime is root, asked here: in a new user namespace the child's own euid is
+    // 0 as soon as its maps are written, whoever wrote them.
+    const bool runtime_root = ::geteuid() == 0;
     pid_t pid = TRY(clone_child(linux_ns::clone_flags(l), cgroup_dir ? cgroup_dir.get() : -1, &born_in_cgroup));
     if (pid == 0) {
       parent_end.reset();
-      init_main(ctx, passed, opts.listen_fds, new_userns);
+      init_main(ctx, passed, opts.listen_fds, new_userns, runtime_root);
     }
     // The child was born on our CPU and is waiting for it: we go to the network namespace
     // thread's for the cgroup work (linux_process::CpuPlacement), first of all.

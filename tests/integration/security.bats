@@ -4,6 +4,7 @@
 # (docs/security.md lists them, attack class by attack class).
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
   setup_container_env
@@ -419,9 +420,10 @@ tamper() {
   jq --arg r "$DIR/rootfs" '.root.path = $r | .process.terminal = false |
       .process.args = ["/bin/sh", "-c", "awk '"'"'$5 ~ /^\\/sys/ {print $5, substr($6, 1, 2)}'"'"' /proc/self/mountinfo"]' \
     "$DIR/bundle/config.json" > "$DIR/config.new" && chown "$user": "$DIR/config.new" && mv "$DIR/config.new" "$DIR/bundle/config.json"
-  run as_user "'$NS_RUNTIME' run --rm --bundle '$DIR/bundle' r1 2>/dev/null"
+  run --separate-stderr as_user "'$NS_RUNTIME' run --rm --bundle '$DIR/bundle' r1"
   rm -rf "$DIR"
   echo "$output"
+  echo "stderr: $stderr"
   [ "$status" -eq 0 ]
   [[ "$output" == *"/sys/fs/cgroup"* ]]   # the host's cgroup mounts are there, under the bind
   ! grep -v " ro$" <<<"$output" || false
@@ -499,6 +501,30 @@ tamper() {
   (cd "$BATS_TEST_TMPDIR/caller-dir" && "$NS_RUNTIME" --root "$ROOT" run --rm --bundle "$BUNDLE" c1)
   cat "$out"
   [ "$(cat "$out")" = / ]
+}
+
+@test "init: going non-dumpable does not race a rootless runtime's id maps (setgroups after uid_map)" {
+  # The init once went non-dumpable when its own euid read 0, which in a new user namespace it
+  # does once uid_map is written: a runtime without root then could not open setgroups (its
+  # /proc files belong to root). strace widens the window: the init's first call waits 0.1 s,
+  # each write of the runtime's returns 0.3 s late.
+  local user=ns-rootless-test
+  id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+  DIR=$(mktemp -d /tmp/ns-sec.XXXXXX)
+  chmod 755 "$DIR"
+  cp -a "$NS_BUNDLE/rootfs" "$DIR/rootfs"
+  mkdir -p "$DIR/bundle" "$DIR/run"
+  chown -R "$user": "$DIR/bundle" "$DIR/run"
+  as_user() { su -s /bin/sh "$user" -c "XDG_RUNTIME_DIR='$DIR/run'; export XDG_RUNTIME_DIR; $1" </dev/null; }
+  as_user "cd '$DIR/bundle' && '$NS_RUNTIME' spec --rootless"
+  jq --arg r "$DIR/rootfs" '.root.path = $r | .process.terminal = false | .process.args = ["echo", "up"]' \
+    "$DIR/bundle/config.json" > "$DIR/config.new" && chown "$user": "$DIR/config.new" && mv "$DIR/config.new" "$DIR/bundle/config.json"
+  run --separate-stderr as_user "strace -f -qq -o /dev/null -e trace=chdir,write -e inject=chdir:delay_enter=100000 \
+      -e inject=write:delay_exit=300000 '$NS_RUNTIME' run --rm --bundle '$DIR/bundle' r1"
+  rm -rf "$DIR"
+  echo "$output / $stderr"
+  [ "$status" -eq 0 ]
+  [ "$output" = up ]
 }
 
 # --- 10. No mount namespace, no container --------------------------------------------------
