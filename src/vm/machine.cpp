@@ -158,9 +158,14 @@ std::vector<std::string> qemu_argv(const MachineConfig& m) {
       // virtiofsd cannot serve a legacy virtio-mmio device.
       "-global", "virtio-mmio.force-legacy=false",
       "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-      // QEMU runs as root: its seccomp sandbox refuses it new processes, privileges and
-      // obsolete system calls, should a guest ever get code to run in it.
-      "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+      // Should a guest ever get code to run in QEMU: QEMU's seccomp sandbox refuses it new
+      // processes, obsolete system calls and scheduling changes, and before the guest starts it
+      // has chrooted to an empty directory and become a uid of its own, with no capabilities
+      // (vm/confine.hpp). elevateprivileges stays allowed: -runas is a setuid, which deny kills;
+      // after it the set*id calls cannot raise anything, as no capability is left.
+      "-sandbox", "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny",
+      "-chroot", m.jail_dir,
+      "-runas", kRunasAtFork,
       "-qmp", "unix:" + m.qmp_socket + ",server=on,wait=off",
       "-chardev", "file,id=console,path=" + m.serial_log + ",append=on",
       "-serial", "chardev:console",

@@ -78,9 +78,13 @@ struct MachineConfig {
   std::string agent_socket;     // the monitor listens here; QEMU connects the virtserialport
   std::string serial_log;       // the guest console
   std::string qmp_socket;       // QEMU listens here for QMP (pause: stop, resume: cont)
+  std::string jail_dir;         // empty: QEMU chroots here once it has opened the rest (-chroot)
   uint64_t tsc_khz = 0;
   std::vector<std::string> nic_macs;  // one virtio-net NIC each, on the tap fds 3, 4, ... QEMU gets
 };
+// QEMU's command line. Its -runas value is kRunasAtFork: the uid and gid are QEMU's own pid's
+// (vm/confine.hpp), known once it is forked.
+inline constexpr const char* kRunasAtFork = "UID:GID";
 std::vector<std::string> qemu_argv(const MachineConfig& m);
 // virtiofsd on an inherited listening socket (FD), sharing SOURCE.
 std::vector<std::string> virtiofsd_argv(const std::string& virtiofsd, int fd, const std::string& source);

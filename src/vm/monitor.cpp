@@ -60,7 +60,10 @@ const explain::Narration kBoot{
     "vm-boot", "",
     "QEMU boots a microvm (no PCI, no firmware, no emulated legacy hardware beyond a serial console) straight "
     "into the guest kernel, whose initramfs's /init is this same program as the guest agent. The agent loads the "
-    "virtio modules, mounts the share and says hello on a virtio-serial port."};
+    "virtio modules, mounts the share and says hello on a virtio-serial port. Should a guest ever get code to run "
+    "in QEMU, QEMU has by then no capability, a uid of its own (0x70000000 + its pid, -runas), an empty root "
+    "(-chroot) and, without NICs, an empty network namespace; a seccomp filter refuses it ptrace, bpf, modules and "
+    "mounts. virtiofsd, which has to act as the owner of any file in the share, sees only the share."};
 const explain::Narration kPooled{
     "vm-pool", "",
     "A VM booted ahead of time by `ns-runtime vm-pool` was waiting, its agent up and its share empty: the pool "
@@ -506,6 +509,7 @@ void place_in(MonitorPlan& plan) {
   plan.machine.agent_socket = plan.dir + "/agent.sock";
   plan.machine.serial_log = log_path(plan.dir);
   plan.machine.qmp_socket = qmp_path(plan.dir);
+  plan.machine.jail_dir = plan.dir + "/empty";
   plan.log = plan.pooled ? plan.pooled->log : plan.machine.serial_log;
 }
 

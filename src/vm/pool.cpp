@@ -146,6 +146,7 @@ class Daemon {
     m.virtiofs_socket = v->dir + "/virtiofs.sock";
     m.agent_socket = v->dir + "/agent.sock";
     m.serial_log = v->dir + "/vm.log";
+    m.jail_dir = v->dir + "/empty";
     m.qmp_socket = v->dir + "/qmp.sock";
     v->log.reset(::open(m.serial_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (!v->log) return sys_error("open", m.serial_log);

@@ -8,14 +8,18 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "common/file.hpp"
 #include "common/unix_socket.hpp"
 #include "linux/process/process.hpp"
 #include "linux/process/program.hpp"
+#include "vm/confine.hpp"
 
 namespace ns::vm {
 
@@ -79,9 +83,10 @@ Result<void> bind_shares(const std::string& root, const std::vector<Share>& shar
 
 namespace {
 
-// A child that dies with us. Its stdin is /dev/null, its output LOG_FD; the fds of PASS become
-// its fds 3, 4, ...
-Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, const std::vector<int>& pass) {
+// A child that dies with us, confined as C says (vm/confine.hpp). Its stdin is /dev/null, its
+// output LOG_FD; the fds of PASS become its fds 3, 4, ...
+Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, const std::vector<int>& pass,
+                    const Confinement& c) {
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return sys_error("fork", argv[0]);
@@ -104,8 +109,14 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, const std:
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  ::execv(args[0], args.data());
-  std::string msg = "ns-runtime: exec " + argv[0] + ": " + errno_string(errno) + "\n";
+  std::string runas = qemu_runas(::getpid());
+  if (c.runas_arg > 0 && static_cast<size_t>(c.runas_arg) < argv.size()) args[c.runas_arg] = runas.data();
+  std::string msg;
+  if (auto confined = confine(c); !confined) msg = "ns-runtime: confining " + argv[0] + ": " + confined.error().to_string() + "\n";
+  else {
+    ::execv(args[0], args.data());
+    msg = "ns-runtime: exec " + argv[0] + ": " + errno_string(errno) + "\n";
+  }
   (void)!::write(2, msg.data(), msg.size());
   ::_exit(127);
 }
@@ -127,12 +138,21 @@ Result<Launched> launch(const MachineConfig& m, const std::string& virtiofsd, co
   Launched l;
   UniqueFd fs_listen = TRY(listen_unix(m.virtiofs_socket));
   l.virtiofsd_argv = virtiofsd_argv(virtiofsd, 3, share_dir);
-  l.vm.virtiofsd = Proc::watch("virtiofsd", TRY(spawn(l.virtiofsd_argv, log_fd, {fs_listen.get()})), true);
-  l.agent_listen = TRY(listen_unix(m.agent_socket));
-  l.qemu_argv = qemu_argv(m);
-  std::vector<int> tap_fds;
-  for (auto& tap : taps) tap_fds.push_back(tap.get());
-  auto qemu = spawn(l.qemu_argv, log_fd, tap_fds);
+  l.vm.virtiofsd = Proc::watch("virtiofsd", TRY(spawn(l.virtiofsd_argv, log_fd, {fs_listen.get()}, virtiofsd_confinement())), true);
+  auto qemu = [&]() -> Result<pid_t> {
+    if (::mkdir(m.jail_dir.c_str(), 0555) < 0) return sys_error("mkdir", m.jail_dir);
+    l.agent_listen = TRY(listen_unix(m.agent_socket));
+    l.qemu_argv = qemu_argv(m);
+    Confinement c = qemu_confinement();
+    c.own_network = taps.empty();
+    auto runas = std::find(l.qemu_argv.begin(), l.qemu_argv.end(), "-runas");
+    if (runas != l.qemu_argv.end()) c.runas_arg = static_cast<int>(runas - l.qemu_argv.begin()) + 1;
+    std::vector<int> tap_fds;
+    for (auto& tap : taps) tap_fds.push_back(tap.get());
+    pid_t pid = TRY(spawn(l.qemu_argv, log_fd, tap_fds, c));
+    if (c.runas_arg > 0) l.qemu_argv[c.runas_arg] = qemu_runas(pid);
+    return pid;
+  }();
   if (!qemu) {
     l.vm.virtiofsd.kill();
     return std::unexpected(qemu.error());

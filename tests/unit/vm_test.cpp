@@ -1,6 +1,11 @@
 // VM mode's host-side decisions, without QEMU: the agent channel's framing, the guest's view of
 // config.json and its shares, the machine's size, the QEMU and virtiofsd command lines.
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +17,7 @@
 
 #include "oci/spec.hpp"
 #include "linux/net/netdev.hpp"
+#include "vm/confine.hpp"
 #include "vm/machine.hpp"
 #include "vm/protocol.hpp"
 
@@ -169,6 +175,7 @@ TEST(VmMachine, QemuCommandLine) {
   m.agent_socket = "/s/agent.sock";
   m.serial_log = "/s/vm.log";
   m.qmp_socket = "/s/qmp.sock";
+  m.jail_dir = "/s/empty";
   m.tsc_khz = 2000000;
   auto argv = qemu_argv(m);
   auto has = [&](const std::string& a, const std::string& b) {
@@ -189,6 +196,9 @@ TEST(VmMachine, QemuCommandLine) {
       {"-kernel", "/vm/vmlinux"},
       {"-initrd", "/vm/agent.cpio"},
       {"-qmp", "unix:/s/qmp.sock,server=on,wait=off"},
+      {"-chroot", "/s/empty"},
+      {"-runas", kRunasAtFork},
+      {"-sandbox", "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny"},
   };
   for (auto& [flag, value] : expected) EXPECT_TRUE(has(flag, value)) << flag << " " << value;
   auto append = std::find(argv.begin(), argv.end(), "-append");
@@ -199,6 +209,58 @@ TEST(VmMachine, QemuCommandLine) {
   EXPECT_TRUE(has("-cpu", "host"));
   append = std::find(argv.begin(), argv.end(), "-append");
   EXPECT_EQ((append + 1)->find("tsc_early_khz"), std::string::npos);
+}
+
+TEST(VmConfine, QemuGetsAUidOfItsOwnAndThreeCapabilities) {
+  EXPECT_EQ(qemu_id(1234), 0x70000000u + 1234);
+  EXPECT_EQ(qemu_runas(1234), "1879049426:1879049426");
+  // pid_max is at most 2^22: the ids stay below 2^31.
+  EXPECT_LT(qemu_id(1 << 22), 0x80000000u);
+  auto q = qemu_confinement();
+  std::vector<int> caps = q.caps;
+  std::sort(caps.begin(), caps.end());
+  EXPECT_EQ(caps, (std::vector<int>{CAP_SETGID, CAP_SETUID, CAP_SYS_CHROOT}));
+  auto denies = [](const Confinement& c, const char* call) {
+    return std::find(c.denied.begin(), c.denied.end(), call) != c.denied.end();
+  };
+  for (const char* call : {"ptrace", "process_vm_readv", "bpf", "perf_event_open", "init_module", "kexec_load",
+                           "keyctl", "mount", "unshare", "setns", "open_by_handle_at"})
+    EXPECT_TRUE(denies(q, call)) << call;
+  // virtiofsd builds its sandbox with namespaces, mounts and a pivot_root: those stay allowed.
+  auto v = virtiofsd_confinement();
+  for (const char* call : {"ptrace", "process_vm_writev", "bpf", "perf_event_open", "finit_module", "keyctl"})
+    EXPECT_TRUE(denies(v, call)) << call;
+  for (const char* call : {"mount", "unshare", "pivot_root", "umount2", "chroot", "execve"})
+    EXPECT_FALSE(denies(v, call)) << call;
+  EXPECT_FALSE(denies(q, "chroot"));  // -chroot
+  EXPECT_FALSE(denies(q, "execve"));
+  EXPECT_TRUE(std::find(v.caps.begin(), v.caps.end(), CAP_MKNOD) == v.caps.end());
+  EXPECT_TRUE(std::find(v.caps.begin(), v.caps.end(), CAP_SYS_PTRACE) == v.caps.end());
+}
+
+// confine() for real, in a child: the bounding set, no_new_privs, the filter.
+TEST(VmConfine, AConfinedChildHasTheBoundingSetAndTheFilter) {
+  if (::geteuid() != 0) GTEST_SKIP() << "cutting the bounding set takes CAP_SETPCAP: run as root";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!confine(qemu_confinement())) ::_exit(10);
+    if (::prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0) != 1) ::_exit(11);
+    if (::prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0) ::_exit(12);
+    if (::prctl(PR_CAPBSET_READ, CAP_SYS_PTRACE, 0, 0, 0) != 0) ::_exit(13);
+    if (::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) ::_exit(14);
+    errno = 0;
+    if (::syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) != -1 || errno != EPERM) ::_exit(15);
+    errno = 0;
+    if (::syscall(SYS_bpf, 0, nullptr, 0) != -1 || errno != EPERM) ::_exit(16);
+    // What QEMU needs still works.
+    if (::getpid() <= 0 || ::chroot("/") != 0) ::_exit(17);
+    ::_exit(0);
+  }
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
 TEST(VmMachine, AcceleratorChoice) {
