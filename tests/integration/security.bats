@@ -405,9 +405,10 @@ tamper() {
   [ "$(ls -A "$BATS_TEST_TMPDIR/pids" | sort | tr '\n' ' ')" = ".pid.tmp pid " ]
 }
 
-# --- 5. Rootless: /sys, /sys/fs/cgroup included, is read-only -------------------------------
-
-@test "rootless spec: every mount under /sys is read-only in the container, /sys/fs/cgroup's included" {
+# rootless_bundle ARGS_JSON: as the unprivileged user ns-rootless-test, a bundle made by
+# `spec --rootless` in DIR (a fresh directory under /tmp) with a copy of the test rootfs, the
+# process ARGS_JSON and no terminal; as_user CMD runs CMD as that user with its own runtime dir.
+rootless_bundle() {
   local user=ns-rootless-test
   id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
   DIR=$(mktemp -d /tmp/ns-sec.XXXXXX)
@@ -415,11 +416,16 @@ tamper() {
   cp -a "$NS_BUNDLE/rootfs" "$DIR/rootfs"
   mkdir -p "$DIR/bundle" "$DIR/run"
   chown -R "$user": "$DIR/bundle" "$DIR/run"
-  as_user() { su -s /bin/sh "$user" -c "XDG_RUNTIME_DIR='$DIR/run'; export XDG_RUNTIME_DIR; $1" </dev/null; }
+  as_user() { su -s /bin/sh ns-rootless-test -c "XDG_RUNTIME_DIR='$DIR/run'; export XDG_RUNTIME_DIR; $1" </dev/null; }
   as_user "cd '$DIR/bundle' && '$NS_RUNTIME' spec --rootless"
-  jq --arg r "$DIR/rootfs" '.root.path = $r | .process.terminal = false |
-      .process.args = ["/bin/sh", "-c", "awk '"'"'$5 ~ /^\\/sys/ {print $5, substr($6, 1, 2)}'"'"' /proc/self/mountinfo"]' \
+  jq --arg r "$DIR/rootfs" --argjson a "$1" '.root.path = $r | .process.terminal = false | .process.args = $a' \
     "$DIR/bundle/config.json" > "$DIR/config.new" && chown "$user": "$DIR/config.new" && mv "$DIR/config.new" "$DIR/bundle/config.json"
+}
+
+# --- 5. Rootless: /sys, /sys/fs/cgroup included, is read-only -------------------------------
+
+@test "rootless spec: every mount under /sys is read-only in the container, /sys/fs/cgroup's included" {
+  rootless_bundle '["/bin/sh", "-c", "awk '"'"'$5 ~ /^\\/sys/ {print $5, substr($6, 1, 2)}'"'"' /proc/self/mountinfo"]'
   run --separate-stderr as_user "'$NS_RUNTIME' run --rm --bundle '$DIR/bundle' r1"
   rm -rf "$DIR"
   echo "$output"
@@ -508,17 +514,7 @@ tamper() {
   # does once uid_map is written: a runtime without root then could not open setgroups (its
   # /proc files belong to root). strace widens the window: the init's first call waits 0.1 s,
   # each write of the runtime's returns 0.3 s late.
-  local user=ns-rootless-test
-  id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
-  DIR=$(mktemp -d /tmp/ns-sec.XXXXXX)
-  chmod 755 "$DIR"
-  cp -a "$NS_BUNDLE/rootfs" "$DIR/rootfs"
-  mkdir -p "$DIR/bundle" "$DIR/run"
-  chown -R "$user": "$DIR/bundle" "$DIR/run"
-  as_user() { su -s /bin/sh "$user" -c "XDG_RUNTIME_DIR='$DIR/run'; export XDG_RUNTIME_DIR; $1" </dev/null; }
-  as_user "cd '$DIR/bundle' && '$NS_RUNTIME' spec --rootless"
-  jq --arg r "$DIR/rootfs" '.root.path = $r | .process.terminal = false | .process.args = ["echo", "up"]' \
-    "$DIR/bundle/config.json" > "$DIR/config.new" && chown "$user": "$DIR/config.new" && mv "$DIR/config.new" "$DIR/bundle/config.json"
+  rootless_bundle '["echo", "up"]'
   run --separate-stderr as_user "strace -f -qq -o /dev/null -e trace=chdir,write -e inject=chdir:delay_enter=100000 \
       -e inject=write:delay_exit=300000 '$NS_RUNTIME' run --rm --bundle '$DIR/bundle' r1"
   rm -rf "$DIR"
