@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "fake_kernel.hpp"
+#include "linux/cgroup/cgroup.hpp"
 #include "linux/cgroup/resources.hpp"
+
+#include <algorithm>
 
 namespace ns::linux_cgroup {
 namespace {
@@ -57,6 +60,27 @@ TEST(Resources, PidsAndZeroMeansUnchangedOnUpdate) {
   EXPECT_EQ(find(plan_writes(parse(R"({"pids": {"limit": 0}})")), "pids.max")->v1_value, "max");
   auto w = plan_writes(parse(R"({"pids": {"limit": 0}, "memory": {"limit": 0}, "cpu": {"shares": 0}})"), true);
   EXPECT_TRUE(w.empty());
+}
+
+// On a pure v2 host blkio is the io controller: its throttles go to io.max, and +io (not +blkio)
+// is what each level's cgroup.subtree_control is given.
+TEST(Resources, BlockIoOnPureV2IsTheIoController) {
+  Layout l = parse_layout("25 1 0:23 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n");
+  Cgroup cg(l, "/nano-sandbox/c1");
+  test::FakeKernel k;
+  k.file_contents["/sys/fs/cgroup/cgroup.controllers"] = "cpuset cpu io memory pids\n";
+  auto w = plan_writes(parse(R"({"blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}]}})"));
+  ASSERT_TRUE(check_controllers(k, cg, w));
+  ASSERT_TRUE(enable_v2_controllers(k, cg, w));
+  ASSERT_TRUE(apply(k, cg, w));
+  auto has = [&](const std::string& call) { return std::find(k.calls.begin(), k.calls.end(), call) != k.calls.end(); };
+  EXPECT_TRUE(has("write:/sys/fs/cgroup/cgroup.subtree_control +io")) << k.dump();
+  EXPECT_TRUE(has("write:/sys/fs/cgroup/nano-sandbox/c1/io.max 8:0 rbps=1048576")) << k.dump();
+  // Without an io controller it is the error it always was.
+  k.file_contents["/sys/fs/cgroup/cgroup.controllers"] = "cpu memory pids\n";
+  auto missing = check_controllers(k, cg, w);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().to_string().find("\"blkio\" is not available"), std::string::npos);
 }
 
 TEST(Resources, DevicesInOrderWithWildcards) {

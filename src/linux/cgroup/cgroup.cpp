@@ -338,6 +338,7 @@ const Hierarchy* Cgroup::home_of(sys::Kernel& k, const std::string& controller, 
         return &h;
       }
   }
+  const std::string v2_name = v2_controller(controller);
   for (auto& h : layout_.hierarchies) {
     if (!h.v2) continue;
     auto available = k.read_file(h.mountpoint + "/cgroup.controllers");
@@ -345,7 +346,7 @@ const Hierarchy* Cgroup::home_of(sys::Kernel& k, const std::string& controller, 
     for (auto& c : split(*available, ' ')) {
       std::string name = c;
       while (!name.empty() && name.back() == '\n') name.pop_back();
-      if (name == controller) {
+      if (name == v2_name) {
         *is_v2 = true;
         return &h;
       }

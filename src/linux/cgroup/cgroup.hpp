@@ -23,6 +23,9 @@
 
 namespace ns::linux_cgroup {
 
+// A controller's name in cgroup v2: v1's blkio is io there; the others keep theirs.
+inline std::string v2_controller(const std::string& controller) { return controller == "blkio" ? "io" : controller; }
+
 struct Hierarchy {
   std::string mountpoint;    // "/sys/fs/cgroup/memory"
   std::string name;          // "memory", "cpu,cpuacct", "systemd", "unified", "" for pure v2

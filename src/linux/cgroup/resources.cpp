@@ -384,7 +384,7 @@ Result<void> enable_v2_controllers(sys::Kernel& k, const Cgroup& cg, const std::
   std::set<std::string> needed;
   for (auto& w : writes) {
     bool v2 = false;
-    if (cg.home_of(k, w.controller, &v2) && v2) needed.insert(w.controller);
+    if (cg.home_of(k, w.controller, &v2) && v2) needed.insert(v2_controller(w.controller));
   }
   if (needed.empty()) return {};
   for (auto& h : cg.layout().hierarchies) {
