@@ -58,16 +58,19 @@ SuccessAction=poweroff-force
 
 [Service]
 Type=exec
+Environment=TMPDIR=/var/tmp/nslane
 ExecStart=/bin/sh -c 'mkdir -p /run/nslane && mount -t virtiofs out /run/nslane && systemctl is-system-running --wait >/run/nslane/system-state 2>&1; cd / && /bin/sh /run/nslane/run.sh >/run/nslane/log 2>&1; echo $? >/run/nslane/status.tmp; mv /run/nslane/status.tmp /run/nslane/status; sync'
 StandardOutput=journal+console
 TimeoutStartSec=infinity
 EOF
 ln -s ../nslane.service "$u/etc/systemd/system/multi-user.target.wants/nslane.service"
 mount -t overlay overlay -o "lowerdir=/lower,upperdir=$u,workdir=/layer/work" /newroot || die "overlay"
-# /tmp on the lane's scratch disk (the host made it ext4): a real block device, so block I/O is
-# accounted and throttled as on a host's disk. Mounted here: the host has no udev to announce it.
-mount -t ext4 /dev/vda /newroot/tmp || die "mount /dev/vda on /tmp"
-chmod 1777 /newroot/tmp
+# $TMPDIR (/var/tmp/nslane) on the lane's scratch disk (the host made it ext4): a real block
+# device, so block I/O is accounted and throttled as on a host's disk. Not /tmp itself: the host's
+# /tmp (a clone under test may live there) stays visible. Mounted here: the host has no udev.
+mkdir -p /newroot/var/tmp/nslane
+mount -t ext4 /dev/vda /newroot/var/tmp/nslane || die "mount /dev/vda on /var/tmp/nslane"
+chmod 1777 /newroot/var/tmp/nslane
 # Engine storage cannot live on an overlay root.
 for d in var/lib/containers var/lib/containerd var/lib/docker; do
   mkdir -p "/newroot/$d" && mount -t tmpfs -o mode=0711 tmpfs "/newroot/$d"

@@ -14,14 +14,14 @@ lane_leftovers() {
 }
 
 @test "lane: systemd as PID 1 on cgroup v2 alone; the command's output and exit status come back" {
-  run "$LANE" "$NS_BUILD_DIR" 300 'cat /proc/1/comm; stat -f -c %T /sys/fs/cgroup; grep -c " cgroup " /proc/mounts; cat /run/nslane/system-state; stat -f -c %T /tmp; exit 7'
+  run "$LANE" "$NS_BUILD_DIR" 300 'cat /proc/1/comm; stat -f -c %T /sys/fs/cgroup; grep -c " cgroup " /proc/mounts; cat /run/nslane/system-state; stat -f -c %T "$TMPDIR"; cd /tmp && ls -d nslane.* >/dev/null; exit 7'
   echo "$output"
   [ "$status" -eq 7 ]
   [ "${lines[0]}" = systemd ]
   [ "${lines[1]}" = cgroup2fs ]
   [ "${lines[2]}" = 0 ]        # no v1 hierarchy
   [ "${lines[3]}" = running ]  # every unit up, none failed
-  [ "${lines[4]}" = ext2/ext3 ]  # /tmp on the scratch disk
+  [ "${lines[4]}" = ext2/ext3 ]  # $TMPDIR on the scratch disk; the host's /tmp visible
   lane_leftovers
 }
 

@@ -54,7 +54,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$work/root" "$work/out"
-# The guest's /tmp: a sparse ext4 image on a virtio-blk disk.
+# The guest's $TMPDIR: a sparse ext4 image on a virtio-blk disk.
 truncate -s 4G "$work/scratch.img"
 mkfs.ext4 -q -F -E root_owner=0:0 "$work/scratch.img"
 printf '%s\n' "$*" >"$work/out/run.sh"
