@@ -8,6 +8,8 @@
 
 #include <seccomp.h>
 
+#include <algorithm>
+
 #include "linux/security/seccomp.hpp"
 
 namespace ns::vm {
@@ -55,14 +57,11 @@ Confinement virtiofsd_confinement() {
   return c;
 }
 
-Result<void> confine(const Confinement& c) {
-  if (c.own_network && ::unshare(CLONE_NEWNET) < 0) return sys_error("unshare", "CLONE_NEWNET");
-  // The bounding set: every capability this kernel has (PR_CAPBSET_READ fails past the last).
-  for (int cap = 0; ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-    bool keep = false;
-    for (int k : c.caps) keep = keep || k == cap;
-    if (!keep && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return sys_error("prctl PR_CAPBSET_DROP", std::to_string(cap));
-  }
+Result<void> confine(sys::Kernel& k, const Confinement& c) {
+  if (c.own_network) TRY(k.unshare(CLONE_NEWNET));
+  // The bounding set: every capability this kernel has that C does not keep.
+  for (int cap = 0; cap <= k.last_cap(); ++cap)
+    if (std::find(c.caps.begin(), c.caps.end(), cap) == c.caps.end()) TRY(k.drop_bounding_cap(cap));
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return sys_error("prctl PR_CAP_AMBIENT_CLEAR_ALL", {});
   cap_t caps = cap_get_proc();
   if (!caps) return sys_error("cap_get_proc", {});
@@ -71,7 +70,7 @@ Result<void> confine(const Confinement& c) {
   int err = errno;
   cap_free(caps);
   if (rc < 0) return sys_error("cap_set_proc (inheritable cleared)", {}, err);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS", {});
+  TRY(k.set_no_new_privs());
   linux_security::SeccompFilter f;
   f.default_action = SCMP_ACT_ALLOW;
   f.rules.push_back({c.denied, static_cast<uint32_t>(SCMP_ACT_ERRNO(EPERM)), {}});

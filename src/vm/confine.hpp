@@ -12,9 +12,9 @@
 // and becomes a uid and gid of its own (-chroot, -runas): kQemuIdBase + its pid, unique while it
 // runs, no supplementary groups, no capabilities left. A VM without NICs gets its QEMU an empty
 // network namespace: nothing on the host's network (its loopback, abstract unix sockets) is
-// reachable from it; one with NICs has it in the container's network namespace. virtiofsd keeps root's uid and the
-// capabilities that serving files of any owner takes; its own sandbox (new mount, pid and network
-// namespaces, pivot_root into the share) limits it to the share's files.
+// reachable from it; one with NICs has it in the container's network namespace. virtiofsd keeps
+// root's uid and the capabilities that serving files of any owner takes; its own sandbox (new
+// mount, pid and network namespaces, pivot_root into the share) limits it to the share's files.
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "sys/kernel.hpp"
 
 namespace ns::vm {
 
@@ -51,7 +52,8 @@ Confinement virtiofsd_confinement();
 
 // In the forked child, before execve: an empty network namespace (when asked), the bounding
 // set, inheritable and ambient cleared, no_new_privs, the filter. An error names the step and
-// carries errno.
-Result<void> confine(const Confinement& c);
+// carries errno. The namespace, bounding set and no_new_privs go through K (the seam);
+// inheritable and ambient are cleared directly.
+Result<void> confine(sys::Kernel& k, const Confinement& c);
 
 }  // namespace ns::vm

@@ -19,6 +19,7 @@
 #include "common/unix_socket.hpp"
 #include "linux/process/process.hpp"
 #include "linux/process/program.hpp"
+#include "sys/kernel.hpp"
 #include "vm/confine.hpp"
 
 namespace ns::vm {
@@ -109,10 +110,13 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, int log_fd, const std:
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::string runas = qemu_runas(::getpid());
-  if (c.runas_arg > 0 && static_cast<size_t>(c.runas_arg) < argv.size()) args[c.runas_arg] = runas.data();
+  std::string runas;
+  if (c.runas_arg > 0 && static_cast<size_t>(c.runas_arg) < argv.size()) {
+    runas = qemu_runas(::getpid());
+    args[c.runas_arg] = runas.data();
+  }
   std::string msg;
-  if (auto confined = confine(c); !confined) msg = "ns-runtime: confining " + argv[0] + ": " + confined.error().to_string() + "\n";
+  if (auto confined = confine(sys::real_kernel(), c); !confined) msg = "ns-runtime: confining " + argv[0] + ": " + confined.error().to_string() + "\n";
   else {
     ::execv(args[0], args.data());
     msg = "ns-runtime: exec " + argv[0] + ": " + errno_string(errno) + "\n";

@@ -244,7 +244,7 @@ TEST(VmConfine, AConfinedChildHasTheBoundingSetAndTheFilter) {
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    if (!confine(qemu_confinement())) ::_exit(10);
+    if (!confine(sys::real_kernel(), qemu_confinement())) ::_exit(10);
     if (::prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0) != 1) ::_exit(11);
     if (::prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0) ::_exit(12);
     if (::prctl(PR_CAPBSET_READ, CAP_SYS_PTRACE, 0, 0, 0) != 0) ::_exit(13);
